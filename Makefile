@@ -1,0 +1,53 @@
+# Quick start: `make demo` and `make test` on a machine with only Python 3.11 and pip.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+COLLECTION_ROOT := build/collections/ansible_collections/winvirt/hyperv
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup system-deps collection demo test unit hvsim-test integration sanity lint clean
+
+$(STAMP): requirements.txt requirements-test.txt tests/hvsim/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e tests/hvsim
+	touch $(STAMP)
+
+setup: $(STAMP) system-deps collection
+
+system-deps:
+	@bash tests/setup-system-deps.sh
+
+# ansible-playbook and pytest import the collection from a real ansible_collections tree.
+collection:
+	@bash tests/build-collection.sh link
+
+unit: setup
+	$(BIN)/python -m pytest -q tests/unit
+
+hvsim-test: setup
+	$(BIN)/python -m pytest -q tests/hvsim/tests
+
+integration: setup
+	$(BIN)/python -m pytest -q tests/integration
+
+sanity: setup
+	@bash tests/run-sanity.sh
+
+lint: setup
+	@bash tests/run-lint.sh
+
+test: setup
+	$(BIN)/python -m pytest -q tests/unit tests/hvsim/tests tests/integration
+	@bash tests/run-sanity.sh
+	@bash tests/run-lint.sh
+
+demo: setup
+	@bash tests/run-demo.sh
+
+clean:
+	rm -rf build tests/output
