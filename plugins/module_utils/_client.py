@@ -1,0 +1,258 @@
+# Copyright: winvirt.hyperv contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The remote-execution client: one PSRP runspace pool per host per task.
+
+FOR INTERNAL COLLECTION USE ONLY.
+
+``HostClient.run`` sends a batch of structured commands as ONE pipeline (one WS-Management
+Command plus its Receives): statements separated by a boundary marker that ``Write-Output``
+emits, so each command's output comes back separately. Every command runs with
+ErrorAction Stop (or SilentlyContinue when ``missing_ok``), so the first error ends the batch and
+is reported with the command that raised it.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+import typing as t
+import uuid
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
+from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import ConnectionOptions
+from ansible_collections.winvirt.hyperv.plugins.module_utils._convert import to_plain
+from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._winrs import NativeOutput, run_native
+
+try:
+    from pypsrp.exceptions import AuthenticationError, WinRMTransportError, WSManFaultError
+    from pypsrp.powershell import PowerShell, RunspacePool
+    from pypsrp.wsman import WSMan
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from requests.exceptions import SSLError, Timeout
+
+    PYPSRP_IMPORT_ERROR: str | None = None
+except ImportError:
+    PYPSRP_IMPORT_ERROR = traceback.format_exc()
+
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_RETRY_DELAYS = (0.5, 1.0, 2.0)
+
+
+def _wire_value(value: t.Any) -> t.Any:
+    """pypsrp serialises every int as Int32; send larger numbers as strings, which PowerShell converts."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and not _INT32_MIN <= value <= _INT32_MAX:
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_wire_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _wire_value(item) for key, item in value.items()}
+    return value
+
+
+class HostClient:
+    """A connection to one host, opened on first use and closed when the task is done."""
+
+    def __init__(self, options: ConnectionOptions) -> None:
+        self.options = options
+        self._wsman: t.Any = None
+        self._pool: t.Any = None
+        self.round_trips = 0  # batches sent, for tests and the modules' own accounting
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> HostClient:
+        return self
+
+    def __exit__(self, *exc_info: t.Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                pool.close()
+            except Exception:  # pylint: disable=broad-except
+                pass  # the host may be gone (rebooting); nothing left to clean up on our side
+        wsman, self._wsman = self._wsman, None
+        if wsman is not None:
+            try:
+                wsman.close()
+            except Exception:  # pylint: disable=broad-except
+                pass
+
+    def _new_wsman(self) -> t.Any:
+        opts = self.options
+        cert_validation: bool | str = opts.cert_validation
+        if opts.cert_validation and opts.ca_trust_path:
+            cert_validation = opts.ca_trust_path
+        kwargs: dict[str, t.Any] = {}
+        if opts.auth == "certificate":
+            kwargs.update(certificate_pem=opts.certificate_pem, certificate_key_pem=opts.certificate_key_pem)
+        return WSMan(
+            opts.hostname,
+            port=opts.port,
+            username=opts.username,
+            password=opts.password,
+            ssl=opts.ssl,
+            auth=opts.auth,
+            cert_validation=cert_validation,
+            connection_timeout=opts.connection_timeout,
+            operation_timeout=opts.operation_timeout,
+            read_timeout=opts.read_timeout,
+            proxy=opts.proxy,
+            no_proxy=opts.proxy is None,
+            **kwargs,
+        )
+
+    def _open(self) -> t.Any:
+        if self._pool is not None:
+            return self._pool
+        if PYPSRP_IMPORT_ERROR:
+            raise HyperVError(self.options.hostname, "the Python library pypsrp is not installed on the controller",
+                              category="missing library", hint="pip install -r requirements.txt of this collection")
+        last: Exception | None = None
+        for delay in (0.0, *_RETRY_DELAYS):
+            if delay:
+                time.sleep(delay)
+            self._wsman = self._new_wsman()
+            pool = RunspacePool(self._wsman, configuration_name="Microsoft.PowerShell")
+            try:
+                pool.open()
+            except Exception as exc:  # pylint: disable=broad-except
+                last = exc
+                self._wsman = None
+                if not _is_transient(exc):
+                    break
+                continue
+            self._pool = pool
+            return pool
+        raise self._transport_error(last, "open a PowerShell session")
+
+    # -- PowerShell batches ------------------------------------------------------------------
+    def run(self, commands: t.Sequence[Cmd], *, retry: bool = False) -> list[list[t.Any]]:
+        """Run ``commands`` in one round trip; returns each command's output as plain Python.
+
+        ``retry`` re-sends the batch after a transient transport fault; set it only for batches
+        that change nothing (reads), never for applies.
+        """
+        if not commands:
+            return []
+        attempts = (0.0, *_RETRY_DELAYS) if retry else (0.0,)
+        last: Exception | None = None
+        for delay in attempts:
+            if delay:
+                time.sleep(delay)
+                self.close()
+            pool = self._open()
+            try:
+                return self._invoke(pool, commands)
+            except HyperVError:
+                raise
+            except Exception as exc:  # pylint: disable=broad-except
+                last = exc
+                if not _is_transient(exc):
+                    break
+        raise self._transport_error(last, commands[0].describe())
+
+    def _invoke(self, pool: t.Any, commands: t.Sequence[Cmd]) -> list[list[t.Any]]:
+        marker = f"winvirt-boundary-{uuid.uuid4()}"
+        ps = PowerShell(pool)
+        for index, command in enumerate(commands):
+            if index:
+                ps.add_statement()
+            for link in command.chain():
+                ps.add_cmdlet(link.cmdlet)
+                for name, value in link.parameters.items():
+                    ps.add_parameter(name, _wire_value(value))
+                ps.add_parameter("ErrorAction", "SilentlyContinue" if command.missing_ok else "Stop")
+            if command.select:
+                ps.add_cmdlet("Select-Object").add_parameter("Property", list(command.select))
+            ps.add_statement()
+            ps.add_cmdlet("Write-Output").add_parameter("InputObject", marker)
+        self.round_trips += 1
+        output = ps.invoke()
+        results: list[list[t.Any]] = [[]]
+        for item in output:
+            if isinstance(item, str) and item == marker:
+                results.append([])
+            else:
+                results[-1].append(to_plain(item))
+        completed = len(results) - 1
+        errors = list(ps.streams.error)
+        if ps.had_errors or errors:
+            failed_index = min(completed, len(commands) - 1)
+            failed = commands[failed_index]
+            if not failed.missing_ok or ps.had_errors:
+                raise self._remote_error(errors, failed)
+        return results[: len(commands)]
+
+    # -- native executables ------------------------------------------------------------------
+    def run_native(self, program: str, arguments: t.Sequence[str], *, secret_arguments: t.Sequence[int] = ()) -> NativeOutput:
+        """Run a native executable over WinRS; ``secret_arguments`` are indexes masked in errors."""
+        self.round_trips += 1
+        return run_native(self.options, program, arguments, secret_arguments=secret_arguments)
+
+    # -- errors ------------------------------------------------------------------------------
+    def _remote_error(self, errors: list[t.Any], command: Cmd) -> HyperVError:
+        record = errors[0] if errors else None
+        if record is None:
+            return HyperVError(self.options.hostname, "the command failed without an error record", command=command.describe())
+        exception = getattr(record, "exception", None)
+        message = _property(exception, "Message") or getattr(record, "message", None) or str(record)
+        hresult = _property(exception, "HResult")
+        return HyperVError(
+            self.options.hostname,
+            str(message),
+            command=command.describe(),
+            category=getattr(record, "reason", None) or None,
+            code=int(hresult) if isinstance(hresult, int) and hresult not in (0, -2146233087) else None,
+            error_id=getattr(record, "fq_error", None),
+        )
+
+    def _transport_error(self, exc: Exception | None, doing: str) -> HyperVError:
+        host = self.options.hostname
+        endpoint = self.options.endpoint
+        if exc is None:
+            return HyperVError(host, f"could not {doing}", command=doing)
+        if isinstance(exc, AuthenticationError):
+            return HyperVError(host, f"authentication to {endpoint} failed (HTTP 401, auth={self.options.auth}): {exc}",
+                               category="authentication failed")
+        if isinstance(exc, SSLError):
+            return HyperVError(host, f"TLS to {endpoint} failed: {exc}", category="certificate not trusted")
+        if isinstance(exc, WinRMTransportError):
+            category = "authentication failed" if exc.code == 401 else "WinRM transport"
+            return HyperVError(host, f"WinRM at {endpoint} answered HTTP {exc.code}: {exc.response_text[:300]}",
+                               category=category)
+        if isinstance(exc, WSManFaultError):
+            code = exc.code if isinstance(exc.code, int) else None
+            return HyperVError(host, f"WinRM fault while trying to {doing}: {exc.reason or exc}", code=code,
+                               category="WinRM fault")
+        if isinstance(exc, (RequestsConnectionError, Timeout)):
+            return HyperVError(host, f"cannot reach WinRM at {endpoint}: {exc}", category="WinRM unreachable",
+                               code=0x80338012)
+        if type(exc).__name__ == "NTStatusException" or "SpnegoError" in type(exc).__name__:
+            return HyperVError(host, f"authentication to {endpoint} failed: {exc}", category="authentication failed")
+        return HyperVError(host, f"could not {doing}: {type(exc).__name__}: {exc}")
+
+
+def _property(obj: t.Any, name: str) -> t.Any:
+    if obj is None:
+        return None
+    for bag in ("adapted_properties", "extended_properties"):
+        properties = getattr(obj, bag, None) or {}
+        if name in properties:
+            return properties[name]
+    return getattr(obj, name.lower(), None)
+
+
+def _is_transient(exc: Exception | None) -> bool:
+    """Faults worth one more try: a dropped or reset connection, a busy (503) or timed-out server."""
+    if exc is None or PYPSRP_IMPORT_ERROR:
+        return False
+    if isinstance(exc, WinRMTransportError):
+        return exc.code in (502, 503, 504)
+    if isinstance(exc, (SSLError, AuthenticationError)):
+        return False
+    return isinstance(exc, (RequestsConnectionError, Timeout, ConnectionResetError))

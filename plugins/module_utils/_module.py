@@ -1,0 +1,81 @@
+# Copyright: winvirt.hyperv contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The AnsibleModule every winvirt.hyperv module starts from.
+
+FOR INTERNAL COLLECTION USE ONLY.
+
+It adds the connection options, opens one HostClient per host for the whole task (so every call
+to that host reuses one runspace pool), closes them when the module exits, and turns a
+HyperVError into a failure that says what, where and what to do.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils._client import PYPSRP_IMPORT_ERROR, HostClient
+from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import (
+    ConnectionOptions,
+    ConnectionOptionsError,
+    connection_argument_spec,
+    destination_argument_spec,
+    resolve_connection,
+    resolve_destination,
+)
+from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+
+
+class HyperVModule(AnsibleModule):
+    def __init__(self, argument_spec: dict[str, t.Any], *, with_destination: bool = False, **kwargs: t.Any) -> None:
+        spec = connection_argument_spec()
+        if with_destination:
+            spec.update(destination_argument_spec())
+        spec.update(argument_spec)
+        self._clients: dict[tuple[str, int], HostClient] = {}  # before super(): it may fail_json
+        super().__init__(argument_spec=spec, **kwargs)
+        if PYPSRP_IMPORT_ERROR:
+            self.fail_json(msg=missing_required_lib("pypsrp"), exception=PYPSRP_IMPORT_ERROR)
+
+    def connection_options(self) -> ConnectionOptions:
+        try:
+            return resolve_connection(self.params)
+        except ConnectionOptionsError as exc:
+            self.fail_json(msg=str(exc))
+            raise  # unreachable: fail_json exits
+
+    def destination_options(self, key: str = "destination") -> ConnectionOptions | None:
+        try:
+            return resolve_destination(self.params, key)
+        except ConnectionOptionsError as exc:
+            self.fail_json(msg=str(exc))
+            raise
+
+    def client(self, options: ConnectionOptions | None = None) -> HostClient:
+        """The task's client for ``options`` (default: the module's own host)."""
+        options = options or self.connection_options()
+        key = (options.hostname.lower(), options.port)
+        if key not in self._clients:
+            self._clients[key] = HostClient(options)
+        return self._clients[key]
+
+    @property
+    def round_trips(self) -> int:
+        return sum(client.round_trips for client in self._clients.values())
+
+    def _close_clients(self) -> None:
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+    def exit_json(self, **kwargs: t.Any) -> t.NoReturn:
+        self._close_clients()
+        super().exit_json(**kwargs)
+
+    def fail_json(self, msg: str, **kwargs: t.Any) -> t.NoReturn:
+        self._close_clients()
+        super().fail_json(msg=msg, **kwargs)
+
+    def fail_hyperv(self, error: HyperVError, **result: t.Any) -> t.NoReturn:
+        self.fail_json(msg=str(error), error=error.to_result(), **result)

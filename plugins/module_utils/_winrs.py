@@ -1,0 +1,85 @@
+# Copyright: winvirt.hyperv contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Native executables (setspn.exe, the App Layering agent, icacls.exe) over a WinRS cmd shell.
+
+FOR INTERNAL COLLECTION USE ONLY.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+import typing as t
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import ConnectionOptions
+from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._quoting import build_command_line, quote_argument
+
+try:
+    import winrm
+
+    PYWINRM_IMPORT_ERROR: str | None = None
+except ImportError:
+    PYWINRM_IMPORT_ERROR = traceback.format_exc()
+
+_TRANSPORTS = {"negotiate": "ntlm", "ntlm": "ntlm", "kerberos": "kerberos", "credssp": "credssp",
+               "certificate": "certificate", "basic": "basic"}
+
+
+@dataclasses.dataclass(frozen=True)
+class NativeOutput:
+    rc: int
+    stdout: str
+    stderr: str
+
+
+def masked_command_line(program: str, arguments: t.Sequence[str], secret_arguments: t.Sequence[int]) -> str:
+    """The command line as it may appear in logs and errors: secrets replaced by ********."""
+    shown = [("********" if index in secret_arguments else argument) for index, argument in enumerate(arguments)]
+    return " ".join([quote_argument(program), *(quote_argument(argument) for argument in shown)])
+
+
+def _protocol(options: ConnectionOptions) -> t.Any:
+    kwargs: dict[str, t.Any] = {
+        "transport": _TRANSPORTS[options.auth],
+        "username": options.username,
+        "password": options.password,
+        "server_cert_validation": "validate" if options.cert_validation else "ignore",
+        "read_timeout_sec": options.read_timeout,
+        "operation_timeout_sec": options.operation_timeout,
+        "proxy": options.proxy,
+    }
+    if options.ca_trust_path:
+        kwargs["ca_trust_path"] = options.ca_trust_path
+    if options.auth == "certificate":
+        kwargs.update(cert_pem=options.certificate_pem, cert_key_pem=options.certificate_key_pem)
+    return winrm.Protocol(options.endpoint, **kwargs)
+
+
+def run_native(
+    options: ConnectionOptions, program: str, arguments: t.Sequence[str], *, secret_arguments: t.Sequence[int] = ()
+) -> NativeOutput:
+    """Run ``program`` with ``arguments`` (each quoted by the one quoting function) and wait for it."""
+    shown = masked_command_line(program, arguments, secret_arguments)
+    if PYWINRM_IMPORT_ERROR:
+        raise HyperVError(options.hostname, "the Python library pywinrm is not installed on the controller",
+                          command=shown, category="missing library", hint="pip install -r requirements.txt of this collection")
+    command_line = build_command_line(program, arguments)
+    try:
+        protocol = _protocol(options)
+        shell_id = protocol.open_shell()
+        try:
+            command_id = protocol.run_command(shell_id, command_line)
+            stdout, stderr, rc = protocol.get_command_output(shell_id, command_id)
+            protocol.cleanup_command(shell_id, command_id)
+        finally:
+            protocol.close_shell(shell_id)
+    except HyperVError:
+        raise
+    except Exception as exc:  # pylint: disable=broad-except
+        text = str(exc)
+        for index in secret_arguments:
+            if arguments[index]:
+                text = text.replace(arguments[index], "********")
+        raise HyperVError(options.hostname, f"{type(exc).__name__}: {text}", command=shown) from None
+    return NativeOutput(rc=rc, stdout=stdout.decode("utf-8", errors="replace"), stderr=stderr.decode("utf-8", errors="replace"))
