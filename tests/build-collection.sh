@@ -16,7 +16,7 @@ case "$mode" in
     # The simulator is a separate Python package (tests/hvsim/pyproject.toml), not collection content.
     rsync_like() {
       tar --exclude=./.git --exclude=./.venv --exclude=./build --exclude=./tests/output \
-          --exclude=./tests/hvsim --exclude='__pycache__' --exclude=.pytest_cache --exclude=.hypothesis \
+          --exclude=./tests/hvsim --exclude=./collections --exclude='__pycache__' --exclude=.pytest_cache --exclude=.hypothesis \
           -cf - . | (cd "$dest" && tar -xf -)
     }
     find "$dest" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +

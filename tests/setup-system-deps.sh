@@ -2,7 +2,7 @@
 # Debian packages the tests need (see bindep.txt); installed only when missing.
 set -euo pipefail
 missing=()
-for cmd_pkg in "samba:samba-ad-dc" "samba-tool:samba-ad-provision" "kinit:krb5-user"; do
+for cmd_pkg in "samba:samba-ad-dc" "samba-tool:samba-ad-provision" "kinit:krb5-user" "shellcheck:shellcheck"; do
   cmd=${cmd_pkg%%:*}; pkg=${cmd_pkg#*:}
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
 done

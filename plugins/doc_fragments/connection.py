@@ -100,11 +100,11 @@ options:
       - If not set, the value of the E(HYPERV_PROXY) environment variable is used.
     type: str
 notes:
-  - The module runs on the Ansible controller and connects to the host itself; run it with
-    C(delegate_to: localhost) or C(connection: local).
-  - Set these options once for every module of the collection with
+  - "The module runs on the Ansible controller and connects to the host itself; run it with
+    C(delegate_to: localhost) or C(connection: local)."
+  - "Set these options once for every module of the collection with
     C(module_defaults: {group/winvirt.hyperv.hyperv: {...}}), or inject the E(HYPERV_*)
-    environment variables, for example from an AWX / Automation Controller custom credential type.
+    environment variables, for example from an AWX / Automation Controller custom credential type."
 requirements:
   - pypsrp >= 0.9.1
   - pywinrm >= 0.5.0 (native executables)
