@@ -1,0 +1,85 @@
+"""The ``hvsim`` command.
+
+hvsim serve --estate lab3|FILE [--call-log FILE] [--block N] [--http-port P] [--https-port P] [--admin-port P]
+    Runs the estate until SIGTERM/SIGINT; prints "hvsim ready" once every machine listens, then one
+    JSON line with the addresses, the CA certificate and the admin API URL.
+hvsim fleet --hosts N --vms M [--output FILE]
+    Writes a generated `fleet` estate (N Hyper-V hosts with M VMs each) as YAML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import signal
+import sys
+import threading
+
+import yaml
+
+from hvsim.runner import start_estate
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    estate = start_estate(
+        arguments.estate,
+        block=arguments.block,
+        call_log=pathlib.Path(arguments.call_log) if arguments.call_log else None,
+        http_port=arguments.http_port,
+        https_port=arguments.https_port,
+        admin_port=arguments.admin_port,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        print("hvsim ready", flush=True)
+        details = {
+            "machines": {name: machine.address for name, machine in estate.world.machines.items()},
+            "http_port": estate.http_port,
+            "https_port": estate.https_port,
+            "ca_pem": str(estate.ca_pem),
+            "admin": estate.admin.url,
+            "call_log": str(estate.call_log_path),
+        }
+        print(json.dumps(details), flush=True)
+        stop.wait()
+    finally:
+        estate.stop()
+    return 0
+
+
+def _fleet(arguments: argparse.Namespace) -> int:
+    from hvsim.estate import fleet
+
+    text = yaml.safe_dump(fleet(arguments.hosts, arguments.vms), sort_keys=False)
+    if arguments.output:
+        pathlib.Path(arguments.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hvsim", description="A simulated Hyper-V estate speaking WinRM/PSRP")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run an estate until stopped")
+    serve.add_argument("--estate", default="lab3", help="a shipped estate name (lab3, workgroup) or a YAML file")
+    serve.add_argument("--call-log", help="write one JSON line per cmdlet or native call to this file")
+    serve.add_argument("--block", type=int, help="move 127.0.0.x addresses to 127.<block>.0.x")
+    serve.add_argument("--http-port", type=int)
+    serve.add_argument("--https-port", type=int)
+    serve.add_argument("--admin-port", type=int)
+    serve.set_defaults(handler=_serve)
+    fleet_parser = commands.add_parser("fleet", help="generate a fleet estate")
+    fleet_parser.add_argument("--hosts", type=int, required=True)
+    fleet_parser.add_argument("--vms", type=int, required=True)
+    fleet_parser.add_argument("--output")
+    fleet_parser.set_defaults(handler=_fleet)
+    arguments = parser.parse_args(argv)
+    return int(arguments.handler(arguments))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

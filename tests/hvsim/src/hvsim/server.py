@@ -1,0 +1,189 @@
+"""A running estate: the world, the engine and the listeners, glued together as the wire's Backend."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pathlib
+import pkgutil
+import threading
+import typing
+from dataclasses import dataclass, field
+
+import hvsim.world
+from hvsim.contract import AccountSecret, AuthKind, NativeResult, PipelineEvent, Principal, Statement
+from hvsim.engine.executor import Engine
+from hvsim.native import run_command_line
+from hvsim.world.model import World
+
+
+def load_world_modules() -> None:
+    """Import every hvsim.world module so their cmdlets and executables register themselves."""
+    for info in pkgutil.iter_modules(hvsim.world.__path__):
+        importlib.import_module(f"hvsim.world.{info.name}")
+
+
+@dataclass
+class MachineCounters:
+    wsman_messages: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    pipelines: int = 0
+    cmdlet_calls: int = 0
+    native_calls: int = 0
+    failed_calls: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Simulation:
+    """Implements hvsim.contract.Backend over one World."""
+
+    world: World
+    call_log: pathlib.Path | None = None
+    counters: dict[str, MachineCounters] = field(default_factory=dict)
+    engine: Engine = field(default_factory=Engine)
+    _log_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        load_world_modules()
+        for name in self.world.machines:
+            self.counters[name] = MachineCounters()
+        if self.call_log is not None:
+            self.call_log.parent.mkdir(parents=True, exist_ok=True)
+            self.call_log.write_text("")
+
+    # -- Backend: who is there -------------------------------------------------------------
+    def machine_at(self, address: str) -> str | None:
+        for machine in self.world.machines.values():
+            if machine.address == address:
+                return machine.name
+        return None
+
+    def is_reachable(self, machine: str) -> bool:
+        target = self.world.machines.get(machine)
+        if target is None:
+            return False
+        platform = target.platform
+        return platform is None or platform.is_reachable()
+
+    def accounts(self) -> list[AccountSecret]:
+        secrets: dict[tuple[str, str], AccountSecret] = {}
+        domain = self.world.domain
+        if domain is not None:
+            for user, password in domain.admins.items():
+                secrets[(domain.netbios.upper(), user.lower())] = AccountSecret(domain.netbios, user, password)
+        for machine in self.world.machines.values():
+            for user, password in machine.local_accounts.items():
+                secrets[(machine.netbios, user.lower())] = AccountSecret(machine.netbios, user, password)
+                secrets.setdefault(("", user.lower()), AccountSecret("", user, password))
+        return list(secrets.values())
+
+    def authorize(
+        self, machine: str, domain: str, username: str, auth: AuthKind, delegable: bool, client_address: str
+    ) -> Principal | None:
+        target = self.world.machines.get(machine)
+        if target is None:
+            return None
+        user = username.split("@", 1)[0] if "@" in username else username
+        if "@" in username and not domain:
+            domain = username.split("@", 1)[1].split(".", 1)[0]
+        world_domain = self.world.domain
+        is_domain_user = bool(
+            world_domain
+            and target.domain
+            and domain
+            and domain.upper() in (world_domain.netbios.upper(), world_domain.dns_name.upper())
+        )
+        if is_domain_user and world_domain is not None:
+            if user.lower() not in {name.lower() for name in world_domain.admins}:
+                return None
+            account = f"{world_domain.netbios}\\{user}"
+        else:
+            if domain and domain.upper() not in (target.netbios, "", "."):
+                return None
+            if user.lower() not in {name.lower() for name in target.local_accounts}:
+                return None
+            account = user
+        if auth == "negotiate" and is_domain_user:
+            # Between domain members Negotiate picks Kerberos; the simulator accepts the NTLM leg as
+            # its stand-in, so the session has Kerberos semantics (no delegable credentials).
+            auth = "kerberos"
+        return Principal(machine=target.name, user=account, auth=auth, delegable=delegable, client_address=client_address)
+
+    def certificate_user(self, machine: str, client_cert_der: bytes) -> Principal | None:
+        target = self.world.machines.get(machine)
+        if target is None or target.platform is None:
+            return None
+        user = target.platform.certificate_mapping(client_cert_der)
+        if user is None:
+            return None
+        return Principal(machine=target.name, user=user, auth="certificate", delegable=False)
+
+    # -- Backend: work ---------------------------------------------------------------------
+    def run_pipeline(
+        self, principal: Principal, statements: list[Statement], input_objects: list[typing.Any]
+    ) -> typing.Iterator[PipelineEvent]:
+        self.counters[principal.machine].pipelines += 1
+        return self.engine.run(principal, self.world, statements, input_objects, on_call=self._record_call)
+
+    def run_native(self, principal: Principal, command_line: str) -> NativeResult:
+        counters = self.counters[principal.machine]
+        counters.native_calls += 1
+        result = run_command_line(principal, self.world, command_line)
+        self._log(
+            {
+                "machine": principal.machine,
+                "user": principal.user,
+                "auth": principal.auth,
+                "native": command_line_for_log(command_line),
+                "exit_code": result.exit_code,
+                "outcome": "ok" if result.exit_code == 0 else "error",
+            }
+        )
+        if result.exit_code != 0:
+            counters.failed_calls += 1
+        return result
+
+    def record_wire(self, machine: str, messages: int, bytes_in: int, bytes_out: int) -> None:
+        counters = self.counters.get(machine)
+        if counters is None:
+            return
+        counters.wsman_messages += messages
+        counters.bytes_in += bytes_in
+        counters.bytes_out += bytes_out
+
+    # -- observation -----------------------------------------------------------------------
+    def _record_call(self, record: dict[str, typing.Any]) -> None:
+        counters = self.counters.get(record.get("machine", ""))
+        if counters is not None:
+            counters.cmdlet_calls += 1
+            if record.get("outcome") != "ok":
+                counters.failed_calls += 1
+        self._log(record)
+
+    def _log(self, record: dict[str, typing.Any]) -> None:
+        if self.call_log is None:
+            return
+        line = json.dumps(record, default=str)
+        with self._log_lock, self.call_log.open("a", encoding="utf-8") as stream:
+            stream.write(line + "\n")
+
+    def reset_counters(self) -> None:
+        for name in self.counters:
+            self.counters[name] = MachineCounters()
+
+
+def command_line_for_log(command_line: str) -> str:
+    """Native command lines may carry passwords (/password:...): mask them in the log."""
+    masked = []
+    for token in command_line.split(" "):
+        lowered = token.lower().lstrip("^\"")
+        if lowered.startswith(("/password:", "-password:", "/p:")):
+            prefix = token[: token.index(":") + 1]
+            masked.append(prefix + "***")
+        else:
+            masked.append(token)
+    return " ".join(masked)

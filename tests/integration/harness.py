@@ -1,0 +1,165 @@
+"""Run real ansible-playbook against a running hvsim estate and read back every task result."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import typing
+
+import yaml
+
+from hvsim.runner import RunningEstate
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+COLLECTIONS = ROOT / "build" / "collections"
+CALLBACKS = pathlib.Path(__file__).resolve().parent / "callback_plugins"
+INVENTORIES = ROOT / "playbooks" / "inventory"
+
+
+@dataclasses.dataclass
+class PlaybookRun:
+    rc: int
+    stdout: str
+    stderr: str
+    results: list[dict[str, typing.Any]]
+
+    def result(self, task: str, host: str | None = None) -> dict[str, typing.Any]:
+        """The result of the last run of ``task`` (on ``host`` if given)."""
+        for record in reversed(self.results):
+            if record["task"] == task and (host is None or record["host"] == host):
+                return typing.cast(dict[str, typing.Any], record["result"])
+        raise KeyError(f"no result for task {task!r}; tasks seen: {[r['task'] for r in self.results]}\n{self.stdout}")
+
+    def status(self, task: str, host: str | None = None) -> str:
+        for record in reversed(self.results):
+            if record["task"] == task and (host is None or record["host"] == host):
+                return typing.cast(str, record["status"])
+        raise KeyError(task)
+
+
+def admin_credentials(estate: RunningEstate, machine: str) -> tuple[str, str]:
+    """The estate's administrator for ``machine``: the domain admin when joined, else a local admin."""
+    target = estate.world.machine(machine)
+    if target is None:
+        raise KeyError(machine)
+    domain = estate.world.domain
+    if target.domain and domain is not None and domain.admins:
+        user, password = next(iter(domain.admins.items()))
+        return f"{domain.netbios}\\{user}", password
+    user, password = next(iter(target.local_accounts.items()))
+    return user, password
+
+
+def connection_defaults(estate: RunningEstate, machine: str, auth: str = "ntlm") -> dict[str, typing.Any]:
+    user, password = admin_credentials(estate, machine)
+    return {"hostname": estate.address(machine), "username": user, "password": password, "auth": auth}
+
+
+def _environment(capture: pathlib.Path, workdir: pathlib.Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
+        ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS),
+        ANSIBLE_CALLBACKS_ENABLED="capture",
+        CAPTURE_FILE=str(capture),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCAL_TEMP=str(workdir / "tmp"),
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        ANSIBLE_DEPRECATION_WARNINGS="0",
+    )
+    env.pop("HYPERV_HOST", None)
+    return env
+
+
+def _run(arguments: list[str], workdir: pathlib.Path) -> PlaybookRun:
+    capture = workdir / "results.jsonl"
+    capture.write_text("")
+    binary = pathlib.Path(sys.executable).parent / "ansible-playbook"
+    completed = subprocess.run(
+        [str(binary), *arguments], capture_output=True, text=True, env=_environment(capture, workdir),
+        cwd=workdir, timeout=900, check=False,
+    )
+    results = [json.loads(line) for line in capture.read_text().splitlines() if line.strip()]
+    return PlaybookRun(completed.returncode, completed.stdout, completed.stderr, results)
+
+
+def run_playbook(
+    estate: RunningEstate,
+    tasks: list[dict[str, typing.Any]],
+    *,
+    host: str = "hv1",
+    check: bool = False,
+    diff: bool = False,
+    extra_vars: dict[str, typing.Any] | None = None,
+    auth: str = "ntlm",
+) -> PlaybookRun:
+    """One play on localhost whose winvirt.hyperv modules connect to ``host`` of the estate."""
+    play = {
+        "name": "integration test",
+        "hosts": "localhost",
+        "connection": "local",
+        "gather_facts": False,
+        "module_defaults": {"group/winvirt.hyperv.hyperv": connection_defaults(estate, host, auth)},
+        "tasks": tasks,
+    }
+    with tempfile.TemporaryDirectory(prefix="hvsim-play-") as name:
+        workdir = pathlib.Path(name)
+        (workdir / "tmp").mkdir()
+        playbook = workdir / "play.yml"
+        playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+        arguments = ["-i", "localhost,", str(playbook)]
+        if check:
+            arguments.append("--check")
+        if diff:
+            arguments.append("--diff")
+        if extra_vars:
+            arguments += ["-e", json.dumps(extra_vars)]
+        return _run(arguments, workdir)
+
+
+def estate_inventory(estate: RunningEstate, name: str, workdir: pathlib.Path) -> pathlib.Path:
+    """The shipped inventory ``playbooks/inventory/<name>.yml`` moved to the estate's addresses."""
+    text = (INVENTORIES / f"{name}.yml").read_text(encoding="utf-8")
+    for machine in estate.world.machines.values():
+        shipped = machine.address.split(".")
+        text = text.replace(f"127.0.0.{shipped[-1]},", f"{machine.address},").replace(
+            f"127.0.0.{shipped[-1]}}}", f"{machine.address}}}"
+        )
+    path = workdir / f"{name}.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_playbook_file(
+    estate: RunningEstate,
+    playbook: str | pathlib.Path,
+    *,
+    inventory: str = "lab3",
+    extra_vars: dict[str, typing.Any] | None = None,
+    check: bool = False,
+    diff: bool = False,
+    limit: str | None = None,
+) -> PlaybookRun:
+    """Run a playbook from playbooks/ against the estate with its shipped inventory."""
+    path = pathlib.Path(playbook)
+    if not path.is_absolute():
+        path = ROOT / "playbooks" / path
+    with tempfile.TemporaryDirectory(prefix="hvsim-play-") as name:
+        workdir = pathlib.Path(name)
+        (workdir / "tmp").mkdir()
+        arguments = ["-i", str(estate_inventory(estate, inventory, workdir)), str(path)]
+        if check:
+            arguments.append("--check")
+        if diff:
+            arguments.append("--diff")
+        if limit:
+            arguments += ["--limit", limit]
+        if extra_vars:
+            arguments += ["-e", json.dumps(extra_vars)]
+        return _run(arguments, workdir)
