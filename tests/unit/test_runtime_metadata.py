@@ -1,0 +1,19 @@
+"""meta/runtime.yml's action group lists every module, so module_defaults reaches all of them."""
+
+import pathlib
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def test_action_group_lists_every_module() -> None:
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    modules = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
+    assert sorted(runtime["action_groups"]["hyperv"]) == modules
+
+
+def test_every_module_uses_the_connection_fragment() -> None:
+    for path in (ROOT / "plugins" / "modules").glob("*.py"):
+        text = path.read_text()
+        assert "- winvirt.hyperv.connection" in text, path.name
