@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# Copyright: winvirt.hyperv contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: hyperv_host_info
+short_description: Read a Hyper-V host's facts, features, settings, switches and remote-management state
+version_added: 0.1.0
+description:
+  - Reports what the host says about itself, changing nothing.
+  - Editions and limits (clustering available, processors, memory, VM configuration versions) are given only as the
+    host reports them, never from a table of Windows versions.
+  - Two round trips; the second one is the Hyper-V part and is smaller when Hyper-V does not run.
+extends_documentation_fragment:
+  - winvirt.hyperv.connection
+options:
+  feature_method:
+    description:
+      - How to read feature states; see the option of the same name of winvirt.hyperv.hyperv_host.
+    type: str
+    choices: [auto, server_manager, dism]
+    default: auto
+attributes:
+  check_mode:
+    support: full
+    details: The module changes nothing.
+  diff_mode:
+    support: none
+seealso:
+  - module: winvirt.hyperv.hyperv_host
+author:
+  - winvirt.hyperv contributors
+"""
+
+EXAMPLES = r"""
+- name: Read the host
+  winvirt.hyperv.hyperv_host_info:
+  register: host_info
+
+- name: Show whether Hyper-V runs and which VM versions the host supports
+  ansible.builtin.debug:
+    msg: "{{ host_info.facts.hyperv_service }} {{ host_info.supported_vm_versions }}"
+"""
+
+RETURN = r"""
+facts:
+  description: OS caption, version, build, SKU, product type, domain membership, model, processors, memory, vmms status.
+  returned: always
+  type: dict
+features:
+  description: State of each feature winvirt.hyperv.hyperv_host manages, and Failover-Clustering (V(installed),
+    V(install_pending), V(available), V(unknown) when the host does not offer it).
+  returned: always
+  type: dict
+  sample: {"Hyper-V": installed, "Failover-Clustering": available}
+hyperv_running:
+  description: Whether the Hyper-V Virtual Machine Management service runs.
+  returned: always
+  type: bool
+settings:
+  description: Host settings in the vocabulary of winvirt.hyperv.hyperv_host's options, plus live_migration_enabled and
+    migration_networks.
+  returned: when Hyper-V runs
+  type: dict
+reported:
+  description: What Get-VMHost reports about capacity (logical processors, memory capacity, MAC address pool).
+  returned: when Hyper-V runs
+  type: dict
+supported_vm_versions:
+  description: VM configuration versions the host supports, as Get-VMHostSupportedVersion reports them.
+  returned: when Hyper-V runs
+  type: list
+  elements: dict
+switches:
+  description: Virtual switches with their type, NIC and management OS adapters.
+  returned: when Hyper-V runs
+  type: list
+  elements: dict
+credssp_server:
+  description: Whether the CredSSP server role is enabled.
+  returned: always
+  type: bool
+management_client:
+  description: TrustedHosts, CredSSP client state and delegate lists of this machine as a management client.
+  returned: always
+  type: dict
+round_trips:
+  description: PowerShell round trips the task needed.
+  returned: always
+  type: int
+  sample: 2
+"""
+
+import typing as t
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils import _features as features
+from ansible_collections.winvirt.hyperv.plugins.module_utils import _host_settings as settings
+from ansible_collections.winvirt.hyperv.plugins.module_utils import _management_client as mgmt
+from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
+from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._host_facts import parse_facts
+from ansible_collections.winvirt.hyperv.plugins.module_utils._host_facts import read_commands as facts_read
+from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
+
+_SWITCH = ["Name", "SwitchType", "NetAdapterInterfaceDescription", "AllowManagementOS", "Notes"]
+
+
+def _feature_names(method: str) -> list[str]:
+    names = [*features.FEATURES, "Failover-Clustering"] if method == "server_manager" else \
+        [name for name, feature in features.FEATURES.items() if feature.dism_name]
+    return names
+
+
+def switches(switch_rows: list[t.Any], adapter_rows: list[t.Any]) -> list[dict[str, t.Any]]:
+    listing = []
+    for row in switch_rows:
+        name = row.get("Name")
+        listing.append({
+            "name": name,
+            "switch_type": str(row.get("SwitchType") or "").lower(),
+            "net_adapter_description": row.get("NetAdapterInterfaceDescription"),
+            "allow_management_os": bool(row.get("AllowManagementOS")),
+            "notes": row.get("Notes") or "",
+            "management_adapters": [a.get("Name") for a in adapter_rows if a.get("SwitchName") == name],
+        })
+    return listing
+
+
+def main() -> None:
+    module = HyperVModule({"feature_method": {"type": "str", "choices": list(features.METHODS), "default": "auto"}},
+                          supports_check_mode=True)
+    client = module.client()
+    try:
+        first = client.run([*facts_read(), settings.credssp_server_read(), *mgmt.read_commands()], retry=True)
+        facts = parse_facts(first[:3])
+        method = features.choose_method(module.params["feature_method"], facts.is_client_os)
+        names = _feature_names(method)
+        second_commands = features.read_commands(names, method)
+        hyperv = facts.hyperv_running
+        if hyperv:
+            second_commands += [
+                *settings.read_commands(),
+                Cmd("Get-VMHostSupportedVersion", {}, select=["Name", "Version", "IsDefault"]),
+                Cmd("Get-VMSwitch", {}, select=_SWITCH),
+                Cmd("Get-VMNetworkAdapter", {"ManagementOS": True}, select=["Name", "SwitchName"]),
+            ]
+        second = client.run(second_commands, retry=True)
+    except HyperVError as err:
+        module.fail_hyperv(err, round_trips=module.round_trips)
+    feature_count = 1 if method == "server_manager" else len(names)
+    states = features.parse_states(names, method, second[:feature_count])
+    result: dict[str, t.Any] = {
+        "changed": False,
+        "facts": facts.to_result(),
+        "features": {s.name: s.state for s in states},
+        "hyperv_running": hyperv,
+        "credssp_server": settings.credssp_enabled(first[3]),
+        "management_client": mgmt.parse_state(first[4:]).to_result(),
+    }
+    if hyperv:
+        rest = second[feature_count:]
+        state = settings.parse_state(rest[0:2])
+        result["settings"] = state.to_result()
+        result["reported"] = state.reported
+        result["supported_vm_versions"] = rest[2]
+        result["switches"] = switches(rest[3], rest[4])
+    module.exit_json(round_trips=module.round_trips, **result)
+
+
+if __name__ == "__main__":
+    main()

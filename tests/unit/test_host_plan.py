@@ -1,0 +1,151 @@
+"""Planning of host features, Hyper-V settings, the CredSSP server role and a management client."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils import _features as features
+from ansible_collections.winvirt.hyperv.plugins.module_utils import _host_settings as settings
+from ansible_collections.winvirt.hyperv.plugins.module_utils import _management_client as mgmt
+
+
+# -- features ------------------------------------------------------------------------------------
+
+def test_method_follows_the_os_unless_forced() -> None:
+    assert features.choose_method("auto", is_client_os=True) == "dism"
+    assert features.choose_method("auto", is_client_os=False) == "server_manager"
+    assert features.choose_method("dism", is_client_os=False) == "dism"
+
+
+def test_server_manager_installs_only_missing_features_with_management_tools() -> None:
+    names = ["Hyper-V", "RSAT-Hyper-V-Tools", "Multipath-IO"]
+    rows = [[{"Name": "Hyper-V", "InstallState": "Available"}, {"Name": "RSAT-Hyper-V-Tools", "InstallState": "Installed"},
+             {"Name": "Multipath-IO", "InstallState": "Available"}]]
+    plan = features.plan_features(features.parse_states(names, "server_manager", rows), "server_manager")
+    assert plan.to_install == ["Hyper-V", "Multipath-IO"]
+    (cmd,) = plan.commands
+    assert cmd.cmdlet == "Install-WindowsFeature"
+    assert cmd.parameters == {"Name": ["Hyper-V", "Multipath-IO"], "IncludeManagementTools": True}
+
+
+def test_dism_uses_optional_feature_names_all_and_no_restart() -> None:
+    names = ["Hyper-V", "RSAT-Hyper-V-Tools"]
+    reads = features.read_commands(names, "dism")
+    assert [c.parameters["FeatureName"] for c in reads] == ["Microsoft-Hyper-V", "Microsoft-Hyper-V-Tools-All"]
+    plan = features.plan_features(features.parse_states(names, "dism", [[{"State": "Disabled"}], [{"State": "Enabled"}]]),
+                                  "dism")
+    assert plan.commands[0].cmdlet == "Enable-WindowsOptionalFeature"
+    assert plan.commands[0].parameters == {"Online": True, "FeatureName": ["Microsoft-Hyper-V"], "All": True,
+                                           "NoRestart": True}
+
+
+def test_pending_install_is_present_but_asks_for_a_reboot() -> None:
+    states = features.parse_states(["Hyper-V"], "server_manager", [[{"Name": "Hyper-V", "InstallState": "InstallPending"}]])
+    plan = features.plan_features(states, "server_manager")
+    assert plan.commands == [] and plan.pending_reboot
+
+
+def test_unknown_feature_and_dism_only_gaps_are_errors() -> None:
+    states = features.parse_states(["Multipath-IO"], "dism", [[]])
+    assert "does not offer" in features.plan_features(states, "dism").errors[0]
+    with pytest.raises(ValueError, match="RSAT-Clustering cannot be installed with DISM"):
+        features.read_commands(["RSAT-Clustering"], "dism")
+
+
+@pytest.mark.parametrize(("rows", "needed"), [([{"RestartNeeded": "Yes"}], True), ([{"RestartNeeded": "No"}], False),
+                                               ([{"RestartNeeded": True}], True), ([], False)])
+def test_restart_needed(rows, needed) -> None:
+    assert features.restart_needed(rows) is needed
+
+
+# -- host settings --------------------------------------------------------------------------------
+
+HOST_ROWS = [[{"VirtualMachinePath": "C:\\ProgramData\\Microsoft\\Windows\\Hyper-V", "VirtualHardDiskPath": "C:\\VHD\\",
+               "EnableEnhancedSessionMode": False, "NumaSpanningEnabled": True, "MaximumStorageMigrations": 2,
+               "MaximumVirtualMachineMigrations": 2, "VirtualMachineMigrationAuthenticationType": "CredSSP",
+               "VirtualMachineMigrationPerformanceOption": "TCPIP", "UseAnyNetworkForMigration": False,
+               "VirtualMachineMigrationEnabled": False, "LogicalProcessorCount": 8}],
+             [{"Subnet": "10.0.1.0/24", "Priority": 1}, {"Subnet": "10.0.9.0/24", "Priority": 2}]]
+
+
+def test_settings_translate_enums_and_compare_paths_loosely() -> None:
+    state = settings.parse_state(HOST_ROWS)
+    assert state.values["migration_authentication"] == "credssp"
+    assert state.values["migration_performance"] == "tcpip"
+    spec = settings.HostSettingsSpec({"virtual_hard_disk_path": "c:\\vhd", "migration_authentication": "credssp"})
+    assert settings.plan_settings(spec, state).commands == []
+
+
+def test_settings_plan_one_set_vmhost_plus_migration_toggles_and_networks() -> None:
+    state = settings.parse_state(HOST_ROWS)
+    spec = settings.HostSettingsSpec(
+        {"enhanced_session_mode": True, "migration_authentication": "kerberos", "migration_performance": "smb",
+         "max_migrations": 4},
+        live_migration=True,
+        migration_networks=("10.0.1.7/24", "10.0.2.0/24"),
+    )
+    plan = settings.plan_settings(spec, state)
+    assert [(c.cmdlet, c.parameters) for c in plan.commands] == [
+        ("Enable-VMMigration", {}),
+        ("Set-VMHost", {"EnableEnhancedSessionMode": True, "MaximumVirtualMachineMigrations": 4,
+                        "VirtualMachineMigrationAuthenticationType": "Kerberos",
+                        "VirtualMachineMigrationPerformanceOption": "SMB"}),
+        ("Remove-VMMigrationNetwork", {"Subnet": "10.0.9.0/24"}),
+        ("Add-VMMigrationNetwork", {"Subnet": "10.0.2.0/24", "Priority": 2}),
+    ]
+    assert plan.after["migration_networks"] == ["10.0.1.0/24", "10.0.2.0/24"]
+    assert plan.after["live_migration_enabled"] is True
+
+
+def test_credssp_server_role() -> None:
+    assert settings.plan_credssp_server(True, settings.credssp_enabled([{"Value": "false"}]))[0].parameters == {
+        "Role": "Server", "Force": True}
+    assert settings.plan_credssp_server(True, settings.credssp_enabled([{"Value": "true"}])) == []
+    assert settings.plan_credssp_server(None, False) == []
+    assert settings.plan_credssp_server(False, True)[0].cmdlet == "Disable-WSManCredSSP"
+
+
+# -- management client ----------------------------------------------------------------------------
+
+def client_rows(trusted="", credssp="false", policy=None, fresh=None, fresh_ntlm=None):
+    return [[{"Value": trusted}], [{"Value": credssp}], [policy] if policy is not None else [],
+            [fresh] if fresh is not None else [], [fresh_ntlm] if fresh_ntlm is not None else []]
+
+
+def test_empty_client_gets_everything_in_order() -> None:
+    spec = mgmt.ClientSpec(("hv1.wg.test", "hv2.wg.test"))
+    plan = mgmt.plan_client(spec, mgmt.parse_state(client_rows()))
+    assert [c.cmdlet for c in plan.commands] == ["Set-Item", "Enable-WSManCredSSP", "Set-ItemProperty",
+                                                 "Set-ItemProperty", "New-Item", "New-ItemProperty", "New-ItemProperty"]
+    assert plan.commands[0].parameters == {"Path": mgmt.TRUSTED_HOSTS, "Value": "hv1.wg.test,hv2.wg.test", "Force": True}
+    assert plan.commands[1].parameters["DelegateComputer"] == ["hv1.wg.test", "hv2.wg.test"]
+    assert plan.commands[2].parameters == {"Path": mgmt.POLICY_KEY, "Name": "AllowFreshCredentialsWhenNTLMOnly",
+                                           "Value": 1, "Type": "DWord"}
+    assert plan.commands[4].parameters == {"Path": mgmt.POLICY_KEY, "Name": "AllowFreshCredentialsWhenNTLMOnly"}
+    assert [c.parameters["Value"] for c in plan.commands[5:]] == ["wsman/hv1.wg.test", "wsman/hv2.wg.test"]
+    assert plan.after["ntlm_only_delegate_computers"] == ["wsman/hv1.wg.test", "wsman/hv2.wg.test"]
+
+
+def test_client_adds_only_what_is_missing_and_keeps_the_rest() -> None:
+    state = mgmt.parse_state(client_rows(
+        trusted="old.example,hv1.wg.test", credssp="true",
+        policy={"AllowFreshCredentialsWhenNTLMOnly": 1, "ConcatenateDefaults_AllowFreshNTLMOnly": 1},
+        fresh={"1": "wsman/hv1.wg.test", "PSPath": "x"}, fresh_ntlm={"1": "wsman/old.example", "2": "wsman/hv1.wg.test"}))
+    plan = mgmt.plan_client(mgmt.ClientSpec(("hv1.wg.test", "hv2.wg.test")), state)
+    assert plan.commands[0].parameters["Value"] == "old.example,hv1.wg.test,hv2.wg.test"
+    assert plan.commands[1].parameters["DelegateComputer"] == ["hv2.wg.test"]
+    assert [(c.cmdlet, c.parameters.get("Name")) for c in plan.commands[2:]] == [("New-ItemProperty", "3")]
+
+
+def test_client_already_prepared_plans_nothing() -> None:
+    state = mgmt.parse_state(client_rows(
+        trusted="*", credssp="true",
+        policy={"AllowFreshCredentialsWhenNTLMOnly": 1, "ConcatenateDefaults_AllowFreshNTLMOnly": 1},
+        fresh={"1": "wsman/HV1.wg.test"}, fresh_ntlm={"1": "wsman/hv1.wg.test"}))
+    assert mgmt.plan_client(mgmt.ClientSpec(("hv1.wg.test",)), state).commands == []
+
+
+def test_new_policy_key_only_when_credssp_did_not_create_it() -> None:
+    spec = mgmt.ClientSpec(("hv1",), trusted_hosts=False, credssp_delegation=False)
+    plan = mgmt.plan_client(spec, mgmt.parse_state(client_rows()))
+    assert plan.commands[0].parameters == {"Path": mgmt.POLICY_PARENT, "Name": "CredentialsDelegation"}
