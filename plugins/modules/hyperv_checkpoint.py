@@ -49,13 +49,15 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Can run in check_mode and return the changed status prediction without changing the host.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or would change, in check mode).
     support: full
 seealso:
   - module: winvirt.hyperv.hyperv_vm
 author:
-  - winvirt.hyperv contributors
+  - winvirt.hyperv contributors (@winvirt)
 """
 
 EXAMPLES = r"""

@@ -124,8 +124,10 @@ options:
         default: true
 attributes:
   check_mode:
+    description: Can run in check_mode and return the changed status prediction without changing the host.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or would change, in check mode).
     support: full
 notes:
   - Editions and limits (clustering, memory, processors, supported VM versions) are whatever the host reports;
@@ -134,7 +136,7 @@ seealso:
   - module: winvirt.hyperv.hyperv_host_info
   - module: winvirt.hyperv.hyperv_switch
 author:
-  - winvirt.hyperv contributors
+  - winvirt.hyperv contributors (@winvirt)
 """
 
 EXAMPLES = r"""

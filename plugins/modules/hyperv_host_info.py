@@ -24,14 +24,15 @@ options:
     default: auto
 attributes:
   check_mode:
+    description: Can run in check_mode; the module never changes anything.
     support: full
-    details: The module changes nothing.
   diff_mode:
+    description: Changes nothing, so there is nothing to diff.
     support: none
 seealso:
   - module: winvirt.hyperv.hyperv_host
 author:
-  - winvirt.hyperv contributors
+  - winvirt.hyperv contributors (@winvirt)
 """
 
 EXAMPLES = r"""

@@ -98,8 +98,10 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Can run in check_mode and return the changed status prediction without changing the host.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or would change, in check mode).
     support: full
 notes:
   - Requirement B5 (VLAN isolation across hosts), in short. VMs tagged with a VLAN on an external switch reach
@@ -109,7 +111,7 @@ notes:
 seealso:
   - module: winvirt.hyperv.hyperv_host_info
 author:
-  - winvirt.hyperv contributors
+  - winvirt.hyperv contributors (@winvirt)
 """
 
 EXAMPLES = r"""
