@@ -168,7 +168,6 @@ def plan_checkpoint(spec: CheckpointSpec, vm: VmCheckpoints) -> CheckpointPlan:
 
 
 def _plan_create(spec: CheckpointSpec, vm: VmCheckpoints) -> CheckpointPlan:
-    assert spec.name is not None
     checkpoint = Cmd("Checkpoint-VM", {"Name": vm.vm_name, "SnapshotName": spec.name})
     if spec.checkpoint_type is None:
         if vm.checkpoint_type.lower() == "disabled":

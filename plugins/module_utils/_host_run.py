@@ -176,8 +176,8 @@ class HostRun:
             reboot_required = False
             if spec.features:
                 refreshed = self._read_hyperv(method, False)
-                result["features"] = {s.name: s.state for s in features.parse_states(spec.features, method,
-                                                                                      refreshed["features"])}
+                states = features.parse_states(spec.features, method, refreshed["features"])
+                result["features"] = {s.name: s.state for s in states}
             if settings_pending:
                 result.update(self._settings_after_restart())
                 settings_pending = False

@@ -349,18 +349,17 @@ def _plan_create(spec: SwitchSpec, network: HostNetwork) -> SwitchPlan:
     elif risky_nic:
         warnings.append(f"'{spec.net_adapter_name}' carries the connection to this host; creating the switch moves its "
                         f"IP configuration to vEthernet ({spec.name}) and briefly interrupts the connection")
-    vlan_wanted = spec.management_vlan and spec.management_vlan.mode != "untagged"
-    if vlan_wanted and not _has_management_os(switch_type, allow):
+    vlan = spec.management_vlan if spec.management_vlan and spec.management_vlan.mode != "untagged" else None
+    if vlan and not _has_management_os(switch_type, allow):
         errors.append(f"management_vlan needs a management OS adapter, which a {switch_type} switch"
                       f"{'' if switch_type != 'external' else ' with allow_management_os: false'} does not have")
-    elif vlan_wanted:
-        assert spec.management_vlan is not None
+    elif vlan:
         risky = bool(risky_nic)
         if risky and not spec.accept_management_cutoff:
-            errors.append(_cutoff_refusal(spec, True, network, f"put the management OS of new switch '{spec.name}' on "
-                                                              f"{spec.management_vlan.describe()}"))
-        changes.append(Change(f"set the management OS adapter '{spec.name}' to {spec.management_vlan.describe()}",
-                              _vlan_commands(spec.name, spec.management_vlan), risks_connection=risky))
+            what = f"put the management OS of new switch '{spec.name}' on {vlan.describe()}"
+            errors.append(_cutoff_refusal(spec, True, network, what))
+        changes.append(Change(f"set the management OS adapter '{spec.name}' to {vlan.describe()}",
+                              _vlan_commands(spec.name, vlan), risks_connection=risky))
     after = SwitchState(spec.name, switch_type, None, _has_management_os(switch_type, allow), spec.notes or "",
                         bool(spec.enable_iov), spec.minimum_bandwidth_mode or "absolute",
                         (spec.management_vlan or Vlan("untagged")) if _has_management_os(switch_type, allow) else None,

@@ -21,8 +21,8 @@ SNAPSHOTS = [
 ]
 
 
-def vm(spec: CheckpointSpec, snapshots=SNAPSHOTS, vm_rows=VM_ROWS):
-    return parse_checkpoints(spec, vm_rows, snapshots)
+def vm(spec: CheckpointSpec, snapshots=None, vm_rows=None):
+    return parse_checkpoints(spec, VM_ROWS if vm_rows is None else vm_rows, SNAPSHOTS if snapshots is None else snapshots)
 
 
 def test_read_is_one_batch_of_vm_and_snapshots() -> None:

@@ -52,8 +52,10 @@ def test_unknown_feature_and_dism_only_gaps_are_errors() -> None:
         features.read_commands(["RSAT-Clustering"], "dism")
 
 
-@pytest.mark.parametrize(("rows", "needed"), [([{"RestartNeeded": "Yes"}], True), ([{"RestartNeeded": "No"}], False),
-                                               ([{"RestartNeeded": True}], True), ([], False)])
+@pytest.mark.parametrize(
+    ("rows", "needed"),
+    [([{"RestartNeeded": "Yes"}], True), ([{"RestartNeeded": "No"}], False), ([{"RestartNeeded": True}], True), ([], False)],
+)
 def test_restart_needed(rows, needed) -> None:
     assert features.restart_needed(rows) is needed
 

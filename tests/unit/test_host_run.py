@@ -53,7 +53,7 @@ SETTINGS = HostSettingsSpec({"enhanced_session_mode": True}, live_migration=True
 
 def test_settings_change_is_two_reads_and_one_apply_with_a_re_read() -> None:
     client = ScriptedClient(server())
-    result, _ = run(client, HostSpec(features=("Hyper-V",), settings=SETTINGS))
+    result, _warnings = run(client, HostSpec(features=("Hyper-V",), settings=SETTINGS))
     assert len(client.batches) == 3
     assert client.batches[1] == ["Get-WindowsFeature", "Get-VMHost", "Get-VMMigrationNetwork"]
     assert client.batches[2] == ["Enable-VMMigration", "Set-VMHost", "Get-VMHost", "Get-VMMigrationNetwork"]
@@ -62,14 +62,14 @@ def test_settings_change_is_two_reads_and_one_apply_with_a_re_read() -> None:
 
 def test_check_mode_reads_only() -> None:
     client = ScriptedClient(server())
-    result, _ = run(client, HostSpec(settings=SETTINGS), check=True)
+    result, _warnings = run(client, HostSpec(settings=SETTINGS), check=True)
     assert len(client.batches) == 2
     assert result["changed"] and result["settings"]["enhanced_session_mode"] is True
 
 
 def test_nothing_asked_of_hyperv_is_a_single_read() -> None:
     client = ScriptedClient(server(**{"Get-Item": [{"Value": "true"}]}))
-    result, _ = run(client, HostSpec(credssp_server=True))
+    result, _warnings = run(client, HostSpec(credssp_server=True))
     assert len(client.batches) == 1 and not result["changed"]
 
 

@@ -179,10 +179,9 @@ def test_parsing_reads_exact_names_and_maps_the_nic_by_description() -> None:
     commands = read_commands(spec, "192.0.2.11")
     assert [c.cmdlet for c in commands][-1] == "Get-NetIPAddress"
     results = [
-        [{"Name": "lab1", "SwitchType": "Internal"}, {"Name": "lab[1]", "SwitchType": "External",
-                                                     "NetAdapterInterfaceDescription": NIC.description,
-                                                     "AllowManagementOS": True, "Notes": None,
-                                                     "IovEnabled": False, "BandwidthReservationMode": "Absolute"}],
+        [{"Name": "lab1", "SwitchType": "Internal"},
+         {"Name": "lab[1]", "SwitchType": "External", "NetAdapterInterfaceDescription": NIC.description,
+          "AllowManagementOS": True, "Notes": None, "IovEnabled": False, "BandwidthReservationMode": "Absolute"}],
         [{"Name": "lab[1]", "VMName": None, "SwitchName": "lab[1]", "IsManagementOs": True, "MacAddress": "00155D000009"}],
         [{"OperationMode": "Access", "AccessVlanId": 20}],
         [{"Name": "Ethernet", "InterfaceDescription": NIC.description, "ifIndex": 4, "MacAddress": "00-11-22-33-44-55"},
