@@ -218,7 +218,7 @@ import typing as t
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._features import FEATURES, METHODS
 from ansible_collections.winvirt.hyperv.plugins.module_utils._host_run import HostRun, HostSpec
-from ansible_collections.winvirt.hyperv.plugins.module_utils._host_settings import HostSettingsSpec
+from ansible_collections.winvirt.hyperv.plugins.module_utils._host_settings import HostSettingsSpec, normalise_subnet
 from ansible_collections.winvirt.hyperv.plugins.module_utils._management_client import ClientSpec
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 
@@ -266,6 +266,11 @@ def spec_from_params(params: dict[str, t.Any]) -> HostSpec:
             raise ValueError(f"{name} must be at least 1")
     if migration.get("max_migrations") is not None and migration["max_migrations"] < 1:
         raise ValueError("live_migration.max_migrations must be at least 1")
+    for subnet in migration.get("networks") or ():
+        try:
+            normalise_subnet(subnet)
+        except ValueError:
+            raise ValueError(f"live_migration.networks: '{subnet}' is not a subnet such as 10.0.50.0/24") from None
     if params["reboot_timeout"] < 10:
         raise ValueError("reboot_timeout must be at least 10 seconds")
     settings = HostSettingsSpec(
