@@ -71,6 +71,15 @@ HINTS: tuple[Hint, ...] = (
         "Enable-WSManCredSSP -Role Server on the host (winvirt.hyperv.hyperv_host credssp_server: true).",
     ),
     Hint(
+        None,
+        r"processor does not have required virtualization capabilities|hypervisor is not running|"
+        r"virtualization support is disabled in the firmware",
+        "no virtualization extensions",
+        "The machine cannot run the Hyper-V role as it is. For a nested Hyper-V host (a VM), turn on "
+        "Set-VMProcessor -ExposeVirtualizationExtensions $true for it on the outer host while it is off, and install "
+        "the role with winvirt.hyperv.hyperv_host feature_method: dism. On hardware, enable VT-x/AMD-V in the firmware.",
+    ),
+    Hint(
         0x80338012,
         r"connection refused|Max retries exceeded|timed out|Failed to establish a new connection|Name or service not known|Connection reset",
         "WinRM unreachable",

@@ -7,6 +7,7 @@ import pytest
 from ansible_collections.winvirt.hyperv.plugins.module_utils import _features as features
 from ansible_collections.winvirt.hyperv.plugins.module_utils import _host_settings as settings
 from ansible_collections.winvirt.hyperv.plugins.module_utils import _management_client as mgmt
+from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 
 
 # -- features ------------------------------------------------------------------------------------
@@ -151,3 +152,8 @@ def test_new_policy_key_only_when_credssp_did_not_create_it() -> None:
     spec = mgmt.ClientSpec(("hv1",), trusted_hosts=False, credssp_delegation=False)
     plan = mgmt.plan_client(spec, mgmt.parse_state(client_rows()))
     assert plan.commands[0].parameters == {"Path": mgmt.POLICY_PARENT, "Name": "CredentialsDelegation"}
+
+
+def test_nested_host_failure_gets_the_dism_hint() -> None:
+    error = HyperVError("hv4", "Hyper-V cannot be installed: The processor does not have required virtualization capabilities.")
+    assert error.category == "no virtualization extensions" and "feature_method: dism" in error.hint
