@@ -12,7 +12,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._client import Host
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.modules import hyperv_checkpoint
 
-CONNECTION = {"hostname": "hv1", "username": "Administrator", "password": "x", "auth": "ntlm"}
+CONNECTION = {"hostname": "hv1", "username": "Administrator", "password": "Passw0rd!", "auth": "ntlm"}
 VM = [{"Name": "web1", "State": "Running", "CheckpointType": "Production", "ParentSnapshotId": None}]
 
 
