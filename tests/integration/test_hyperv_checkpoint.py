@@ -24,8 +24,8 @@ def world_checkpoints(estate: t.Any, vm_name: str, machine: str = "hv1") -> list
     return sorted(s.name for s in snapshots)
 
 
-def task(name: str, **args: t.Any) -> dict[str, t.Any]:
-    return {"name": name, CHECKPOINT: args, "register": "out"}
+def task(title: str, **args: t.Any) -> dict[str, t.Any]:
+    return {"name": title, CHECKPOINT: args, "register": "out"}
 
 
 def test_checkpoint_lifecycle(lab3) -> None:

@@ -11,8 +11,8 @@ HOST = "winvirt.hyperv.hyperv_host"
 INFO = "winvirt.hyperv.hyperv_host_info"
 
 
-def task(name: str, module: str = HOST, **args: t.Any) -> dict[str, t.Any]:
-    return {"name": name, module: args, "register": "out"}
+def task(title: str, module: str = HOST, **args: t.Any) -> dict[str, t.Any]:
+    return {"name": title, module: args, "register": "out"}
 
 
 SETTINGS = {

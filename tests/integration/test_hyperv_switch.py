@@ -15,8 +15,8 @@ def world_switch(estate: t.Any, name: str, machine: str = "hv1") -> t.Any:
     return hyperv.switches.get(name)
 
 
-def task(name: str, **args: t.Any) -> dict[str, t.Any]:
-    return {"name": name, SWITCH: args, "register": "out"}
+def task(title: str, **args: t.Any) -> dict[str, t.Any]:
+    return {"name": title, SWITCH: args, "register": "out"}
 
 
 def test_internal_switch_lifecycle(lab3) -> None:

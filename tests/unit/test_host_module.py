@@ -20,7 +20,7 @@ def host(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
     def run(self: HostClient, commands: t.Sequence[t.Any], *, retry: bool = False) -> list[list[t.Any]]:
         batches.append([c.cmdlet for c in commands])
-        return [[] for _ in commands]
+        return [[] for _command in commands]
 
     monkeypatch.setattr(HostClient, "run", run)
     return batches
