@@ -1,0 +1,179 @@
+#!/usr/bin/python
+# Copyright: winvirt.hyperv contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: hyperv_vm_info
+short_description: Report the virtual machines of a Hyper-V host with their disks, parent chains, adapters and checkpoints
+version_added: 0.1.0
+description:
+  - Lists the VMs of a host (all, or those matching a name or wildcard pattern) with state, generation, memory,
+    processors, firmware, disks (each with its parent chain), DVD drives, network adapters with VLANs,
+    checkpoints, replication state and health.
+  - One round trip reads the VMs; one more reads their disk files, plus one per further level of differencing
+    disk chains.
+extends_documentation_fragment:
+  - winvirt.hyperv.connection
+options:
+  name:
+    description:
+      - The VM name, or a pattern with the wildcards V(*), V(?) and V([...]) as C(Get-VM -Name) takes them.
+      - Not set lists every VM of the host.
+    type: str
+attributes:
+  check_mode:
+    description: Reads only; runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Changes nothing, so there is no diff.
+    support: none
+seealso:
+  - module: winvirt.hyperv.hyperv_vm
+  - module: winvirt.hyperv.hyperv_vhd
+author:
+  - winvirt.hyperv contributors (@winvirt)
+"""
+
+EXAMPLES = r"""
+- name: Every VM of the host
+  winvirt.hyperv.hyperv_vm_info:
+  register: all_vms
+
+- name: The web servers
+  winvirt.hyperv.hyperv_vm_info:
+    name: web*
+  register: web
+
+- name: Disks whose chain ends in a missing parent
+  ansible.builtin.debug:
+    msg: "{{ item.path }}"
+  loop: "{{ all_vms.vms | map(attribute='disks') | flatten }}"
+  when: item.chain | selectattr('missing') | list | length > 0
+"""
+
+RETURN = r"""
+vms:
+  description: The VMs found, by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: VM name.
+      type: str
+    id:
+      description: VM Id.
+      type: str
+    state:
+      description: Power state as Hyper-V names it.
+      type: str
+    generation:
+      description: 1 or 2.
+      type: int
+    configuration_version:
+      description: Configuration version.
+      type: str
+    path:
+      description: The VM's folder.
+      type: str
+    notes:
+      description: Notes.
+      type: str
+    processor_count:
+      description: Virtual processors.
+      type: int
+    memory:
+      description: Memory in MB (startup_mb, dynamic, minimum_mb, maximum_mb, buffer_percent).
+      type: dict
+    firmware:
+      description: Generation 2 secure_boot and secure_boot_template, or generation 1 boot_order.
+      type: dict
+    automatic_start_action:
+      description: As Hyper-V names it.
+      type: str
+    automatic_stop_action:
+      description: As Hyper-V names it.
+      type: str
+    checkpoint_type:
+      description: As Hyper-V names it.
+      type: str
+    disks:
+      description:
+        - Attached disks with path, controller_type, controller_number, controller_location, and C(chain) - the
+          disk file and its parents, leaf first, each with path, format, type, size, file_size, parent_path and
+          C(missing) (true for a file that could not be read, which ends the chain).
+      type: list
+      elements: dict
+    dvd_drives:
+      description: DVD drives with path (the ISO or null) and controller slot.
+      type: list
+      elements: dict
+    network_adapters:
+      description: Adapters with name, switch, mac_address, dynamic_mac and vlan (mode, id, allowed, native_id).
+      type: list
+      elements: dict
+    checkpoints:
+      description: Checkpoints with name, id, parent_name, snapshot_type and creation_time.
+      type: list
+      elements: dict
+    replication_state:
+      description: Hyper-V Replica state (Disabled when not replicated).
+      type: str
+    replication_health:
+      description: Hyper-V Replica health.
+      type: str
+    host:
+      description: The host the VM is on.
+      type: str
+round_trips:
+  description: PowerShell round trips the task needed.
+  returned: always
+  type: int
+  sample: 2
+"""
+
+import typing as t
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
+from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
+from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import chain, get_vhd, index_vhds, read_chains
+from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import VmView, from_vm, parse_vms, read_vm_commands
+
+SNAPSHOT_PROPERTIES = ["VMId", "Name", "Id", "ParentSnapshotName", "SnapshotType", "CreationTime"]
+
+
+def _checkpoints(rows: list[t.Any], view: VmView) -> list[dict[str, t.Any]]:
+    return [{"name": row.get("Name"), "id": str(row.get("Id")) if row.get("Id") else None,
+             "parent_name": row.get("ParentSnapshotName") or None, "snapshot_type": row.get("SnapshotType"),
+             "creation_time": row.get("CreationTime")}
+            for row in rows if isinstance(row, dict) and str(row.get("VMId", view.id)).lower() == str(view.id).lower()]
+
+
+def main() -> None:
+    module = HyperVModule({"name": {"type": "str"}}, supports_check_mode=True)
+    name = module.params["name"]
+    selector = Cmd("Get-VM", {"Name": name} if name else {})
+    commands = [*read_vm_commands(selector), from_vm(selector, "Get-VMSnapshot", select=SNAPSHOT_PROPERTIES, missing_ok=True)]
+    client = module.client()
+    try:
+        rows = client.run(commands, retry=True)
+        views = parse_vms(rows)
+        paths = [d.path for v in views for d in v.disks if d.path]
+        known = index_vhds(client.run([get_vhd(paths)], retry=True)[0]) if paths else {}
+        read_chains(client.run, known)
+    except HyperVError as err:
+        module.fail_hyperv(err)
+    vms = []
+    for view in sorted(views, key=lambda v: v.name.lower()):
+        entry = view.to_result()
+        entry["disks"] = [{**disk, "chain": chain(disk["path"], known) if disk["path"] else []} for disk in entry["disks"]]
+        entry["checkpoints"] = _checkpoints(rows[-1], view)
+        vms.append(entry)
+    module.exit_json(changed=False, vms=vms, round_trips=module.round_trips)
+
+
+if __name__ == "__main__":
+    main()
