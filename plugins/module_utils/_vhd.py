@@ -141,7 +141,7 @@ MAX_CHAIN_DEPTH = 16
 def read_chains(run: t.Callable[..., list[list[t.Any]]], known: dict[str, VhdFile]) -> None:
     """Read the parents of ``known`` disks with ``run`` (HostClient.run), one level per round trip."""
     asked: set[str] = set()
-    for _ in range(MAX_CHAIN_DEPTH):
+    for _level in range(MAX_CHAIN_DEPTH):
         wanted = [p for p in missing_parents(known) if normalize_path(p) not in asked]
         if not wanted:
             return

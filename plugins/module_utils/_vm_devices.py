@@ -58,7 +58,7 @@ def _scsi_controllers(selector: Selector, after: VmView, number: int) -> list[Ch
         return []
     missing = number + 1 - have
     after.scsi_controllers = number + 1
-    return [Change(f"add {missing} SCSI controller(s)", [from_vm(selector(), "Add-VMScsiController") for _ in range(missing)],
+    return [Change(f"add {missing} SCSI controller(s)", [from_vm(selector(), "Add-VMScsiController") for _number in range(missing)],
                    needs_off=True)]
 
 

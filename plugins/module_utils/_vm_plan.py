@@ -186,8 +186,8 @@ def _memory(spec: VmSpec, selector: Selector, after: VmView, creating: bool) -> 
     wanted = {"startup_mb": memory.startup_mb, "dynamic_memory": memory.dynamic, "minimum_mb": memory.minimum_mb,
               "maximum_mb": memory.maximum_mb, "buffer_percent": memory.buffer_percent}
     # A new VM gets its startup memory from New-VM; everything else is set after.
-    differing = {k: v for k, v in wanted.items() if v is not None and (getattr(after, k) != v or
-                                                                      (creating and k != "startup_mb"))}
+    differing = {k: v for k, v in wanted.items()
+                 if v is not None and (getattr(after, k) != v or (creating and k != "startup_mb"))}
     dynamic = wanted["dynamic_memory"] if wanted["dynamic_memory"] is not None else after.dynamic_memory
     problems = []
     if dynamic:

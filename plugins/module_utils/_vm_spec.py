@@ -334,4 +334,3 @@ def build_spec(params: dict[str, t.Any]) -> VmSpec:
 
 def memory_bytes(mb: int) -> int:
     return mb * MB
-

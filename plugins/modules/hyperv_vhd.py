@@ -170,12 +170,12 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import (
     chain,
     get_vhd,
     index_vhds,
-    missing_parents,
     normalize_path,
     parse_size,
     read_chains,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd_plan import VhdSpec, plan_vhd, read_commands, spec_problems
+
 
 def argument_spec() -> dict[str, t.Any]:
     return {

@@ -285,7 +285,7 @@ def test_observe_reads_rows_in_batch_order() -> None:
     wanted = spec(disks=[{"path": "C:\\a.vhdx"}], dvd={"path": "C:\\x.iso"})
     commands = read_commands(wanted)
     assert [c.cmdlet for c in commands[-3:]] == ["Get-VMSwitch", "Get-VHD", "Test-Path"]
-    rows: list[list[t.Any]] = [[] for _ in commands]
+    rows: list[list[t.Any]] = [[] for _command in commands]
     rows[0] = [{"Name": "web1", "Id": "1", "State": "Off", "Generation": 2}]
     rows[-3] = [{"Name": "vNet-LAN50", "SwitchType": "External"}]
     rows[-2] = [{"Path": "C:\\a.vhdx", "VhdFormat": "VHDX", "VhdType": "Dynamic", "Size": 1024}]

@@ -50,7 +50,7 @@ def test_compress_ids_makes_ranges() -> None:
 
 def _rows(**parts: list[dict[str, t.Any]]) -> list[list[t.Any]]:
     rows: list[list[t.Any]] = [parts.pop("vm")]
-    for cmdlet, _ in PARTS:
+    for cmdlet, _properties in PARTS:
         rows.append(parts.get(cmdlet.replace("-", "_"), []))
     return rows
 
