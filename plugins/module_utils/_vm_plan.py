@@ -141,6 +141,11 @@ def _create(spec: VmSpec, view: VmView) -> Change:
     return Change(f"create generation {view.generation} VM '{spec.name}'", [Cmd("New-VM", params, select=["Name", "Id"])])
 
 
+def _was(old: t.Any, new: t.Any) -> str:
+    """'2 -> 4', or just '4' when the old value is not known (a VM being created)."""
+    return f"{new}" if old is None else f"{old} -> {new}"
+
+
 def _version_tuple(version: str | None) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in (version or "").split("."))
@@ -152,7 +157,7 @@ def _settings(spec: VmSpec, selector: Selector, after: VmView, creating: bool) -
     changes: list[Change] = []
     problems: list[str] = []
     if spec.processor_count is not None and after.processor_count != spec.processor_count:
-        changes.append(Change(f"processor count {after.processor_count} -> {spec.processor_count}",
+        changes.append(Change(f"processor count {_was(after.processor_count, spec.processor_count)}",
                               [from_vm(selector(), "Set-VMProcessor", {"Count": spec.processor_count})], needs_off=True))
         after.processor_count = spec.processor_count
     memory_change, memory_problems = _memory(spec, selector, after, creating)
@@ -168,7 +173,7 @@ def _settings(spec: VmSpec, selector: Selector, after: VmView, creating: bool) -
         have = getattr(after, field)
         if wanted is None or (have is not None and have.lower() == wanted.lower() if field != "notes" else have == wanted):
             continue
-        shown = f"{have!r} -> {wanted!r}" if field == "notes" else f"{have} -> {wanted}"
+        shown = _was(repr(have) if have is not None else None, repr(wanted)) if field == "notes" else _was(have, wanted)
         changes.append(Change(f"{label} {shown}", [from_vm(selector(), "Set-VM", {parameter: wanted})], needs_off=needs_off))
         setattr(after, field, wanted)
     if spec.configuration_version and not creating and after.version is not None:
@@ -206,7 +211,7 @@ def _memory(spec: VmSpec, selector: Selector, after: VmView, creating: bool) -> 
         name, factor = parameters[key]
         params[name] = value * factor if factor else value
         old = getattr(after, key)
-        words.append(f"{key.replace('_', ' ')} {old} -> {value}")
+        words.append(f"{key.replace('_', ' ')} {_was(old, value)}")
         if key in ("startup_mb", "dynamic_memory") and old != value:
             needs_off = True
         elif key == "minimum_mb" and old is not None and value > old:
@@ -229,12 +234,12 @@ def _firmware(spec: VmSpec, selector: Selector, after: VmView) -> list[Change]:
             after.secure_boot = firmware.secure_boot
         if firmware.secure_boot_template and (after.secure_boot_template or "").lower() != firmware.secure_boot_template.lower():
             params["SecureBootTemplate"] = firmware.secure_boot_template
-            words.append(f"secure boot template {after.secure_boot_template} -> {firmware.secure_boot_template}")
+            words.append(f"secure boot template {_was(after.secure_boot_template, firmware.secure_boot_template)}")
             after.secure_boot_template = firmware.secure_boot_template
         if params:
             changes.append(Change("firmware: " + ", ".join(words), [from_vm(selector(), "Set-VMFirmware", params)], needs_off=True))
     elif firmware.boot_order is not None and after.boot_order != list(firmware.boot_order):
-        changes.append(Change(f"boot order {after.boot_order} -> {list(firmware.boot_order)}",
+        changes.append(Change(f"boot order {_was(after.boot_order, list(firmware.boot_order))}",
                               [from_vm(selector(), "Set-VMBios", {"StartupOrder": list(firmware.boot_order)})], needs_off=True))
         after.boot_order = list(firmware.boot_order)
     return changes

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import VhdFile, normalize_path
@@ -298,3 +300,47 @@ def test_observe_reads_rows_in_batch_order() -> None:
 def test_select_vm_by_id_once_known() -> None:
     assert select_vm("web1", "abc").parameters == {"Id": "abc"}
     assert select_vm("web1").parameters == {"Name": "web1"}
+
+
+# -- properties ----------------------------------------------------------------------------------------------
+_memory = st.one_of(
+    st.none(),
+    st.builds(lambda s: {"startup_mb": s}, st.integers(16, 4096).map(lambda v: v * 2)),
+    st.builds(lambda s, lo, hi, b: {"startup_mb": s, "dynamic": True, "minimum_mb": lo, "maximum_mb": hi,
+                                    "buffer_percent": b},
+              st.just(2048), st.sampled_from([512, 1024, 2048]), st.sampled_from([2048, 8192]), st.integers(5, 100)),
+)
+_vlan = st.one_of(st.none(), st.just({"mode": "untagged"}),
+                  st.builds(lambda i: {"mode": "access", "id": i}, st.integers(1, 4094)),
+                  st.builds(lambda ids, n: {"mode": "trunk", "allowed": [str(i) for i in ids], "native_id": n},
+                            st.lists(st.integers(1, 4094), min_size=1, max_size=5), st.integers(0, 4094)))
+_adapter = st.builds(lambda n, sw, mac, vlan: {"name": n, "switch": sw, "mac_address": mac, "vlan": vlan},
+                     st.sampled_from(["LAN", "Trunk", "web \"1\"", "nic[1]"]), st.sampled_from(SWITCHES),
+                     st.sampled_from([None, "00155D0000AA", "dynamic"]), _vlan)
+_disk = st.builds(lambda n, loc: {"path": f"C:\\VMs\\d{n}.vhdx", "size": "1GB", "controller_location": loc},
+                  st.integers(0, 3), st.sampled_from([None, 5, 6]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(processors=st.one_of(st.none(), st.integers(1, 16)), memory=_memory, notes=st.one_of(st.none(), st.text(max_size=10)),
+       stop=st.sampled_from([None, "turn_off", "save", "shut_down"]), checkpoint=st.sampled_from([None, "standard", "production"]),
+       adapters=st.one_of(st.none(), st.lists(_adapter, max_size=3, unique_by=lambda a: a["name"].lower())),
+       disks=st.lists(_disk, max_size=3, unique_by=lambda d: d["path"]),
+       dvd=st.sampled_from([None, {"path": "C:\\iso\\a.iso"}, {"path": ""}]),
+       generation=st.sampled_from([1, 2]), state=st.sampled_from(["present", "running", "stopped", "paused", "saved"]))
+def test_a_created_vm_needs_nothing_on_the_second_run(processors, memory, notes, stop, checkpoint, adapters, disks, dvd,
+                                                      generation, state) -> None:
+    params = {"processor_count": processors, "memory": memory, "notes": notes, "automatic_stop_action": stop,
+              "checkpoint_type": checkpoint, "network_adapters": adapters, "disks": disks, "dvd": dvd,
+              "generation": generation, "state": state}
+    wanted = spec(**params)
+    first = plan_vm(wanted, observed(iso=True))
+    assume(not first.errors)
+    assert first.after is not None
+    made = first.after.copy()
+    made.id = "NEW"
+    files: dict[str, VhdFile] = {}
+    for disk in wanted.disks:
+        files.update(vhd(disk.path))
+    second = plan_vm(wanted, Observed(vms=[made], switches=SWITCHES, vhds=files, iso_exists=True))
+    assert second.errors == [] and second.changes == [], second.changes
