@@ -209,8 +209,16 @@ def _drive(row: dict[str, t.Any]) -> Drive:
                  controller_location=int(row.get("ControllerLocation") or 0))
 
 
+def belongs_to(row: t.Any, vm_id: str | None) -> bool:
+    """Whether a part's row is of VM ``vm_id``; a row without a VMId is taken to be (one VM was read)."""
+    if not isinstance(row, dict):
+        return False
+    owner = row.get("VMId")
+    return owner in (None, "") or vm_id is None or str(owner).lower() == vm_id.lower()
+
+
 def _mine(rows: list[t.Any], vm_id: str) -> list[dict[str, t.Any]]:
-    return [row for row in rows if isinstance(row, dict) and str(row.get("VMId", vm_id)).lower() == vm_id.lower()]
+    return [row for row in rows if belongs_to(row, vm_id)]
 
 
 def _boot_order(value: t.Any) -> list[str] | None:
@@ -266,7 +274,7 @@ def _adapters(adapter_rows: list[t.Any], vlan_rows: list[t.Any], vm_id: str) -> 
     """Adapters of one VM; Get-VMNetworkAdapterVlan lists the same adapters in the same order."""
     found = []
     for index, row in enumerate(adapter_rows):
-        if not isinstance(row, dict) or str(row.get("VMId", vm_id)).lower() != vm_id.lower():
+        if not belongs_to(row, vm_id):
             continue
         vlan_row = vlan_rows[index] if index < len(vlan_rows) and isinstance(vlan_rows[index], dict) else None
         found.append(Adapter(name=str(row.get("Name")), switch=_text(row.get("SwitchName")),

@@ -140,7 +140,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cm
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import chain, get_vhd, index_vhds, read_chains
-from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import VmView, from_vm, parse_vms, read_vm_commands
+from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import VmView, belongs_to, from_vm, parse_vms, read_vm_commands
 
 SNAPSHOT_PROPERTIES = ["VMId", "Name", "Id", "ParentSnapshotName", "SnapshotType", "CreationTime"]
 
@@ -149,7 +149,7 @@ def _checkpoints(rows: list[t.Any], view: VmView) -> list[dict[str, t.Any]]:
     return [{"name": row.get("Name"), "id": str(row.get("Id")) if row.get("Id") else None,
              "parent_name": row.get("ParentSnapshotName") or None, "snapshot_type": row.get("SnapshotType"),
              "creation_time": row.get("CreationTime")}
-            for row in rows if isinstance(row, dict) and str(row.get("VMId", view.id)).lower() == str(view.id).lower()]
+            for row in rows if belongs_to(row, view.id)]
 
 
 def main() -> None:
