@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from harness import run_playbook
-from test_hyperv_vm import calls, disk_dir, world_file_exists
+from test_hyperv_vm import calls, disk_dir, example_tasks, world_file_exists
 
 VHD = "winvirt.hyperv.hyperv_vhd"
 GB = 1024**3
@@ -81,3 +81,14 @@ def test_bad_input(lab3) -> None:
         run = run_playbook(lab3, [task("bad", **args)])
         assert run.rc != 0 and words in run.result("bad")["msg"], run.result("bad")["msg"]
     assert lab3.snapshot() == before
+
+
+def test_examples_run(lab3) -> None:
+    folder = disk_dir(lab3)
+    sources = [{"name": f"source {n}", VHD: {"path": f"{folder}\\{n}", "size": "1GB"}} for n in ("ws2025.vhdx", "legacy.vhd")]
+    examples = example_tasks("hyperv_vhd", folder)
+    run = run_playbook(lab3, [*sources, *examples])
+    assert run.rc == 0, run.stdout
+    assert [r["status"] for r in run.results].count("failed") == 0 and len(run.results) == len(sources) + len(examples)
+    assert world_file_exists(lab3, f"{folder}\\legacy.vhdx") and not world_file_exists(lab3, f"{folder}\\legacy.vhd")
+    assert not world_file_exists(lab3, f"{folder}\\data.vhdx")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import json
+import re
 import typing as t
+
+import yaml
 
 from harness import run_playbook
 
@@ -170,3 +175,29 @@ def test_hostile_names_are_plain_values(lab3) -> None:
     removed = run_playbook(lab3, [task("remove", name="x'; Remove-VM *", state="absent")])
     assert removed.rc == 0 and world_vm(lab3, "x'; Remove-VM *") is None
     assert set(others) <= {vm.name for vm in world_vms(lab3)}
+
+
+# -- the modules' EXAMPLES, run as written (paths moved into the host's disk folder) -------------------------
+def example_tasks(module: str, folder: str) -> list[dict[str, t.Any]]:
+    """The EXAMPLES of ``module`` as tasks, every Windows path moved into ``folder`` (file names kept)."""
+    source = importlib.import_module(f"ansible_collections.winvirt.hyperv.plugins.modules.{module}")
+    text = json.dumps(yaml.safe_load(source.EXAMPLES))
+    moved = re.sub(r'"C:(?:\\\\[^"\\]+)*\\\\([^"\\]+)"', lambda m: json.dumps(f"{folder}\\{m.group(1)}"), text)
+    return [{"register": "out", **example} for example in json.loads(moved)]
+
+
+def world_put_file(estate: t.Any, path: str, machine: str = "hv1") -> None:
+    """A plain file (an ISO) on the host's file system."""
+    estate.world.machine(machine).fs.write_file(path, b"")
+
+
+def test_examples_run(lab3) -> None:
+    folder = disk_dir(lab3)
+    world_put_file(lab3, folder + "\\tools.iso")
+    parent = [{"name": "parent", "winvirt.hyperv.hyperv_vhd": {"path": folder + "\\win2012.vhd", "size": "1GB"}}]
+    run = run_playbook(lab3, [*parent, *example_tasks("hyperv_vm", folder)])
+    assert run.rc == 0, run.stdout
+    statuses = [r["status"] for r in run.results]
+    assert statuses.count("failed") == 0 and len(statuses) == 1 + len(example_tasks("hyperv_vm", folder))
+    assert world_vm(lab3, "web1").processor_count == 4
+    assert world_vm(lab3, "legacy1") is None and world_vm(lab3, "router1") is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from harness import run_playbook
-from test_hyperv_vm import SWITCH, disk_dir, world_vms
+from test_hyperv_vm import SWITCH, disk_dir, example_tasks, world_vms
 
 INFO = "winvirt.hyperv.hyperv_vm_info"
 
@@ -42,3 +42,10 @@ def test_reports_disk_chain_adapters_and_vlans(lab3) -> None:
     assert vm["network_adapters"][0]["vlan"] == {"mode": "trunk", "id": None, "allowed": [10, 11, 12, 20], "native_id": 10}
     assert vm["checkpoints"] == [] and vm["replication_state"] is not None
     assert result["round_trips"] == 3, "VMs, then the disk files, then their parents"
+
+
+def test_examples_run(lab3) -> None:
+    examples = example_tasks("hyperv_vm_info", disk_dir(lab3))
+    run = run_playbook(lab3, examples)
+    assert run.rc == 0, run.stdout
+    assert [r["status"] for r in run.results].count("failed") == 0
