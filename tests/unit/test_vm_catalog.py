@@ -49,7 +49,7 @@ def _names(parameters: dict[str, t.Any]) -> dict[str, str]:
 
 
 def _fits(info: dict[str, t.Any], piped: str) -> bool:
-    base = str(info["type"]).split(".")[-1].rstrip("[]")
+    base = str(info["type"]).rsplit(".", maxsplit=1)[-1].rstrip("[]")
     return "ByValue" in str(info["pipeline"]) and (base in ACCEPTS[piped] or base == "PSObject")
 
 
