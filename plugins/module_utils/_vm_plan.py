@@ -253,9 +253,6 @@ def _plan_present(spec: VmSpec, current: VmView | None, observed: Observed) -> V
         errors.append(f"VM '{current.name}' is generation {current.generation}; the generation of a VM cannot change "
                       "(create a new VM and attach its disks)")
     errors.extend(generation_problems(spec, after.generation) if spec.generation is None else [])
-    prior = stable(after.state)
-    if prior is None:
-        errors.append(f"VM '{after.name}' is {after.state}; wait until it is running, off, paused or saved and run again")
     if errors:
         return VmPlan([], [], errors, current, None)
 
@@ -271,7 +268,13 @@ def _plan_present(spec: VmSpec, current: VmView | None, observed: Observed) -> V
         errors.extend(problems)
     if errors:
         return VmPlan([], [], errors, current, None)
-    return _power(spec, current, after, changes, selector, prior or "Off")
+    prior = stable(after.state)
+    if prior is None:
+        if not changes and spec.state == "present":
+            return VmPlan([], [], [], current, after)
+        return VmPlan([], [], [f"VM '{after.name}' is {after.state}; wait until it is running, off, paused or saved "
+                               "and run again"], current, None)
+    return _power(spec, current, after, changes, selector, prior)
 
 
 def _power(spec: VmSpec, current: VmView | None, after: VmView, changes: list[Change], selector: Selector,

@@ -125,6 +125,8 @@ def test_restarted_always_changes() -> None:
 def test_vm_in_transition_is_refused() -> None:
     plan = plan_vm(spec(state="running"), observed(running_vm(state="Stopping")))
     assert plan.commands == [] and "Stopping" in plan.errors[0]
+    settled = plan_vm(spec(processor_count=2), observed(running_vm(state="Starting")))
+    assert settled.errors == [] and settled.commands == [], "nothing to do is fine in any state"
 
 
 def test_generation_2_refuses_vhd_offline_and_on_existing_vm() -> None:
