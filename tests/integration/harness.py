@@ -13,7 +13,8 @@ import typing
 
 import yaml
 
-from hvsim.runner import RunningEstate
+if typing.TYPE_CHECKING:
+    from hvsim.runner import RunningEstate
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / "build" / "collections"
