@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 try:
-    from hvsim.runner import RunningEstate, start_estate
+    from hvsim.runner import start_estate
 
     SIMULATOR_MISSING: str | None = None
 except ImportError as exc:  # the simulator core (issue 4) is still being built
