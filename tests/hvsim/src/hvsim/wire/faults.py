@@ -1,0 +1,45 @@
+"""Wire faults injected by tests: dropped connections, HTTP 503, slow answers."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+KINDS = ("drop", "reset", "http503", "slow")
+
+
+@dataclass
+class Fault:
+    kind: str
+    seconds: float
+    remaining: int
+
+
+class FaultTable:
+    def __init__(self) -> None:
+        self._faults: dict[str, Fault] = {}
+        self._lock = threading.Lock()
+
+    def set(self, machine: str, kind: str, seconds: float = 0.0, count: int = 1) -> None:
+        if kind not in KINDS:
+            raise ValueError(f"unknown wire fault {kind!r}; known: {', '.join(KINDS)}")
+        with self._lock:
+            self._faults[machine] = Fault(kind, seconds, count)
+
+    def clear(self, machine: str | None = None) -> None:
+        with self._lock:
+            if machine is None:
+                self._faults.clear()
+            else:
+                self._faults.pop(machine, None)
+
+    def take(self, machine: str) -> Fault | None:
+        """The fault to apply to the next request to ``machine`` (counts down)."""
+        with self._lock:
+            fault = self._faults.get(machine)
+            if fault is None:
+                return None
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                del self._faults[machine]
+            return fault

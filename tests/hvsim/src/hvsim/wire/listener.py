@@ -1,0 +1,173 @@
+"""HTTP(S) listeners: one per machine address and port, POST /wsman, keep-alive connections.
+
+Each TCP connection keeps its own authentication state (Negotiate and CredSSP are connection
+based), so the handler object (one per connection in http.server) holds it.
+"""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import ssl
+import threading
+import time
+import typing
+
+from hvsim.contract import Backend
+from hvsim.wire import auth, soap
+from hvsim.wire.faults import FaultTable
+from hvsim.wire.shells import ShellTable
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, address: tuple[str, int], machine: str, backend: Backend, shells: ShellTable,
+                 ssl_context: ssl.SSLContext | None, faults: FaultTable) -> None:
+        self.machine = machine
+        self.backend = backend
+        self.shells = shells
+        self.ssl_context = ssl_context
+        self.faults = faults
+        self.authenticator = auth.Authenticator(backend, machine, https=ssl_context is not None)
+        super().__init__(address, _Handler)
+
+    def handle_error(self, request: typing.Any, client_address: typing.Any) -> None:
+        """Dropped, refused and half-open connections are part of the simulation, not errors."""
+        import sys  # pylint: disable=import-outside-toplevel
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError, OSError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+    server_version = "Microsoft-HTTPAPI/2.0"
+    sys_version = ""
+
+    def setup(self) -> None:
+        self.auth_state = auth.ConnectionAuth()
+        if not self.server.backend.is_reachable(self.server.machine):
+            # powered off or rebooting: drop the connection before a byte is read
+            self.request.close()
+            raise ConnectionAbortedError("machine unreachable")
+        if self.server.ssl_context is not None:
+            self.request.settimeout(30)
+            self.request = self.server.ssl_context.wrap_socket(self.request, server_side=True)
+        super().setup()
+
+    def log_message(self, format: str, *args: typing.Any) -> None:  # pylint: disable=redefined-builtin
+        return  # quiet; the call log and counters record what matters
+
+    # -- HTTP --------------------------------------------------------------------------------
+    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+        machine = self.server.machine
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if not self.server.backend.is_reachable(machine):
+            self.close_connection = True
+            self.connection.close()
+            return
+        fault = self.server.faults.take(machine)
+        if fault is not None:
+            if fault.kind in ("drop", "reset"):
+                self.close_connection = True
+                try:
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                except OSError:
+                    pass
+                self.connection.close()
+                return
+            if fault.kind == "http503":
+                self._send(503, b"Service Unavailable", "text/plain")
+                return
+            if fault.kind == "slow":
+                time.sleep(fault.seconds)
+        if self.path.split("?")[0].lower() != "/wsman":
+            self._send(404, b"", "text/plain")
+            return
+        header = self.headers.get("Authorization")
+        client_address = self.client_address[0]
+        if header:
+            outcome = self.server.authenticator.authenticate(header, self.auth_state, client_address)
+            if outcome.status != 200:
+                self._send(401, b"", "text/plain", outcome.headers)
+                return
+            extra_headers = outcome.headers
+        elif self.auth_state.principal is not None and self.auth_state.kind != "basic":
+            extra_headers = []
+        else:
+            self._send(401, b"", "text/plain", auth.challenge_headers(self.server.ssl_context is not None))
+            return
+        if not body:
+            self._send(200, b"", "application/soap+xml;charset=UTF-8", extra_headers)
+            return
+        content_type = self.headers.get("Content-Type", "")
+        state = self.auth_state
+        if auth.is_encrypted(content_type):
+            if state.context is None or state.encryption_protocol is None:
+                self._send(400, b"", "text/plain")
+                return
+            try:
+                body = auth.unwrap(state.context, body, content_type)
+            except Exception:  # pylint: disable=broad-except
+                self._send(400, b"", "text/plain")
+                return
+        elif state.encryption_protocol is not None:
+            # A default listener has AllowUnencrypted=false: plain SOAP over HTTP is refused.
+            self._send(401, b"", "text/plain", auth.challenge_headers(False))
+            return
+        status, reply = self._dispatch(body)
+        self.server.backend.record_wire(machine, 1, len(body), len(reply))
+        if state.encryption_protocol is not None and state.context is not None:
+            wrapped_type, wrapped = auth.wrap(state.context, state.encryption_protocol, reply)
+            self._send(status, wrapped, wrapped_type, extra_headers)
+        else:
+            self._send(status, reply, "application/soap+xml;charset=UTF-8", extra_headers)
+
+    def _dispatch(self, body: bytes) -> tuple[int, bytes]:
+        principal = self.auth_state.principal
+        assert principal is not None
+        request: soap.Request | None = None
+        try:
+            request = soap.parse_request(body)
+            address = self.server.server_address[0]
+            envelope = self.server.shells.handle(request, principal, str(address))
+            return 200, soap.to_bytes(envelope)
+        except soap.SoapError as error:
+            return 500, soap.fault(error, self.server.machine, request.message_id if request else "")
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: list[tuple[str, str]] | None = None) -> None:
+        self.send_response(status)
+        for name, value in headers or []:
+            self.send_header(name, value)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+
+class Listener:
+    """One HTTP or HTTPS endpoint of one machine, served on a daemon thread."""
+
+    def __init__(self, machine: str, address: str, port: int, backend: Backend, shells: ShellTable,
+                 ssl_context: ssl.SSLContext | None, faults: FaultTable) -> None:
+        self.server = _Server((address, port), machine, backend, shells, ssl_context, faults)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
+                                       name=f"hvsim-{machine}-{port}", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
