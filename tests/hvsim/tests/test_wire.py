@@ -201,3 +201,9 @@ def test_unreachable_machine_drops_connections(server: tuple[WireServer, EchoBac
 def test_listener_refuses_non_loopback(tmp_path: pathlib.Path) -> None:
     with pytest.raises(ValueError, match="loopback"):
         WireServer(EchoBackend(), [("hv1", "10.0.0.1")], cert_dir=tmp_path)
+
+
+def test_credssp_over_http_delegates_credentials(server: tuple[WireServer, EchoBackend]) -> None:
+    wsman = WSMan(ADDRESS, port=HTTP_PORT, ssl=False, auth="credssp", username="LAB\\Administrator", password="Passw0rd!")
+    ps = _invoke(wsman, ("Get-VM", {}))
+    assert ps.output[0].extended_properties["Auth"] == "credssp"
