@@ -58,7 +58,10 @@ class EchoBackend:
         return Principal(machine, user, typing.cast(typing.Any, auth), delegable, client_address)
 
     def certificate_user(self, machine: str, der: bytes) -> Principal | None:
-        return None
+        from cryptography import x509
+
+        subject = x509.load_der_x509_certificate(der).subject.rfc4514_string()
+        return Principal(machine, "localadmin", "certificate", False) if subject == "CN=localadmin" else None
 
     def run_pipeline(self, principal: Principal, statements: list[typing.Any], input_objects: list[typing.Any]):
         self.received.append(statements)
@@ -207,3 +210,19 @@ def test_credssp_over_http_delegates_credentials(server: tuple[WireServer, EchoB
     wsman = WSMan(ADDRESS, port=HTTP_PORT, ssl=False, auth="credssp", username="LAB\\Administrator", password="Passw0rd!")
     ps = _invoke(wsman, ("Get-VM", {}))
     assert ps.output[0].extended_properties["Auth"] == "credssp"
+
+
+def test_client_certificate_maps_to_a_local_account(server: tuple[WireServer, EchoBackend], tmp_path: pathlib.Path) -> None:
+    from hvsim.wire.certs import issue_client_certificate
+
+    wire, _ = server
+    cert_dir = wire.ca_pem_path.parent
+    for user, ok in (("localadmin", True), ("stranger", False)):
+        cert, key = issue_client_certificate(cert_dir, user)
+        wsman = WSMan(ADDRESS, port=HTTPS_PORT, ssl=True, auth="certificate", certificate_pem=str(cert),
+                      certificate_key_pem=str(key), cert_validation=str(wire.ca_pem_path))
+        if ok:
+            assert _invoke(wsman, ("Get-VM", {})).output[0].extended_properties["User"] == "localadmin"
+        else:
+            with pytest.raises((AuthenticationError, WinRMTransportError)):
+                _invoke(wsman, ("Get-VM", {}))

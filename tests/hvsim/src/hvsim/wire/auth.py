@@ -28,6 +28,7 @@ _USER_FILE_PATH: str | None = None
 BOUNDARY = "Encrypted Boundary"
 PROTOCOL_SPNEGO = "application/HTTP-SPNEGO-session-encrypted"
 PROTOCOL_CREDSSP = "application/HTTP-CredSSP-session-encrypted"
+CERTIFICATE_SCHEME = "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual"
 
 
 def publish_accounts(accounts: list[AccountSecret]) -> None:
@@ -94,7 +95,10 @@ class Authenticator:
         self.machine = machine
         self.https = https
 
-    def authenticate(self, header: str, state: ConnectionAuth, client_address: str) -> AuthOutcome:
+    def authenticate(self, header: str, state: ConnectionAuth, client_address: str,
+                     client_certificate: bytes | None = None) -> AuthOutcome:
+        if header.strip().lower() == CERTIFICATE_SCHEME:
+            return self._certificate(client_certificate, state)
         scheme, _, token = header.partition(" ")
         scheme = scheme.lower()
         if scheme == "basic":
@@ -104,6 +108,16 @@ class Authenticator:
         if scheme == "credssp":
             return self._credssp(token.strip(), state, client_address)
         return AuthOutcome(401, challenge_headers(self.https), reason=f"unsupported auth scheme {scheme}")
+
+    # -- client certificate (HTTPS only) ------------------------------------------------------
+    def _certificate(self, der: bytes | None, state: ConnectionAuth) -> AuthOutcome:
+        if not self.https or not der:
+            return AuthOutcome(401, challenge_headers(self.https), reason="no client certificate")
+        principal = self.backend.certificate_user(self.machine, der)
+        if principal is None:
+            return AuthOutcome(401, challenge_headers(self.https), reason="the certificate maps to no local account")
+        state.kind, state.principal = "certificate", principal
+        return AuthOutcome(200, principal=principal)
 
     # -- Basic -------------------------------------------------------------------------------
     def _basic(self, token: str, state: ConnectionAuth, client_address: str) -> AuthOutcome:

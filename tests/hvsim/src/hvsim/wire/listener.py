@@ -93,12 +93,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         header = self.headers.get("Authorization")
         client_address = self.client_address[0]
         if header:
-            outcome = self.server.authenticator.authenticate(header, self.auth_state, client_address)
+            certificate = None
+            if isinstance(self.connection, ssl.SSLSocket):
+                certificate = self.connection.getpeercert(binary_form=True)
+            outcome = self.server.authenticator.authenticate(header, self.auth_state, client_address, certificate)
             if outcome.status != 200:
                 self._send(401, b"", "text/plain", outcome.headers)
                 return
             extra_headers = outcome.headers
-        elif self.auth_state.principal is not None and self.auth_state.kind != "basic":
+        elif self.auth_state.principal is not None and self.auth_state.kind not in ("basic", "certificate"):
             extra_headers = []
         else:
             self._send(401, b"", "text/plain", auth.challenge_headers(self.server.ssl_context is not None))
