@@ -12,6 +12,8 @@ import pytest
 # The tests import the playbook harness that sits beside them (pytest runs with --import-mode=importlib).
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
+from samba_dc import directory, samba_dc  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+
 try:
     from hvsim.runner import start_estate
 
@@ -28,7 +30,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     marker = pytest.mark.skip(reason=SIMULATOR_MISSING)
     for item in items:
-        if "integration" in str(item.path):
+        if "integration" in str(item.path) and item.get_closest_marker("samba") is None:
             item.add_marker(marker)
 
 

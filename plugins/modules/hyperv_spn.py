@@ -1,0 +1,432 @@
+#!/usr/bin/python
+# Copyright: winvirt.hyperv contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: hyperv_spn
+short_description: Kerberos SPNs and constrained delegation on Hyper-V hosts' computer accounts
+version_added: 0.1.0
+description:
+  - Registers (or removes) the service principal names Hyper-V needs on the computer accounts of one or more hosts,
+    for the NetBIOS name and the FQDN of each host, and reports what is there (the C(setspn -L) equivalent).
+    Without them a live migration fails with 0x80090303 "the specified target is unknown or unreachable".
+  - Configures constrained delegation ("trust this computer for delegation to specified services only") in
+    C(msDS-AllowedToDelegateTo), to C(cifs) on file servers holding VM files (SMB 3.0 storage) and to the migration
+    service and C(cifs) on every other peer of a migration group. Without it a migration started from a third
+    machine fails with 0x8009030E "no credentials are available" (the Kerberos double hop).
+  - Optionally keeps the hosts' computer accounts in an Active Directory security group.
+  - SPNs are unique in the forest. A wanted SPN that another account already holds fails the task, naming that
+    account; nothing is changed then.
+  - Works over LDAP with a domain controller (O(backend=ldap)). Reads the directory in three searches and writes
+    one modify per changed account.
+extends_documentation_fragment:
+  - winvirt.hyperv.connection
+  - winvirt.hyperv.ldap
+options:
+  hostname:
+    description:
+      - The WinRM connection options of the collection are accepted so that C(module_defaults) for the group
+        C(group/winvirt.hyperv.hyperv) also reach this module; the V(ldap) back end does not use them.
+      - If not set, the value of the E(HYPERV_HOST) environment variable is used.
+    type: str
+    required: false
+    aliases: [host]
+  backend:
+    description:
+      - How the directory is reached. V(ldap) talks to a domain controller with LDAP over TLS, see the O(ldap_server)
+        options.
+    type: str
+    choices: [ldap]
+    default: ldap
+  hosts:
+    description:
+      - The Hyper-V hosts whose computer accounts the task manages, by NetBIOS name or FQDN (V(hv1) or V(hv1.example.com)).
+      - The account is found by its sAMAccountName (V(HV1$)). Its FQDN is its C(dNSHostName), or the name under the
+        domain's DNS name when the account has none.
+    type: list
+    elements: str
+    required: true
+  state:
+    description:
+      - V(present) adds the SPNs of O(service_classes), the delegation entries and the group membership.
+      - V(absent) removes exactly those (and, when no delegation entry is left on an account, protocol transition).
+      - V(query) changes nothing and returns the accounts, their SPNs and delegation, and the group.
+    type: str
+    choices: [present, absent, query]
+    default: present
+  service_classes:
+    description:
+      - The service classes to register for each host's NetBIOS name and FQDN, giving SPNs such as
+        V(Microsoft Virtual System Migration Service/HV1) and V(Microsoft Virtual System Migration Service/hv1.example.com).
+      - The default is the Hyper-V set. Add V(cifs) only for a host that is itself reached over SMB and whose account
+        does not already cover it through its V(HOST) SPNs.
+      - An empty list leaves SPNs alone (for a task that manages only delegation or the group).
+    type: list
+    elements: str
+    default:
+      - Microsoft Virtual System Migration Service
+      - Hyper-V Replica Service
+      - Microsoft Virtual Console Service
+  delegation:
+    description:
+      - Constrained delegation on each host's account (C(msDS-AllowedToDelegateTo)). Not touched when not given.
+      - Every file server and peer must have a computer account in the domain; each entry is added for its NetBIOS
+        name and its FQDN, as "Active Directory Users and Computers" does.
+    type: dict
+    suboptions:
+      file_servers:
+        description: File servers that hold VM files on SMB 3.0 shares; delegation to V(cifs/<server>).
+        type: list
+        elements: str
+        default: []
+      peers:
+        description:
+          - The hosts of a migration group; each host of O(hosts) may delegate to
+            V(Microsoft Virtual System Migration Service/<peer>) and V(cifs/<peer>) of every other peer.
+          - Usually the same list as O(hosts), so one task prepares the whole group.
+        type: list
+        elements: str
+        default: []
+      services:
+        description: Further entries as full SPNs, such as V(HTTP/web1.example.com), added as given.
+        type: list
+        elements: str
+        default: []
+      protocol:
+        description:
+          - V(kerberos) is "use Kerberos only" (recommended; userAccountControl without TRUSTED_TO_AUTH_FOR_DELEGATION).
+          - V(any) is "use any authentication protocol" (protocol transition, TRUSTED_TO_AUTH_FOR_DELEGATION 0x1000000).
+          - With O(state=present) unconstrained delegation (TRUSTED_FOR_DELEGATION) is turned off, as choosing
+            "specified services only" in the console does.
+        type: str
+        choices: [kerberos, any]
+        default: kerberos
+      exclusive:
+        description: With O(state=present), also remove every delegation entry of the hosts that is not listed.
+        type: bool
+        default: false
+  group:
+    description:
+      - An Active Directory security group that holds the hosts' computer accounts (for share and folder permissions
+        of SMB storage). Created when missing with O(state=present); with O(state=absent) the hosts leave it and the
+        group stays.
+    type: dict
+    suboptions:
+      name:
+        description: The group's sAMAccountName, for example V(Hyper-V Hosts).
+        type: str
+        required: true
+      container:
+        description: The DN to create the group in. Defaults to V(CN=Users) under the base DN.
+        type: str
+      scope:
+        description: The group scope used when the group is created.
+        type: str
+        choices: [global, domain_local, universal]
+        default: global
+attributes:
+  check_mode:
+    description: Can run in check_mode and return the changed status prediction without changing the directory.
+    support: full
+  diff_mode:
+    description: Returns each account's SPNs and delegation (and the group's members) before and after.
+    support: full
+notes:
+  - Hyper-V registers its SPNs itself when the Virtual Machine Management service starts, if the computer account may
+    write them (event 14050 "could not register SPN" in Microsoft-Windows-Hyper-V-VMMS/Admin when it cannot).
+    This module registers them from the controller instead.
+  - Kerberos caches tickets. After adding delegation, purge the tickets on the hosts (C(klist purge -li 0x3e7)) or
+    wait for them to renew before retrying a migration.
+  - See docs/kerberos.md in the collection for which SPN and delegation entry each migration and replica path needs.
+seealso:
+  - module: winvirt.hyperv.hyperv_host
+author:
+  - winvirt.hyperv contributors (@winvirt)
+"""
+
+EXAMPLES = r"""
+- name: Prepare three hosts for shared-nothing and SMB live migration
+  winvirt.hyperv.hyperv_spn:
+    ldap_server: dc1.example.com
+    ldap_username: admin@example.com
+    ldap_password: "{{ domain_admin_password }}"
+    hosts: [hv1, hv2, hv3]
+    delegation:
+      peers: [hv1, hv2, hv3]
+      file_servers: [fs1]
+    group:
+      name: Hyper-V Hosts
+  delegate_to: localhost
+
+- name: Check what is registered (setspn -L), changing nothing
+  winvirt.hyperv.hyperv_spn:
+    ldap_server: dc1.example.com
+    ldap_ca_path: /etc/pki/example-root-ca.pem
+    ldap_username: admin@example.com
+    ldap_password: "{{ domain_admin_password }}"
+    hosts: [hv1]
+    state: query
+  delegate_to: localhost
+  register: spn_state
+
+- name: Allow exactly these delegation targets, with protocol transition, over StartTLS
+  winvirt.hyperv.hyperv_spn:
+    ldap_server: dc1.example.com
+    ldap_encryption: starttls
+    ldap_username: EXAMPLE\admin
+    ldap_password: "{{ domain_admin_password }}"
+    hosts: [hv1]
+    service_classes: []
+    delegation:
+      file_servers: [fs1.example.com]
+      protocol: any
+      exclusive: true
+  delegate_to: localhost
+
+- name: Remove the Hyper-V SPNs of a decommissioned host
+  winvirt.hyperv.hyperv_spn:
+    ldap_server: dc1.example.com
+    ldap_username: admin@example.com
+    ldap_password: "{{ domain_admin_password }}"
+    hosts: [hv9]
+    state: absent
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+accounts:
+  description: Each host's computer account after the task (as it would be, in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    host:
+      description: The host as given in O(hosts).
+      type: str
+    dn:
+      description: The account's distinguished name.
+      type: str
+    sam_account_name:
+      description: The account's sAMAccountName.
+      type: str
+    dns_host_name:
+      description: The account's dNSHostName, null when it has none.
+      type: str
+    spns:
+      description: Every SPN on the account.
+      type: list
+      elements: str
+    missing_spns:
+      description: SPNs of O(service_classes) for this host that the account does not hold.
+      type: list
+      elements: str
+    allowed_to_delegate_to:
+      description: The account's msDS-AllowedToDelegateTo entries.
+      type: list
+      elements: str
+    delegation_protocol:
+      description: V(kerberos), V(any) (protocol transition) or V(none) (no constrained delegation).
+      type: str
+    unconstrained_delegation:
+      description: Whether the account is trusted for unconstrained delegation.
+      type: bool
+    user_account_control:
+      description: The userAccountControl value.
+      type: int
+  sample:
+    - host: hv1
+      dn: CN=HV1,CN=Computers,DC=example,DC=com
+      sam_account_name: HV1$
+      dns_host_name: hv1.example.com
+      spns: [HOST/HV1, HOST/hv1.example.com, Microsoft Virtual System Migration Service/HV1]
+      missing_spns: []
+      allowed_to_delegate_to: [cifs/FS1, cifs/fs1.example.com]
+      delegation_protocol: kerberos
+      unconstrained_delegation: false
+      user_account_control: 4096
+group:
+  description: The group (name, dn, members) after the task; null when O(group) is not given.
+  returned: always
+  type: dict
+changes:
+  description: What was (or in check mode would be) changed, in words.
+  returned: always
+  type: list
+  elements: str
+  sample: ["hv1: add SPN 'Microsoft Virtual System Migration Service/HV1'", "hv1: allow delegation to 'cifs/fs1.example.com'"]
+directory:
+  description: The directory the task worked on.
+  returned: always
+  type: dict
+  contains:
+    server:
+      description: The domain controller, as a URL.
+      type: str
+    base_dn:
+      description: The base DN searched.
+      type: str
+"""
+
+import typing as t
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils._ad_ldap import LdapDirectory
+from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._ldap_connection import ldap_argument_spec, resolve_ldap
+from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
+from ansible_collections.winvirt.hyperv.plugins.module_utils._spn_plan import (
+    DEFAULT_SERVICE_CLASSES,
+    PROTOCOLS,
+    STATES,
+    Account,
+    DelegationSpec,
+    GroupSpec,
+    SpnPlan,
+    SpnSpec,
+    plan_spns,
+    spns_to_check,
+    validate_spec,
+    wanted_spns,
+)
+
+
+def argument_spec() -> dict[str, t.Any]:
+    spec: dict[str, t.Any] = {
+        "hostname": {"type": "str", "required": False, "aliases": ["host"], "fallback": (env_fallback, ["HYPERV_HOST"])},
+        "backend": {"type": "str", "choices": ["ldap"], "default": "ldap"},
+        "hosts": {"type": "list", "elements": "str", "required": True},
+        "state": {"type": "str", "choices": list(STATES), "default": "present"},
+        "service_classes": {"type": "list", "elements": "str", "default": list(DEFAULT_SERVICE_CLASSES)},
+        "delegation": {
+            "type": "dict",
+            "options": {
+                "file_servers": {"type": "list", "elements": "str", "default": []},
+                "peers": {"type": "list", "elements": "str", "default": []},
+                "services": {"type": "list", "elements": "str", "default": []},
+                "protocol": {"type": "str", "choices": list(PROTOCOLS), "default": "kerberos"},
+                "exclusive": {"type": "bool", "default": False},
+            },
+        },
+        "group": {
+            "type": "dict",
+            "options": {
+                "name": {"type": "str", "required": True},
+                "container": {"type": "str"},
+                "scope": {"type": "str", "choices": ["global", "domain_local", "universal"], "default": "global"},
+            },
+        },
+    }
+    spec.update(ldap_argument_spec())
+    return spec
+
+
+def spec_from_params(params: t.Mapping[str, t.Any]) -> SpnSpec:
+    delegation = params.get("delegation")
+    group = params.get("group")
+    return SpnSpec(
+        hosts=tuple(dict.fromkeys(params["hosts"])),
+        state=params["state"],
+        service_classes=tuple(params["service_classes"]),
+        delegation=DelegationSpec(
+            file_servers=tuple(delegation["file_servers"]),
+            peers=tuple(delegation["peers"]),
+            services=tuple(delegation["services"]),
+            protocol=delegation["protocol"],
+            exclusive=delegation["exclusive"],
+        ) if delegation else None,
+        group=GroupSpec(group["name"], group.get("container"), group["scope"]) if group else None,
+    )
+
+
+def account_results(spec: SpnSpec, accounts: t.Mapping[str, Account], domain_dns_name: str) -> list[dict[str, t.Any]]:
+    results = []
+    for host, account in accounts.items():
+        result = account.to_result(host)
+        held = {spn.lower() for spn in account.spns}
+        result["missing_spns"] = [spn for spn in wanted_spns(account, spec.service_classes, domain_dns_name)
+                                  if spn.lower() not in held]
+        results.append(result)
+    return results
+
+
+def diff_view(accounts: t.Mapping[str, Account], group: dict[str, t.Any] | None) -> dict[str, t.Any]:
+    view: dict[str, t.Any] = {
+        host: {
+            "spns": sorted(account.spns, key=str.lower),
+            "allowed_to_delegate_to": sorted(account.delegate_to, key=str.lower),
+            "user_account_control": account.user_account_control,
+        }
+        for host, account in accounts.items()
+    }
+    if group is not None:
+        view["group"] = group
+    return view
+
+
+def read_and_plan(directory: LdapDirectory, spec: SpnSpec) -> SpnPlan:
+    accounts = directory.read_computers(spec.names_to_read())
+    holders = directory.spn_holders(spns_to_check(spec, accounts, directory.domain_dns_name))
+    group = directory.read_group(spec.group.name) if spec.group else None
+    group_dn = directory.group_dn(spec.group.name, spec.group.container) if spec.group else None
+    return plan_spns(spec, accounts, holders, directory.domain_dns_name, group, group_dn, where=directory.where)
+
+
+def main() -> None:
+    module = HyperVModule(argument_spec(), supports_check_mode=True)
+    spec = spec_from_params(module.params)
+    problems = validate_spec(spec)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    try:
+        options = resolve_ldap(module.params)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    directory = LdapDirectory(options)
+    result: dict[str, t.Any] = {"changed": False, "changes": [], "accounts": [], "group": None,
+                                "directory": {"server": options.url, "base_dn": options.base_dn}}
+    try:
+        directory.open()
+        result["directory"]["base_dn"] = directory.base_dn
+        plan = read_and_plan(directory, spec)
+        if plan.errors:
+            module.fail_json(msg=" ".join(plan.errors), **result)
+        after = plan.after()
+        result.update(changed=plan.changed, changes=plan.descriptions(),
+                      accounts=account_results(spec, after, directory.domain_dns_name), group=plan.group_after())
+        if module._diff:
+            result["diff"] = {"before": diff_view(plan.accounts, _group_view(plan)), "after": diff_view(after, result["group"])}
+        if not plan.changed or module.check_mode:
+            module.exit_json(**result)
+        applied: list[str] = []
+        try:
+            for change in plan.changes:
+                directory.apply_account(change)
+                applied += change.descriptions()
+            if plan.group_change:
+                directory.apply_group(plan.group_change)
+        except HyperVError as err:
+            result["changes"] = applied
+            result["changed"] = bool(applied)
+            module.fail_hyperv(err, **result)
+        final = read_and_plan(directory, SpnSpec(spec.hosts, "query", spec.service_classes, None, spec.group))
+        result["accounts"] = account_results(spec, final.accounts, directory.domain_dns_name)
+        if spec.group:
+            result["group"] = _group_view(final)
+    except HyperVError as err:
+        module.fail_hyperv(err, **result)
+    finally:
+        directory.close()
+    module.exit_json(**result)
+
+
+def _group_view(plan: SpnPlan) -> dict[str, t.Any] | None:
+    if plan.group is not None:
+        return {"name": plan.group.name, "dn": plan.group.dn, "members": sorted(plan.group.members, key=str.lower)}
+    return {} if plan.group_change else None
+
+
+if __name__ == "__main__":
+    main()
