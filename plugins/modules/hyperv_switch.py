@@ -318,6 +318,7 @@ def main() -> None:
         "switch": plan.after.to_result() if plan.after else None,
     }
     if plan.errors:
+        result.update(changed=False, changes=[])  # nothing was changed, nothing will be
         module.fail_json(msg=" ".join(plan.errors), round_trips=module.round_trips, **result)
     for warning in plan.warnings:
         module.warn(warning)

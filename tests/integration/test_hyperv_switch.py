@@ -66,7 +66,8 @@ def test_unknown_nic_fails_and_lists_the_nics(lab3) -> None:
     run = run_playbook(lab3, [task("create", name="ext", switch_type="external", net_adapter_name="No Such NIC")])
     assert run.rc != 0
     result = run.result("create")
-    assert result["failed"] is True and "No Such NIC" in result["msg"] and "it has:" in result["msg"]
+    assert run.status("create") == "failed" and result["changed"] is False
+    assert "No Such NIC" in result["msg"] and "it has:" in result["msg"]
     assert world_switch(lab3, "ext") is None
 
 
