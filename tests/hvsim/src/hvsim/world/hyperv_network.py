@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typing
 
-from hvsim.contract import CmdletError, PSOutObject
+from hvsim.contract import CmdletError, ErrorInfo, PSOutObject
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.pserrors import host_prompt
 from hvsim.world.hyperv import NS, SWITCH_TYPES, Switch, canonical, enum, host_of, hv_error
@@ -74,6 +74,16 @@ def switch_object(machine: Machine, switch: Switch) -> PSOutObject:
         to_string=f"VMSwitch (Name = '{switch.name}') [Id = '{switch.id}']")
 
 
+def _first(value: typing.Any) -> typing.Any:
+    """NetAdapterName is String[] (a switch embedded team takes several NICs); hvsim binds one."""
+    if isinstance(value, list):
+        if len(value) > 1:
+            raise CmdletError(ErrorInfo(message="hvsim does not simulate switch embedded teaming (one NIC per switch)",
+                                        category="NotImplemented", fqid="NotImplemented,hvsim.VMSwitch"))
+        return value[0] if value else None
+    return value
+
+
 def _switches_named(inv: Invocation, names: typing.Any) -> list[Switch]:
     import fnmatch
 
@@ -130,9 +140,9 @@ def new_vmswitch(inv: Invocation) -> typing.Iterator[PSOutObject]:
     if state.switch(name) is not None:
         raise CmdletError(hv_error(inv, f"Failed while adding virtual Ethernet switch connections. A virtual switch "
                                         f"named '{name}' already exists.", "ResourceExists", "ObjectAlreadyExists", name))
-    nic_name = inv.get("NetAdapterName")
+    nic_name = _first(inv.get("NetAdapterName"))
     if inv.get("NetAdapterInterfaceDescription"):
-        description = inv.get("NetAdapterInterfaceDescription")
+        description = _first(inv.get("NetAdapterInterfaceDescription"))
         nic_name = next((a.name for a in machine.platform.net_adapters.values() if a.description == description), None)
         if nic_name is None:
             raise CmdletError(hv_error(inv, f"No network adapter with interface description '{description}' was found.",
@@ -174,7 +184,7 @@ def set_vmswitch(inv: Invocation) -> typing.Iterator[PSOutObject]:
         if inv.has("Notes"):
             switch.notes = inv.get("Notes") or ""
         kind = inv.get("SwitchType")
-        nic_name = inv.get("NetAdapterName")
+        nic_name = _first(inv.get("NetAdapterName"))
         if kind is not None or nic_name is not None:
             detach_switch(machine, switch)
             if nic_name is not None:

@@ -122,7 +122,11 @@ def _size_for(info: VhdInfo) -> int:
 
 @cmdlet("New-VHD")
 def new_vhd(inv: Invocation) -> typing.Iterator[PSOutObject]:
-    path = inv.get("Path")
+    for path in inv.get("Path"):
+        yield _new_vhd(inv, path)
+
+
+def _new_vhd(inv: Invocation, path: str) -> PSOutObject:
     session = inv.world.machines[inv.principal.machine]
     owner, local = _locate(inv, path)
     fmt = format_of(local)
@@ -169,7 +173,7 @@ def new_vhd(inv: Invocation) -> typing.Iterator[PSOutObject]:
         entry = owner.fs.write_file(local, _size_for(info), info)
     except FsError as exc:
         raise CmdletError(_fs_error(inv, exc)) from None
-    yield vhd_object(owner, clean_path(path) if path.startswith("\\\\") else entry.path, entry, session)
+    return vhd_object(owner, clean_path(path) if path.startswith("\\\\") else entry.path, entry, session)
 
 
 def _require_detached(inv: Invocation, entry: FileEntry, path: str, online_ok: bool = False) -> None:
@@ -182,7 +186,13 @@ def _require_detached(inv: Invocation, entry: FileEntry, path: str, online_ok: b
 
 @cmdlet("Resize-VHD")
 def resize_vhd(inv: Invocation) -> typing.Iterator[PSOutObject]:
-    path = inv.get("Path")
+    for path in inv.get("Path"):
+        shown = _resize_vhd(inv, path)
+        if inv.get("Passthru") and shown is not None:
+            yield shown
+
+
+def _resize_vhd(inv: Invocation, path: str) -> PSOutObject | None:
     found = _vhd_entry(inv, path, write_errors=False)
     if found is None:
         raise CmdletError(_error(inv, f"Failed to resize the virtual disk.\nThe system cannot find the file '{path}'.",
@@ -216,8 +226,7 @@ def resize_vhd(inv: Invocation) -> typing.Iterator[PSOutObject]:
         except FsError as exc:
             raise CmdletError(_fs_error(inv, exc)) from None
     info.size = wanted
-    if inv.get("Passthru"):
-        yield vhd_object(owner, entry.path, entry, inv.world.machines[inv.principal.machine])
+    return vhd_object(owner, entry.path, entry, inv.world.machines[inv.principal.machine])
 
 
 @cmdlet("Convert-VHD")

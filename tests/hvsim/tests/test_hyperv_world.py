@@ -1,0 +1,115 @@
+"""The Hyper-V part of the world through the engine: what each cmdlet changes, and what it refuses."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+
+from hvsim.contract import CommandCall, Failed, Output, Principal, WarningEvent
+from hvsim.engine.executor import Engine
+from hvsim.estate import build_world
+from hvsim.runner import estate_spec
+from hvsim.server import load_world_modules
+
+PRINCIPAL = Principal(machine="hv1", user="LAB\\Administrator", auth="kerberos", delegable=False)
+DISKS = "D:\\Hyper-V\\Virtual Hard Disks"
+
+
+@pytest.fixture()
+def world() -> typing.Any:
+    load_world_modules()
+    return build_world(estate_spec("lab3"))
+
+
+def c(name: str, **params: typing.Any) -> CommandCall:
+    return CommandCall(name=name, parameters=list(params.items()))
+
+
+def run(world: typing.Any, *statements: list[CommandCall]) -> list[typing.Any]:
+    return list(Engine().run(PRINCIPAL, world, [list(s) for s in statements], []))
+
+
+def outputs(events: list[typing.Any]) -> list[typing.Any]:
+    assert not [e for e in events if isinstance(e, Failed)], events
+    return [e.value for e in events if isinstance(e, Output)]
+
+
+def vm(world: typing.Any, name: str) -> typing.Any:
+    return next(v for v in world.machine("hv1").hyperv.vms.values() if v.name == name)
+
+
+def test_the_estate_builds_hosts_switches_and_vms(world: typing.Any) -> None:
+    hv1 = world.machine("hv1")
+    assert {v.name for v in hv1.hyperv.vms.values()} == {"web1", "app1", "ws1", "legacy1"}
+    assert vm(world, "app1").state == "Off" and vm(world, "web1").adapters[0].vlan.access_id == 20
+    assert "vEthernet (External)" in hv1.platform.net_adapters
+    assert hv1.platform.net_adapters["Ethernet"].bound_switch == "External"
+    assert hv1.fs.get(f"{DISKS}\\base-2025.vhdx").attached_to == vm(world, "ws1").id, "a running VM holds its parent"
+
+
+def test_new_vm_power_and_off_only_settings(world: typing.Any) -> None:
+    made = outputs(run(world, [c("New-VM", Name="x'; Remove-VM *", Generation=2, NoVHD=True,
+                                 MemoryStartupBytes="2147483648", Path="D:\\Hyper-V")]))
+    created = vm(world, "x'; Remove-VM *")
+    assert made[0].properties["Id"] == created.id and created.startup == 2 * 1024**3
+    assert world.machine("hv1").fs.is_file(f"D:\\Hyper-V\\x'; Remove-VM *\\Virtual Machines\\{created.id.upper()}.vmcx")
+    assert len(world.machine("hv1").hyperv.vms) == 5, "the name is data: no VM was removed"
+    outputs(run(world, [c("Get-VM", Id=created.id), c("Start-VM")]))
+    assert created.state == "Running"
+    refused = run(world, [c("Get-VM", Id=created.id), c("Set-VMProcessor", Count=4, ErrorAction="Stop")])
+    assert isinstance(refused[-1], Failed) and "current state" in refused[-1].info.message
+    assert created.processor_count == 1
+    again = run(world, [c("Get-VM", Id=created.id), c("Start-VM")])
+    assert isinstance(again[0], WarningEvent)
+    outputs(run(world, [c("Get-VM", Id=created.id), c("Stop-VM", Force=True)],
+                [c("Get-VM", Id=created.id), c("Set-VMProcessor", Count=4)]))
+    assert created.state == "Off" and created.processor_count == 4
+
+
+def test_missing_vm_is_a_non_terminating_error(world: typing.Any) -> None:
+    events = run(world, [c("Get-VM", Name="nope", ErrorAction="SilentlyContinue")], [c("Write-Output", InputObject="m")])
+    assert [type(e).__name__ for e in events] == ["Output"]
+    stopped = run(world, [c("Get-VM", Name="nope", ErrorAction="Stop")])
+    assert stopped[0].info.fqid == "InvalidParameter,Microsoft.HyperV.PowerShell.Commands.GetVM"
+
+
+def test_vhd_create_resize_and_refusals(world: typing.Any) -> None:
+    fs = world.machine("hv1").fs
+    outputs(run(world, [c("New-VHD", Path=f"{DISKS}\\new.vhdx", SizeBytes=10 * 1024**3, Dynamic=True)]))
+    assert fs.get(f"{DISKS}\\new.vhdx").vhd.size == 10 * 1024**3
+    outputs(run(world, [c("Resize-VHD", Path=f"{DISKS}\\new.vhdx", SizeBytes=20 * 1024**3)]))
+    assert fs.get(f"{DISKS}\\new.vhdx").vhd.size == 20 * 1024**3
+    exists = run(world, [c("New-VHD", Path=f"{DISKS}\\new.vhdx", SizeBytes=1024**3)])
+    assert isinstance(exists[0], Failed) and "exists" in exists[0].info.message
+    busy = run(world, [c("Convert-VHD", Path=f"{DISKS}\\web1.vhdx", DestinationPath=f"{DISKS}\\web1.vhd")])
+    assert isinstance(busy[0], Failed) and "in use" in busy[0].info.message
+    child = outputs(run(world, [c("New-VHD", Path=f"{DISKS}\\child.vhdx", ParentPath=f"{DISKS}\\base-2025.vhdx",
+                                  Differencing=True)]))
+    assert child[0].properties["ParentPath"] == f"{DISKS}\\base-2025.vhdx"
+
+
+def test_checkpoints_move_disks_to_differencing_files_and_merge_back(world: typing.Any) -> None:
+    fs = world.machine("hv1").fs
+    app1 = vm(world, "app1")
+    outputs(run(world, [c("Checkpoint-VM", Name="app1", SnapshotName="one")]))
+    disk = app1.hard_drives[0].path
+    assert disk.lower().endswith(".avhdx") and fs.get(disk).vhd.parent_path == f"{DISKS}\\app1.vhdx"
+    outputs(run(world, [c("Get-VM", Name="app1"), c("Set-VMProcessor", Count=8)]))
+    snapshot = outputs(run(world, [c("Get-VMSnapshot", VMName="app1", Name="one")]))[0]
+    outputs(run(world, [c("Get-VMSnapshot", Id=snapshot.properties["Id"]), c("Restore-VMSnapshot", Confirm=False)]))
+    assert app1.processor_count == 4
+    outputs(run(world, [c("Get-VMSnapshot", VMName="app1"), c("Remove-VMSnapshot")]))
+    assert app1.checkpoints == {} and app1.hard_drives[0].path == f"{DISKS}\\app1.vhdx"
+    assert not [f for f in fs.files if f.endswith(".avhdx")]
+
+
+def test_switches_bind_nics_and_give_the_host_an_adapter(world: typing.Any) -> None:
+    hv1 = world.machine("hv1")
+    outputs(run(world, [c("New-VMSwitch", Name="Storage", NetAdapterName="Ethernet 3", AllowManagementOS=True)]))
+    assert hv1.platform.net_adapters["vEthernet (Storage)"].ipv4 == ["10.0.60.11/24"]
+    taken = run(world, [c("New-VMSwitch", Name="Again", NetAdapterName="Ethernet 3")])
+    assert isinstance(taken[0], Failed) and "already bound" in taken[0].info.message
+    outputs(run(world, [c("Remove-VMSwitch", Name="Storage", Force=True)]))
+    assert hv1.platform.net_adapters["Ethernet 3"].ipv4 == ["10.0.60.11/24"]
+    assert "vEthernet (Storage)" not in hv1.platform.net_adapters
