@@ -13,6 +13,8 @@ options:
     description:
       - The domain controller to connect to over LDAP, as a DNS name or an address.
       - Required with O(backend=ldap).
+      - With O(backend=powershell), the domain controller the ActiveDirectory cmdlets ask (their C(-Server)); by
+        default they find one of the host's domain.
       - If not set, the value of the E(HYPERV_LDAP_SERVER) environment variable is used.
     type: str
     aliases: [domain_controller]
@@ -66,6 +68,7 @@ options:
     description:
       - The distinguished name under which computer accounts and groups are searched, for example V(DC=example,DC=com).
       - Defaults to the domain's default naming context, which the domain controller reports.
+      - With O(backend=powershell), passed as C(-SearchBase).
       - If not set, the value of the E(HYPERV_LDAP_BASE_DN) environment variable is used.
     type: str
   ldap_timeout:

@@ -81,7 +81,9 @@ class LdapDirectory:
         return f"{self.base_dn} on {self.options.url}"
 
     # -- reads -----------------------------------------------------------------------------
-    def read_computers(self, sam_account_names: t.Sequence[str]) -> dict[str, Account | None]:
+    def read_computers(self, sam_account_names: t.Sequence[str], group_name: str | None = None) -> dict[str, Account | None]:
+        """The accounts by sAMAccountName (None when missing); the group is read by read_group."""
+        del group_name
         found: dict[str, Account | None] = {name: None for name in sam_account_names}
         if not sam_account_names:
             return found

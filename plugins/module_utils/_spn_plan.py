@@ -281,7 +281,7 @@ def plan_spns(
             plan.changes.append(change)
     if spec.group:
         plan.group = group
-        plan.group_change = _plan_group(spec, [account.dn for account in hosts.values()], group, group_dn)
+        plan.group_change = _plan_group(spec.state, spec.group, [account.dn for account in hosts.values()], group, group_dn)
     return plan
 
 
@@ -337,18 +337,18 @@ def _plan_account(
     return AccountChange(host, account.dn, add_spns, remove_spns, add_delegation, remove_delegation, uac_change)
 
 
-def _plan_group(spec: SpnSpec, member_dns: list[str], group: Group | None, group_dn: str | None) -> GroupChange | None:
-    assert spec.group is not None
+def _plan_group(state: str, wanted: GroupSpec, member_dns: list[str], group: Group | None,
+                group_dn: str | None) -> GroupChange | None:
     present = {dn.lower() for dn in group.members} if group else set()
-    if spec.state == "present":
+    if state == "present":
         add = tuple(dn for dn in member_dns if dn.lower() not in present)
         if group is None:
-            return GroupChange(spec.group.name, group_dn or "", create=True, scope=spec.group.scope, add_members=add)
-        return GroupChange(spec.group.name, group.dn, add_members=add) if add else None
+            return GroupChange(wanted.name, group_dn or "", create=True, scope=wanted.scope, add_members=add)
+        return GroupChange(wanted.name, group.dn, add_members=add) if add else None
     if group is None:
         return None
     remove = tuple(member for member in group.members if member.lower() in {dn.lower() for dn in member_dns})
-    return GroupChange(spec.group.name, group.dn, remove_members=remove) if remove else None
+    return GroupChange(wanted.name, group.dn, remove_members=remove) if remove else None
 
 
 def _describe_uac(before: int, after: int) -> str:

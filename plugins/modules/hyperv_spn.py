@@ -19,26 +19,34 @@ description:
   - Optionally keeps the hosts' computer accounts in an Active Directory security group.
   - SPNs are unique in the forest. A wanted SPN that another account already holds fails the task, naming that
     account; nothing is changed then.
-  - Works over LDAP with a domain controller (O(backend=ldap)). Reads the directory in three searches and writes
-    one modify per changed account.
+  - Works over LDAP with a domain controller (O(backend=ldap); three searches to read, one modify per changed
+    account), or with the ActiveDirectory cmdlets over WinRM (O(backend=powershell); two round trips to read, one
+    per changed account). Both give the same plan and the same result.
 extends_documentation_fragment:
   - winvirt.hyperv.connection
   - winvirt.hyperv.ldap
 options:
   hostname:
     description:
-      - The WinRM connection options of the collection are accepted so that C(module_defaults) for the group
-        C(group/winvirt.hyperv.hyperv) also reach this module; the V(ldap) back end does not use them.
+      - With O(backend=powershell), the Windows machine that runs the ActiveDirectory cmdlets over WinRM, a domain
+        controller or a management host with RSAT-AD-PowerShell. Required then.
+      - The V(ldap) back end does not use the WinRM connection options; they are accepted so that C(module_defaults)
+        for the group C(group/winvirt.hyperv.hyperv) also reach this module.
       - If not set, the value of the E(HYPERV_HOST) environment variable is used.
     type: str
     required: false
     aliases: [host]
   backend:
     description:
-      - How the directory is reached. V(ldap) talks to a domain controller with LDAP over TLS, see the O(ldap_server)
-        options.
+      - How the directory is reached.
+      - V(ldap) talks to a domain controller with LDAP over TLS, see the O(ldap_server) options.
+      - V(powershell) runs the ActiveDirectory cmdlets (Get-ADComputer, Set-ADComputer, Set-ADObject, New-ADGroup,
+        Add-ADGroupMember) on O(hostname) over WinRM, as the WinRM user. On a management host that is not a domain
+        controller the cmdlets make a second hop to a DC, so connect with O(auth=credssp), or with O(auth=kerberos) and
+        delegation to the DC's C(ldap) service; O(ldap_server) and O(ldap_base_dn) are passed as C(-Server) and
+        C(-SearchBase).
     type: str
-    choices: [ldap]
+    choices: [ldap, powershell]
     default: ldap
   hosts:
     description:
@@ -274,6 +282,7 @@ import typing as t
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._ad_ldap import LdapDirectory
+from ansible_collections.winvirt.hyperv.plugins.module_utils._ad_powershell import PowerShellDirectory
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._ldap_connection import ldap_argument_spec, resolve_ldap
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
@@ -296,7 +305,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._spn_plan import (
 def argument_spec() -> dict[str, t.Any]:
     spec: dict[str, t.Any] = {
         "hostname": {"type": "str", "required": False, "aliases": ["host"], "fallback": (env_fallback, ["HYPERV_HOST"])},
-        "backend": {"type": "str", "choices": ["ldap"], "default": "ldap"},
+        "backend": {"type": "str", "choices": ["ldap", "powershell"], "default": "ldap"},
         "hosts": {"type": "list", "elements": "str", "required": True},
         "state": {"type": "str", "choices": list(STATES), "default": "present"},
         "service_classes": {"type": "list", "elements": "str", "default": list(DEFAULT_SERVICE_CLASSES)},
@@ -366,31 +375,46 @@ def diff_view(accounts: t.Mapping[str, Account], group: dict[str, t.Any] | None)
     return view
 
 
-def read_and_plan(directory: LdapDirectory, spec: SpnSpec) -> SpnPlan:
-    accounts = directory.read_computers(spec.names_to_read())
+def read_and_plan(directory: t.Any, spec: SpnSpec) -> SpnPlan:
+    """Read what the plan needs through either back end (same interface), then plan."""
+    accounts = directory.read_computers(spec.names_to_read(), spec.group.name if spec.group else None)
     holders = directory.spn_holders(spns_to_check(spec, accounts, directory.domain_dns_name))
     group = directory.read_group(spec.group.name) if spec.group else None
     group_dn = directory.group_dn(spec.group.name, spec.group.container) if spec.group else None
     return plan_spns(spec, accounts, holders, directory.domain_dns_name, group, group_dn, where=directory.where)
 
 
+def open_directory(module: HyperVModule) -> t.Any:
+    """The back end chosen by the backend option (not yet connected)."""
+    if module.params["backend"] == "powershell":
+        return PowerShellDirectory(module.client(), module.params.get("ldap_server"), module.params.get("ldap_base_dn"))
+    try:
+        return LdapDirectory(resolve_ldap(module.params))
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+        raise  # unreachable: fail_json exits
+
+
+def directory_server(module: HyperVModule, directory: t.Any) -> str:
+    if isinstance(directory, LdapDirectory):
+        return directory.options.url
+    via = f" -Server {module.params['ldap_server']}" if module.params.get("ldap_server") else ""
+    return f"ActiveDirectory cmdlets on {module.params['hostname']}{via}"
+
+
 def main() -> None:
-    module = HyperVModule(argument_spec(), supports_check_mode=True)
+    module = HyperVModule(argument_spec(), supports_check_mode=True, required_if=[("backend", "powershell", ["hostname"])])
     spec = spec_from_params(module.params)
     problems = validate_spec(spec)
     if problems:
         module.fail_json(msg="; ".join(problems))
-    try:
-        options = resolve_ldap(module.params)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    directory = LdapDirectory(options)
+    directory = open_directory(module)
     result: dict[str, t.Any] = {"changed": False, "changes": [], "accounts": [], "group": None,
-                                "directory": {"server": options.url, "base_dn": options.base_dn}}
+                                "directory": {"server": directory_server(module, directory), "base_dn": directory.base_dn}}
     try:
         directory.open()
-        result["directory"]["base_dn"] = directory.base_dn
         plan = read_and_plan(directory, spec)
+        result["directory"]["base_dn"] = directory.base_dn
         if plan.errors:
             module.fail_json(msg=" ".join(plan.errors), **result)
         after = plan.after()

@@ -128,7 +128,7 @@ def test_delegation_add_exclusive_and_remove(directory: SambaDC) -> None:
                                     delegation={"peers": group, "file_servers": ["fs1"]})])
     assert add.rc == 0, add.stdout
     hv1 = directory.read("hv1")
-    expected = sorted([f"cifs/FS1", "cifs/fs1.lab.test", f"{MIGRATION}/HV2", f"{MIGRATION}/hv2.lab.test", "cifs/HV2",
+    expected = sorted(["cifs/FS1", "cifs/fs1.lab.test", f"{MIGRATION}/HV2", f"{MIGRATION}/hv2.lab.test", "cifs/HV2",
                        "cifs/hv2.lab.test", f"{MIGRATION}/HV3", f"{MIGRATION}/hv3.lab.test", "cifs/HV3", "cifs/hv3.lab.test"],
                       key=str.lower)
     assert hv1["delegate_to"] == expected
