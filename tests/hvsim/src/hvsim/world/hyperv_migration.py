@@ -1,0 +1,344 @@
+"""Live and storage migration: Compare-VM, Move-VM (shared-nothing and VM-only), Move-VMStorage.
+
+One planner (``_plan``) decides, for one VM, what a move would do and what stands in its way; Compare-VM
+reports the obstacles, Move-VM and Move-VMStorage refuse when there are any and otherwise apply the plan
+(copy every file first, then switch the VM over, then delete the sources), so a refused or failed move
+leaves both hosts as they were.
+
+Authentication between the hosts. The directory (SPNs, constrained delegation) is not modelled in hvsim
+yet, so the double hop is decided by the session alone:
+- migration auth Kerberos: a session opened from another machine (its client address is not the source
+  host's) has no ticket it may forward, so the move fails with 0x8009030E ("No credentials are available
+  in the security package") unless the session is CredSSP (delegable). Constrained delegation would fix
+  it on a real estate; here only CredSSP does.
+- migration auth CredSSP: the source host needs the user's own credentials, so a remote session must be
+  CredSSP, else it fails like Hyper-V does: 0x8009030D ("The credentials supplied to the package were not
+  recognized").
+Missing SPNs (0x80090303) are not simulated for the same reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+
+from hvsim.contract import CmdletError, PSEnumValue, PSOutObject
+from hvsim.engine.api import Invocation, cmdlet
+from hvsim.world.filesystem import FsError, clean_path, leaf_name, parent_of, path_key
+from hvsim.world.hyperv import NS, VM, HyperVState, host_of, hv_error, is_installed, vm_object, vms_from
+from hvsim.world.vhd import sync_open_files
+
+if typing.TYPE_CHECKING:
+    from hvsim.world.model import Machine
+
+NO_CREDENTIALS = 0x8009030E
+CREDENTIALS_NOT_RECOGNIZED = 0x8009030D
+NOT_REACHABLE = 0x8007274C
+# MessageIds of the incompatibilities Compare-VM reports (33012 is Hyper-V's "switch not found")
+SWITCH_MISSING = 33012
+VERSION_UNSUPPORTED = 24004
+TOO_MANY_PROCESSORS = 24003
+PARENT_MISSING = 40036
+ALREADY_EXISTS = 21018
+NOT_ENOUGH_SPACE = 40040
+FILE_EXISTS = 40041
+STORAGE_NOT_SHARED = 21024
+OPERATION_TYPES = {"MoveVirtualMachine": 0, "ImportVirtualMachine": 1, "MoveVirtualMachineAndStorage": 2,
+                   "CopyVirtualMachine": 3}
+
+
+@dataclasses.dataclass
+class MovePlan:
+    vm: VM
+    source: Machine
+    destination: Machine
+    vm_path: str
+    files: list[tuple[str, str]]  # (source path, destination path) of every file that moves
+    drives: dict[str, str]  # a hard drive's path now -> its path after the move
+    problems: list[tuple[int, str]] = dataclasses.field(default_factory=list)  # (MessageId, Message)
+
+    @property
+    def moves_storage(self) -> bool:
+        return bool(self.files)
+
+
+# -- the hosts ------------------------------------------------------------------------------------
+
+def _failure(inv: Invocation, message: str, code: int, category: str = "ConnectionError",
+             target: str | None = None) -> CmdletError:
+    info = hv_error(inv, message, category, "OperationFailed", target)
+    info.hresult = code - 2**32
+    return CmdletError(info)
+
+
+def _destination(inv: Invocation, source: Machine) -> Machine:
+    name = str(inv.get("DestinationHost"))
+    destination = inv.world.machine(name)
+    reachable = destination is not None and (destination.platform is None or destination.platform.is_reachable())
+    if destination is None or not reachable:
+        raise _failure(inv, f"The Virtual Machine Management Service failed to establish a connection for a Virtual "
+                            f"Machine migration with host '{name}': A connection attempt failed because the connected "
+                            f"party did not properly respond after a period of time. (0x{NOT_REACHABLE:08X}).",
+                       NOT_REACHABLE, target=name)
+    if destination.name == source.name:
+        raise CmdletError(hv_error(inv, f"The source and the destination host are the same computer ('{name}'); use "
+                                        "Move-VMStorage to move a virtual machine's storage on one host.",
+                                   "InvalidArgument", "InvalidParameter", name))
+    if destination.hyperv is None or not is_installed(destination):
+        raise _failure(inv, f"The Virtual Machine Management Service failed to establish a connection for a Virtual "
+                            f"Machine migration with host '{name}': Hyper-V is not running on that host.",
+                       NOT_REACHABLE, target=name)
+    return destination
+
+
+def _check_hosts(inv: Invocation, source: Machine, destination: Machine) -> None:
+    """Both hosts take part in migrations, agree on the authentication, and the session can authenticate."""
+    src, dst = source.hyperv.host, destination.hyperv.host
+    for machine, settings, side in ((source, src, "source"), (destination, dst, "destination")):
+        if not settings.migration_enabled:
+            raise CmdletError(hv_error(
+                inv, f"Virtual machine migration operation failed at migration {side}. The virtual machine "
+                     f"migration service on '{machine.netbios}' is not configured to allow migrations "
+                     "(Enable-VMMigration).", "InvalidOperation", "InvalidState", machine.netbios))
+    if src.migration_auth != dst.migration_auth:
+        raise CmdletError(hv_error(
+            inv, f"Virtual machine migration operation failed: the authentication type of the source host "
+                 f"'{source.netbios}' ({src.migration_auth}) does not match the destination host "
+                 f"'{destination.netbios}' ({dst.migration_auth}).", "InvalidOperation", "InvalidState",
+            destination.netbios))
+    principal = inv.principal
+    remote = principal.client_address != source.address
+    if not remote or principal.delegable:
+        return
+    if src.migration_auth == "Kerberos":
+        raise _failure(inv, f"Failed to establish a connection with host '{destination.fqdn}': No credentials are "
+                            f"available in the security package (0x{NO_CREDENTIALS:08X}).", NO_CREDENTIALS,
+                       "AuthenticationError", destination.netbios)
+    raise _failure(inv, f"Failed to establish a connection with host '{destination.fqdn}': The credentials supplied "
+                        f"to the package were not recognized (0x{CREDENTIALS_NOT_RECOGNIZED:08X}).",
+                   CREDENTIALS_NOT_RECOGNIZED, "AuthenticationError", destination.netbios)
+
+
+# -- one VM's move ------------------------------------------------------------------------------------
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in str(version).split("."))
+
+
+def _disk_chain(source: Machine, path: str) -> tuple[list[str], str | None]:
+    """The files that move with a drive (the disk and the checkpoint chain below it), and the parent
+    that stays behind (a differencing disk's base, which the destination must already have)."""
+    moving = [clean_path(path)]
+    current = source.fs.get(path)
+    while current is not None and current.vhd is not None and current.vhd.parent_path:
+        if not current.path.lower().endswith((".avhdx", ".avhd")):
+            return moving, current.vhd.parent_path
+        moving.append(clean_path(current.vhd.parent_path))
+        current = source.fs.get(current.vhd.parent_path)
+    return moving, None
+
+
+def _vhd_targets(inv: Invocation) -> dict[str, str]:
+    targets: dict[str, str] = {}
+    for item in inv.get("Vhds") or []:
+        table = {str(k).lower(): v for k, v in dict(item).items()}
+        if "sourcefilepath" in table and "destinationfilepath" in table:
+            targets[path_key(str(table["sourcefilepath"]))] = clean_path(str(table["destinationfilepath"]))
+    return targets
+
+
+def _plan(inv: Invocation, vm: VM, source: Machine, destination: Machine, storage: bool) -> MovePlan:
+    dst_state: HyperVState = destination.hyperv
+    store = inv.get("DestinationStoragePath")
+    vm_path = clean_path(store or inv.get("VirtualMachinePath") or vm.path)
+    plan = MovePlan(vm=vm, source=source, destination=destination, vm_path=vm_path, files=[], drives={})
+    if destination is not source:
+        if vm.id in dst_state.vms:
+            plan.problems.append((ALREADY_EXISTS, f"A virtual machine with the identifier '{vm.id.upper()}' already "
+                                                  f"exists on '{destination.netbios}'."))
+        for adapter in vm.adapters:
+            if adapter.switch_name and dst_state.switch(adapter.switch_name) is None:
+                plan.problems.append((SWITCH_MISSING, f"Could not find Ethernet switch '{adapter.switch_name}'."))
+        if _version_key(vm.version) > _version_key(dst_state.host.max_configuration_version):
+            plan.problems.append((VERSION_UNSUPPORTED, f"The virtual machine '{vm.name}' is using configuration version "
+                                                       f"{vm.version}, which '{destination.netbios}' does not support "
+                                                       f"(highest: {dst_state.host.max_configuration_version})."))
+        if vm.processor_count > dst_state.host.logical_processors:
+            plan.problems.append((TOO_MANY_PROCESSORS, f"The virtual machine '{vm.name}' has {vm.processor_count} "
+                                                       f"virtual processors; '{destination.netbios}' has only "
+                                                       f"{dst_state.host.logical_processors} logical processors."))
+    if not storage:
+        local = [d.path for d in vm.hard_drives if d.path and not d.path.startswith("\\\\")]
+        if local or not vm.path.startswith("\\\\"):
+            plan.problems.append((STORAGE_NOT_SHARED, f"The virtual machine '{vm.name}' keeps files on local storage "
+                                                      f"of '{source.netbios}' ({', '.join(local or [vm.path])}); only "
+                                                      "a VM whose files are on an SMB share can move without its "
+                                                      "storage (use -IncludeStorage)."))
+        return plan
+    _plan_files(inv, plan, store)
+    return plan
+
+
+def _plan_files(inv: Invocation, plan: MovePlan, store: str | None) -> None:
+    vm, source, destination = plan.vm, plan.source, plan.destination
+    targets = _vhd_targets(inv)
+    for entry in source.fs.files.values():
+        if vm.id.upper() in entry.path.upper():  # the configuration, runtime state and smart paging files
+            plan.files.append((entry.path, plan.vm_path + entry.path[len(clean_path(vm.path)):]
+                               if path_key(entry.path).startswith(path_key(vm.path) + "\\")
+                               else plan.vm_path + "\\" + leaf_name(entry.path)))
+    for drive in vm.hard_drives:
+        if not drive.path or drive.path.startswith("\\\\"):
+            continue
+        moving, stays = _disk_chain(source, drive.path)
+        for path in moving:
+            target = targets.get(path_key(path)) or (clean_path(store) + "\\" + leaf_name(path) if store else path)
+            plan.files.append((path, target))
+        plan.drives[path_key(drive.path)] = plan.files[-len(moving)][1]
+        if stays is not None:
+            here, there = source.fs.get(stays), destination.fs.get(stays)
+            if there is None or there.vhd is None or (here is not None and here.vhd is not None
+                                                       and there.vhd.disk_identifier != here.vhd.disk_identifier):
+                what = "does not exist" if there is None else "is a different disk"
+                plan.problems.append((PARENT_MISSING, f"The parent virtual hard disk '{stays}' of '{drive.path}' "
+                                                      f"{what} on the destination host '{destination.netbios}' at the "
+                                                      "same path; copy the parent there first."))
+    same_host = destination is source
+    needed: dict[str, int] = {}
+    for src, dst in plan.files:
+        if destination.fs.exists(dst) and not (same_host and path_key(src) == path_key(dst)):
+            plan.problems.append((FILE_EXISTS, f"The file '{dst}' already exists on '{destination.netbios}'."))
+        if same_host and path_key(src) == path_key(dst):
+            continue
+        volume = destination.fs.volume_of(dst)
+        if volume is None:
+            plan.problems.append((NOT_ENOUGH_SPACE, f"The destination path '{dst}' is not on a volume of "
+                                                    f"'{destination.netbios}'."))
+            continue
+        needed[volume.letter] = needed.get(volume.letter, 0) + source.fs.get(src).size
+    for letter, size in needed.items():
+        free = destination.fs.free_space(letter)
+        if size > free:
+            plan.problems.append((NOT_ENOUGH_SPACE, f"There is not enough space on volume {letter} of "
+                                                    f"'{destination.netbios}': the move needs {size} bytes, "
+                                                    f"{free} are free."))
+
+
+def _apply(inv: Invocation, plan: MovePlan) -> None:
+    """Copy every file, then switch the VM over, then delete the sources; undo the copies on failure."""
+    source, destination, vm = plan.source, plan.destination, plan.vm
+    files = [(s, d) for s, d in plan.files if path_key(s) != path_key(d) or destination is not source]
+    held = {path_key(s): source.fs.get(s).attached_to for s, _d in files}
+    copied: list[str] = []
+    try:
+        for src, _dst in files:
+            source.fs.get(src).attached_to = None  # the running VM's files are mirrored while it runs
+        for src, dst in files:
+            folder = parent_of(dst)
+            if folder is not None:
+                destination.fs.mkdir(folder)
+            source.fs.copy(src, destination.fs, dst)
+            copied.append(dst)
+            copied_entry = destination.fs.get(dst)
+            if copied_entry.vhd is not None and copied_entry.vhd.parent_path:  # a checkpoint follows its parent
+                parent = path_key(copied_entry.vhd.parent_path)
+                copied_entry.vhd.parent_path = next((d for s, d in files if path_key(s) == parent),
+                                                    copied_entry.vhd.parent_path)
+    except FsError as exc:
+        for path in copied:
+            destination.fs.remove(path)
+        for key, owner in held.items():
+            source.fs.files[key].attached_to = owner
+        raise CmdletError(hv_error(inv, f"Virtual machine migration operation for '{vm.name}' failed: '{exc.path}': "
+                                        f"{exc.kind.replace('_', ' ')}.", "WriteError", "OperationFailed", vm.name))
+    for drive in vm.hard_drives:
+        if drive.path and path_key(drive.path) in plan.drives:
+            drive.path = plan.drives[path_key(drive.path)]
+    vm.path = plan.vm_path
+    for src, _dst in files:
+        source.fs.remove(src)
+    if destination is not source:
+        del source.hyperv.vms[vm.id]
+        destination.hyperv.vms[vm.id] = vm
+        sync_open_files(destination, destination.hyperv)
+    sync_open_files(source, source.hyperv)
+
+
+def _refuse(inv: Invocation, plan: MovePlan) -> CmdletError:
+    where = "destination" if plan.destination is not plan.source else "source"
+    lines = [f"Virtual machine migration operation for '{plan.vm.name}' failed at migration {where} "
+             f"'{plan.destination.netbios}'. (Virtual machine ID {plan.vm.id.upper()})"]
+    lines += [message for _id, message in plan.problems]
+    category = "ObjectNotFound" if any(i in (SWITCH_MISSING, PARENT_MISSING) for i, _m in plan.problems) \
+        else "InvalidOperation"
+    return CmdletError(hv_error(inv, "\n".join(lines), category, "OperationFailed", plan.vm.name))
+
+
+def _not_simulated(inv: Invocation) -> None:
+    if inv.parameter_set == "CompatibilityReport" or inv.get("DestinationCimSession") is not None:
+        raise CmdletError(hv_error(inv, f"hvsim does not simulate {inv.name} with -{inv.parameter_set}"
+                                        " (use -Name/-VM with -DestinationHost)", "NotImplemented", "NotImplemented"))
+
+
+def _storage_requested(inv: Invocation) -> bool:
+    return bool(inv.get("IncludeStorage") or inv.get("DestinationStoragePath") or inv.get("VirtualMachinePath")
+                or inv.get("Vhds"))
+
+
+# -- cmdlets -------------------------------------------------------------------------------------
+
+def _compatibility_error(message_id: int, message: str, vm: VM) -> PSOutObject:
+    return PSOutObject(type_names=[f"{NS}.VMCompatibilityError"],
+                       properties={"Message": message, "MessageId": message_id, "Source": vm.name},
+                       to_string=message)
+
+
+@cmdlet("Compare-VM")
+def compare_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
+    _not_simulated(inv)
+    if inv.parameter_set in ("Copy", "Register"):
+        raise CmdletError(hv_error(inv, "hvsim simulates Compare-VM for migrations only (not -Path imports)",
+                                   "NotImplemented", "NotImplemented"))
+    source, _state = host_of(inv)
+    destination = _destination(inv, source)
+    _check_hosts(inv, source, destination)
+    storage = _storage_requested(inv)
+    for vm in vms_from(inv):
+        plan = _plan(inv, vm, source, destination, storage)
+        operation = "MoveVirtualMachineAndStorage" if storage else "MoveVirtualMachine"
+        yield PSOutObject(
+            type_names=[f"{NS}.VMCompatibilityReport"],
+            properties={"VM": vm_object(source, vm), "OperationType": PSEnumValue(f"{NS}.OperationType", operation,
+                                                                                  OPERATION_TYPES[operation]),
+                        "Destination": destination.netbios, "Path": plan.vm_path, "SnapshotPath": plan.vm_path,
+                        "VhdDestinationPath": inv.get("DestinationStoragePath"), "VhdSourcePath": None,
+                        "Incompatibilities": [_compatibility_error(i, m, vm) for i, m in plan.problems]},
+            to_string=f"{NS}.VMCompatibilityReport")
+
+
+@cmdlet("Move-VM")
+def move_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
+    _not_simulated(inv)
+    source, _state = host_of(inv)
+    destination = _destination(inv, source)
+    _check_hosts(inv, source, destination)
+    storage = _storage_requested(inv)
+    for vm in vms_from(inv):
+        plan = _plan(inv, vm, source, destination, storage)
+        if plan.problems:
+            raise _refuse(inv, plan)
+        _apply(inv, plan)
+        if inv.get("Passthru"):
+            yield vm_object(destination, vm)
+
+
+@cmdlet("Move-VMStorage")
+def move_vm_storage(inv: Invocation) -> None:
+    _not_simulated(inv)
+    machine, _state = host_of(inv)
+    for vm in vms_from(inv):
+        plan = _plan(inv, vm, machine, machine, storage=True)
+        if plan.problems:
+            raise _refuse(inv, plan)
+        _apply(inv, plan)
+

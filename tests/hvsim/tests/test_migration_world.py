@@ -1,0 +1,180 @@
+"""Compare-VM, Move-VM and Move-VMStorage through the engine: what moves, and what a refused move leaves alone."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+
+from hvsim.contract import CommandCall, Failed, Output, Principal
+from hvsim.engine.executor import Engine
+from hvsim.estate import build_world
+from hvsim.runner import estate_spec
+from hvsim.server import load_world_modules
+from hvsim.snapshot import to_data
+
+CREDSSP = Principal(machine="hv1", user="LAB\\Administrator", auth="credssp", delegable=True)
+KERBEROS = Principal(machine="hv1", user="LAB\\Administrator", auth="kerberos", delegable=False)
+DISKS = "D:\\Hyper-V\\Virtual Hard Disks"
+
+
+@pytest.fixture()
+def world() -> typing.Any:
+    load_world_modules()
+    built = build_world(estate_spec("lab3"))
+    for name in ("hv1", "hv2", "hv3"):
+        built.machine(name).hyperv.host.migration_enabled = True
+        built.machine(name).hyperv.host.migration_auth = "Kerberos"
+    return built
+
+
+def c(name: str, **params: typing.Any) -> CommandCall:
+    return CommandCall(name=name, parameters=list(params.items()))
+
+
+def run(world: typing.Any, call: CommandCall, principal: Principal = CREDSSP) -> list[typing.Any]:
+    return list(Engine().run(principal, world, [[call]], []))
+
+
+def outputs(events: list[typing.Any]) -> list[typing.Any]:
+    assert not [e for e in events if isinstance(e, Failed)], events
+    return [e.value for e in events if isinstance(e, Output)]
+
+
+def failure(events: list[typing.Any]) -> str:
+    failed = [e for e in events if isinstance(e, Failed)]
+    assert failed, events
+    return str(failed[-1].info.message)
+
+
+def vm_on(world: typing.Any, machine: str, name: str) -> typing.Any:
+    return next((v for v in world.machine(machine).hyperv.vms.values() if v.name == name), None)
+
+
+def test_shared_nothing_move_of_a_vm_that_is_off(world: typing.Any) -> None:
+    app1 = vm_on(world, "hv1", "app1")
+    moved = outputs(run(world, c("Move-VM", Name="app1", DestinationHost="hv2.lab.test", IncludeStorage=True,
+                                 Passthru=True, ErrorAction="Stop")))
+    assert moved[0].properties["ComputerName"] == "HV2"
+    assert vm_on(world, "hv1", "app1") is None and vm_on(world, "hv2", "app1") is app1 and app1.state == "Off"
+    disk = f"{DISKS}\\app1.vhdx"
+    assert world.machine("hv2").fs.get(disk).vhd.size == 80 * 1024**3 and not world.machine("hv1").fs.exists(disk)
+    assert app1.hard_drives[0].path == disk
+
+
+def test_a_running_vm_keeps_running_and_its_files_are_held_on_the_destination(world: typing.Any) -> None:
+    web1 = vm_on(world, "hv1", "web1")
+    identity = world.machine("hv1").fs.get(f"{DISKS}\\web1.vhdx").vhd.disk_identifier
+    outputs(run(world, c("Move-VM", Name="web1", DestinationHost="hv2", IncludeStorage=True,
+                         DestinationStoragePath="D:\\VMs\\web1", ErrorAction="Stop")))
+    entry = world.machine("hv2").fs.get("D:\\VMs\\web1\\web1.vhdx")
+    assert web1.state == "Running" and entry.attached_to == web1.id and entry.vhd.disk_identifier == identity
+    assert web1.path == "D:\\VMs\\web1" and web1.hard_drives[0].path == "D:\\VMs\\web1\\web1.vhdx"
+    assert not world.machine("hv1").fs.exists(f"{DISKS}\\web1.vhdx")
+
+
+def test_per_vhd_destinations(world: typing.Any) -> None:
+    outputs(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", VirtualMachinePath="D:\\Hyper-V",
+                         Vhds=[{"SourceFilePath": f"{DISKS}\\app1.vhdx", "DestinationFilePath": "D:\\Data\\a.vhdx"}],
+                         ErrorAction="Stop")))
+    assert vm_on(world, "hv2", "app1").hard_drives[0].path == "D:\\Data\\a.vhdx"
+
+
+def test_a_differencing_disk_moves_when_the_destination_has_its_parent(world: typing.Any) -> None:
+    base = f"{DISKS}\\base-2025.vhdx"
+    outputs(run(world, c("Move-VM", Name="ws1", DestinationHost="hv2", IncludeStorage=True, ErrorAction="Stop")))
+    child = world.machine("hv2").fs.get(f"{DISKS}\\ws1.vhdx")
+    assert child.vhd.parent_path == base and world.machine("hv2").fs.get(base).attached_to == vm_on(world, "hv2", "ws1").id
+    assert world.machine("hv1").fs.get(base).attached_to is None, "the parent stays on the source, released"
+
+
+def test_a_missing_parent_refuses_the_move_and_changes_nothing(world: typing.Any) -> None:
+    before = to_data(world)
+    message = failure(run(world, c("Move-VM", Name="ws1", DestinationHost="hv3", IncludeStorage=True,
+                                   ErrorAction="Stop")))
+    assert "base-2025.vhdx" in message and "does not exist on the destination" in message
+    assert "Could not find Ethernet switch 'External'" in message, "every obstacle is named at once"
+    assert to_data(world) == before
+
+
+def test_compare_vm_lists_every_incompatibility(world: typing.Any) -> None:
+    vm_on(world, "hv1", "app1").processor_count = 24
+    report = outputs(run(world, c("Compare-VM", Name="app1", DestinationHost="hv3", IncludeStorage=True)))[0]
+    found = {e.properties["MessageId"]: e.properties["Message"] for e in report.properties["Incompatibilities"]}
+    assert found[33012] == "Could not find Ethernet switch 'External'."
+    assert "12.0" in found[24004] and "24 virtual processors" in found[24003]
+    clean = outputs(run(world, c("Compare-VM", Name="app1", DestinationHost="hv2", IncludeStorage=True)))[0]
+    assert clean.properties["Incompatibilities"] == []
+
+
+def test_the_destination_must_have_room(world: typing.Any) -> None:
+    world.machine("hv2").fs.fill_volume("D:")
+    before = to_data(world)
+    message = failure(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", IncludeStorage=True,
+                                   ErrorAction="Stop")))
+    assert "not enough space on volume D:" in message and to_data(world) == before
+
+
+def test_a_vm_already_on_the_destination_is_refused(world: typing.Any) -> None:
+    outputs(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", IncludeStorage=True, ErrorAction="Stop")))
+    back = Principal(machine="hv2", user="LAB\\Administrator", auth="credssp", delegable=True)
+    app1 = vm_on(world, "hv2", "app1")
+    world.machine("hv1").hyperv.vms[app1.id] = app1  # a stale copy left on the source
+    message = failure(run(world, c("Move-VM", Name="app1", DestinationHost="hv1", IncludeStorage=True,
+                                   ErrorAction="Stop"), back))
+    assert "already exists on 'HV1'" in message
+
+
+def test_kerberos_from_a_third_machine_needs_delegation_or_credssp(world: typing.Any) -> None:
+    before = to_data(world)
+    events = run(world, c("Move-VM", Name="app1", DestinationHost="hv2", IncludeStorage=True, ErrorAction="Stop"),
+                 KERBEROS)
+    assert "0x8009030E" in failure(events) and events[-1].info.hresult == 0x8009030E - 2**32
+    assert to_data(world) == before
+    on_host = Principal(machine="hv1", user="LAB\\Administrator", auth="kerberos", delegable=False,
+                        client_address=world.machine("hv1").address)
+    outputs(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", IncludeStorage=True, ErrorAction="Stop"),
+                on_host))
+
+
+def test_credssp_migration_auth_needs_a_credssp_session(world: typing.Any) -> None:
+    for name in ("hv1", "hv2"):
+        world.machine(name).hyperv.host.migration_auth = "CredSSP"
+    message = failure(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", IncludeStorage=True,
+                                   ErrorAction="Stop"), KERBEROS))
+    assert "0x8009030D" in message
+    outputs(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", IncludeStorage=True, ErrorAction="Stop")))
+
+
+def test_hosts_must_allow_migrations_and_agree_on_auth(world: typing.Any) -> None:
+    world.machine("hv2").hyperv.host.migration_enabled = False
+    assert "'HV2' is not configured to allow migrations" in failure(
+        run(world, c("Move-VM", Name="app1", DestinationHost="hv2", IncludeStorage=True, ErrorAction="Stop")))
+    world.machine("hv2").hyperv.host.migration_enabled = True
+    world.machine("hv2").hyperv.host.migration_auth = "CredSSP"
+    assert "does not match" in failure(
+        run(world, c("Move-VM", Name="app1", DestinationHost="hv2", IncludeStorage=True, ErrorAction="Stop")))
+    assert "0x8007274C" in failure(
+        run(world, c("Move-VM", Name="app1", DestinationHost="nowhere", IncludeStorage=True, ErrorAction="Stop")))
+
+
+def test_without_storage_a_vm_on_local_disks_cannot_move(world: typing.Any) -> None:
+    message = failure(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", ErrorAction="Stop")))
+    assert "only a VM whose files are on an SMB share" in message
+    assert vm_on(world, "hv1", "app1") is not None
+
+
+def test_vm_only_move_of_a_vm_on_a_share(world: typing.Any) -> None:
+    app1 = vm_on(world, "hv1", "app1")
+    app1.path = "\\\\fs1\\VM\\app1"
+    app1.hard_drives[0].path = "\\\\fs1\\VM\\app1\\app1.vhdx"
+    outputs(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", ErrorAction="Stop")))
+    assert vm_on(world, "hv2", "app1").hard_drives[0].path == "\\\\fs1\\VM\\app1\\app1.vhdx"
+
+
+def test_move_vm_storage_on_one_host(world: typing.Any) -> None:
+    web1 = vm_on(world, "hv1", "web1")
+    run(world, c("Move-VMStorage", Name="web1", DestinationStoragePath="C:\\VMs\\web1", ErrorAction="Stop"))
+    fs = world.machine("hv1").fs
+    assert web1.hard_drives[0].path == "C:\\VMs\\web1\\web1.vhdx" and web1.state == "Running"
+    assert fs.get("C:\\VMs\\web1\\web1.vhdx").attached_to == web1.id and not fs.exists(f"{DISKS}\\web1.vhdx")
