@@ -351,7 +351,7 @@ def get_windows_optional_feature(inv: Invocation) -> typing.Iterator[PSOutObject
         return
     selected = [f for f in known.values() if matches(str(pattern), f.name)]
     if not selected and not has_wildcard(str(pattern)):
-        raise _unknown_dism(inv.name, str(pattern))
+        inv.write_error(_unknown_dism(inv.name, str(pattern)).info)  # non-terminating: -ErrorAction applies
     for feature in selected:
         yield _dism_object(platform, feature)
 
