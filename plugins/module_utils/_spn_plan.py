@@ -217,6 +217,7 @@ class SpnPlan:
     group: Group | None = None
     group_change: GroupChange | None = None
     errors: list[str] = dataclasses.field(default_factory=list)
+    missing_hosts: list[str] = dataclasses.field(default_factory=list)  # state=absent: hosts without an account
 
     @property
     def changed(self) -> bool:
@@ -261,6 +262,10 @@ def plan_spns(
     would be created; ``where`` names the directory in messages (the DC and base DN).
     """
     missing = [name for name in dict.fromkeys(spec.names_to_read()) if accounts.get(name) is None]
+    gone_hosts: list[str] = []
+    if spec.state == "absent":  # a deleted account holds nothing any more: nothing to remove there
+        gone_hosts = [host for host in spec.hosts if account_key(host) in missing]
+        missing = [name for name in missing if name not in {account_key(host) for host in gone_hosts}]
     if missing:
         wanted = ", ".join(missing)
         return SpnPlan({}, errors=[
@@ -268,8 +273,8 @@ def plan_spns(
             "or fix the name; give a file server or peer outside this domain as a full entry in delegation.services."
         ])
     found = {name: t.cast(Account, accounts[name]) for name in accounts if accounts[name] is not None}
-    hosts = {host: found[account_key(host)] for host in spec.hosts}
-    plan = SpnPlan(hosts)
+    hosts = {host: found[account_key(host)] for host in spec.hosts if host not in gone_hosts}
+    plan = SpnPlan(hosts, missing_hosts=gone_hosts)
     if spec.state == "query":
         plan.group = group
         return plan

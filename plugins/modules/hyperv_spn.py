@@ -60,6 +60,7 @@ options:
     description:
       - V(present) adds the SPNs of O(service_classes), the delegation entries and the group membership.
       - V(absent) removes exactly those (and, when no delegation entry is left on an account, protocol transition).
+        A host without a computer account (deleted) is skipped with a warning.
       - V(query) changes nothing and returns the accounts, their SPNs and delegation, and the group.
     type: str
     choices: [present, absent, query]
@@ -191,6 +192,18 @@ EXAMPLES = r"""
       file_servers: [fs1.example.com]
       protocol: any
       exclusive: true
+  delegate_to: localhost
+
+- name: The same through the ActiveDirectory cmdlets on a domain controller, over WinRM
+  winvirt.hyperv.hyperv_spn:
+    backend: powershell
+    hostname: dc1.example.com
+    username: EXAMPLE\admin
+    password: "{{ domain_admin_password }}"
+    auth: kerberos
+    hosts: [hv1, hv2]
+    delegation:
+      peers: [hv1, hv2]
   delegate_to: localhost
 
 - name: Remove the Hyper-V SPNs of a decommissioned host
@@ -417,6 +430,8 @@ def main() -> None:
         result["directory"]["base_dn"] = directory.base_dn
         if plan.errors:
             module.fail_json(msg=" ".join(plan.errors), **result)
+        for host in plan.missing_hosts:
+            module.warn(f"{host}: no computer account in {directory.where}, so it holds nothing to remove")
         after = plan.after()
         result.update(changed=plan.changed, changes=plan.descriptions(),
                       accounts=account_results(spec, after, directory.domain_dns_name), group=plan.group_after())

@@ -12,7 +12,7 @@ import pytest
 # The tests import the playbook harness that sits beside them (pytest runs with --import-mode=importlib).
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from samba_dc import directory, samba_dc  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+from samba_dc import clean_dc, samba_dc  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 try:
     from hvsim.runner import start_estate

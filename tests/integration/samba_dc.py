@@ -200,7 +200,10 @@ def start_samba_dc(workdir: pathlib.Path) -> SambaDC:
         ["samba-tool", "domain", "provision", f"--realm={REALM}", f"--domain={DOMAIN}", f"--adminpass={ADMIN_PASSWORD}",
          "--server-role=dc", "--dns-backend=NONE", f"--host-name={DC_NAME.lower()}", f"--targetdir={target}",
          f"--host-ip={address}", f"--option=interfaces={address}/8", "--option=bind interfaces only=yes",
-         "--option=server services=ldap kdc", f"--option=log file={workdir}/log.%m"],
+         "--option=server services=ldap kdc", f"--option=log file={workdir}/log.%m",
+         # Samba's run-time paths default to /run/samba: private ones, so two DCs (two test runs) can coexist.
+         f"--option=pid directory={workdir}", f"--option=ncalrpc dir={workdir}/ncalrpc",
+         f"--option=winbindd socket directory={workdir}/winbindd", f"--option=ntp signd socket directory={workdir}/ntp"],
         capture_output=True, text=True, timeout=120, check=False,
     )
     if provision.returncode != 0:
@@ -237,7 +240,7 @@ def samba_dc() -> typing.Iterator[SambaDC]:
 
 
 @pytest.fixture
-def directory(samba_dc: SambaDC) -> SambaDC:  # pylint: disable=redefined-outer-name
+def clean_dc(samba_dc: SambaDC) -> SambaDC:  # pylint: disable=redefined-outer-name
     """The module's DC, reset to its initial accounts for this test."""
     samba_dc.reset()
     return samba_dc

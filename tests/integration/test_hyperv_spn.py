@@ -62,28 +62,28 @@ def task(title: str, **args: t.Any) -> dict[str, t.Any]:
     return {"name": title, SPN: args, "register": "out"}
 
 
-def test_register_default_spns_then_rerun_unchanged(directory: SambaDC) -> None:
-    first = run_play(directory, [task("register", hosts=["hv1", "hv2.lab.test"])], diff=True)
+def test_register_default_spns_then_rerun_unchanged(clean_dc: SambaDC) -> None:
+    first = run_play(clean_dc, [task("register", hosts=["hv1", "hv2.lab.test"])], diff=True)
     assert first.rc == 0, first.stdout
     result = first.result("register")
     assert result["changed"] is True
     assert len(result["changes"]) == 12
     for name in ("hv1", "hv2"):
-        spns = directory.read(name)["spns"]
+        spns = clean_dc.read(name)["spns"]
         assert set(hyperv_spns(name)) <= set(spns), spns
         assert f"HOST/{name.upper()}" in spns, "the HOST SPNs must survive"
     assert set(result["diff"]["after"]["hv1"]["spns"]) - set(result["diff"]["before"]["hv1"]["spns"]) == set(hyperv_spns("hv1"))
     assert result["accounts"][0]["missing_spns"] == []
 
-    again = run_play(directory, [task("register", hosts=["hv1", "hv2.lab.test"])])
+    again = run_play(clean_dc, [task("register", hosts=["hv1", "hv2.lab.test"])])
     assert again.rc == 0, again.stdout
     assert again.result("register")["changed"] is False
-    assert directory.read("hv3")["spns"] == sorted(["HOST/HV3", "HOST/hv3.lab.test"], key=str.lower)
+    assert clean_dc.read("hv3")["spns"] == sorted(["HOST/HV3", "HOST/hv3.lab.test"], key=str.lower)
 
 
-def test_query_reports_and_changes_nothing(directory: SambaDC) -> None:
-    before = directory.snapshot()
-    run = run_play(directory, [task("query", hosts=["hv1"], state="query")])
+def test_query_reports_and_changes_nothing(clean_dc: SambaDC) -> None:
+    before = clean_dc.snapshot()
+    run = run_play(clean_dc, [task("query", hosts=["hv1"], state="query")])
     assert run.rc == 0, run.stdout
     account = run.result("query")["accounts"][0]
     assert account["dn"] == f"CN=HV1,CN=Computers,{BASE_DN}"
@@ -91,43 +91,43 @@ def test_query_reports_and_changes_nothing(directory: SambaDC) -> None:
     assert sorted(account["missing_spns"]) == sorted(hyperv_spns("hv1"))
     assert account["delegation_protocol"] == "none"
     assert run.result("query")["changed"] is False
-    assert directory.snapshot() == before
+    assert clean_dc.snapshot() == before
 
 
-def test_check_mode_leaves_ldap_untouched(directory: SambaDC) -> None:
-    before = directory.snapshot()
+def test_check_mode_leaves_ldap_untouched(clean_dc: SambaDC) -> None:
+    before = clean_dc.snapshot()
     tasks = [task("everything", hosts=["hv1", "hv2", "hv3"], delegation={"peers": ["hv1", "hv2", "hv3"], "file_servers": ["fs1"]},
                   group={"name": "Hyper-V Hosts"})]
-    run = run_play(directory, tasks, check=True, diff=True)
+    run = run_play(clean_dc, tasks, check=True, diff=True)
     assert run.rc == 0, run.stdout
     result = run.result("everything")
     assert result["changed"] is True
     assert "create global security group 'Hyper-V Hosts'" in " ".join(result["changes"])
     assert "cifs/fs1.lab.test" in result["diff"]["after"]["hv1"]["allowed_to_delegate_to"]
-    assert directory.snapshot() == before, "check mode wrote to the directory"
+    assert clean_dc.snapshot() == before, "check mode wrote to the directory"
 
 
-def test_duplicate_spn_fails_naming_the_holder(directory: SambaDC) -> None:
+def test_duplicate_spn_fails_naming_the_holder(clean_dc: SambaDC) -> None:
     import ldap3  # pylint: disable=import-outside-toplevel
 
     stolen = f"{MIGRATION}/hv1.lab.test"
-    connection = directory.connect()
-    connection.modify(directory.computer_dn("hv2"), {"servicePrincipalName": [(ldap3.MODIFY_ADD, [stolen])]})
+    connection = clean_dc.connect()
+    connection.modify(clean_dc.computer_dn("hv2"), {"servicePrincipalName": [(ldap3.MODIFY_ADD, [stolen])]})
     connection.unbind()
-    before = directory.snapshot()
-    run = run_play(directory, [task("register", hosts=["hv1"])])
+    before = clean_dc.snapshot()
+    run = run_play(clean_dc, [task("register", hosts=["hv1"])])
     assert run.rc != 0
     msg = run.result("register")["msg"]
-    assert stolen in msg and directory.computer_dn("hv2") in msg, msg
-    assert directory.snapshot() == before, "nothing may change when a duplicate is found"
+    assert stolen in msg and clean_dc.computer_dn("hv2") in msg, msg
+    assert clean_dc.snapshot() == before, "nothing may change when a duplicate is found"
 
 
-def test_delegation_add_exclusive_and_remove(directory: SambaDC) -> None:
+def test_delegation_add_exclusive_and_remove(clean_dc: SambaDC) -> None:
     group = ["hv1", "hv2", "hv3"]
-    add = run_play(directory, [task("delegate", hosts=group, service_classes=[],
+    add = run_play(clean_dc, [task("delegate", hosts=group, service_classes=[],
                                     delegation={"peers": group, "file_servers": ["fs1"]})])
     assert add.rc == 0, add.stdout
-    hv1 = directory.read("hv1")
+    hv1 = clean_dc.read("hv1")
     expected = sorted(["cifs/FS1", "cifs/fs1.lab.test", f"{MIGRATION}/HV2", f"{MIGRATION}/hv2.lab.test", "cifs/HV2",
                        "cifs/hv2.lab.test", f"{MIGRATION}/HV3", f"{MIGRATION}/hv3.lab.test", "cifs/HV3", "cifs/hv3.lab.test"],
                       key=str.lower)
@@ -136,51 +136,51 @@ def test_delegation_add_exclusive_and_remove(directory: SambaDC) -> None:
     assert not any("hv1" in entry.lower() for entry in hv1["delegate_to"]), "a host never delegates to itself"
     assert hv1["spns"] == sorted(["HOST/HV1", "HOST/hv1.lab.test"], key=str.lower), "service_classes: [] leaves SPNs alone"
 
-    extra = run_play(directory, [task("more", hosts=["hv1"], service_classes=[],
+    extra = run_play(clean_dc, [task("more", hosts=["hv1"], service_classes=[],
                                       delegation={"services": ["HTTP/web1.lab.test"], "protocol": "any"})])
     assert extra.rc == 0, extra.stdout
-    hv1 = directory.read("hv1")
+    hv1 = clean_dc.read("hv1")
     assert "HTTP/web1.lab.test" in hv1["delegate_to"] and len(hv1["delegate_to"]) == 11
     assert hv1["uac"] & 0x1000000, "protocol: any sets TRUSTED_TO_AUTH_FOR_DELEGATION"
 
-    exclusive = run_play(directory, [task("only fs1", hosts=["hv1"], service_classes=[],
+    exclusive = run_play(clean_dc, [task("only fs1", hosts=["hv1"], service_classes=[],
                                           delegation={"file_servers": ["fs1"], "exclusive": True})], diff=True)
     assert exclusive.rc == 0, exclusive.stdout
-    hv1 = directory.read("hv1")
+    hv1 = clean_dc.read("hv1")
     assert hv1["delegate_to"] == ["cifs/FS1", "cifs/fs1.lab.test"]
     assert hv1["uac"] & 0x1000000 == 0
     assert exclusive.result("only fs1")["diff"]["after"]["hv1"]["allowed_to_delegate_to"] == hv1["delegate_to"]
 
-    removed = run_play(directory, [task("remove", hosts=["hv1"], service_classes=[], state="absent",
+    removed = run_play(clean_dc, [task("remove", hosts=["hv1"], service_classes=[], state="absent",
                                         delegation={"file_servers": ["fs1"]})])
     assert removed.rc == 0, removed.stdout
     assert removed.result("remove")["changed"] is True
-    assert directory.read("hv1")["delegate_to"] == []
-    assert directory.read("hv2")["delegate_to"], "other hosts keep their delegation"
+    assert clean_dc.read("hv1")["delegate_to"] == []
+    assert clean_dc.read("hv2")["delegate_to"], "other hosts keep their delegation"
 
 
-def test_group_membership_and_spn_removal(directory: SambaDC) -> None:
-    present = run_play(directory, [task("join", hosts=["hv1", "hv2"], group={"name": "Hyper-V Hosts"})])
+def test_group_membership_and_spn_removal(clean_dc: SambaDC) -> None:
+    present = run_play(clean_dc, [task("join", hosts=["hv1", "hv2"], group={"name": "Hyper-V Hosts"})])
     assert present.rc == 0, present.stdout
     group_dn = f"CN=Hyper-V Hosts,CN=Users,{BASE_DN}"
-    assert directory.read("hv1")["member_of"] == [group_dn]
+    assert clean_dc.read("hv1")["member_of"] == [group_dn]
     assert present.result("join")["group"]["dn"] == group_dn
-    again = run_play(directory, [task("join", hosts=["hv1", "hv2"], group={"name": "Hyper-V Hosts"})])
+    again = run_play(clean_dc, [task("join", hosts=["hv1", "hv2"], group={"name": "Hyper-V Hosts"})])
     assert again.result("join")["changed"] is False
 
-    gone = run_play(directory, [task("leave", hosts=["hv1"], state="absent", group={"name": "Hyper-V Hosts"})])
+    gone = run_play(clean_dc, [task("leave", hosts=["hv1"], state="absent", group={"name": "Hyper-V Hosts"})])
     assert gone.rc == 0, gone.stdout
-    assert directory.read("hv1")["member_of"] == []
-    assert directory.read("hv1")["spns"] == sorted(["HOST/HV1", "HOST/hv1.lab.test"], key=str.lower)
-    assert directory.read("hv2")["member_of"] == [group_dn]
+    assert clean_dc.read("hv1")["member_of"] == []
+    assert clean_dc.read("hv1")["spns"] == sorted(["HOST/HV1", "HOST/hv1.lab.test"], key=str.lower)
+    assert clean_dc.read("hv2")["member_of"] == [group_dn]
 
 
-def test_starttls_and_an_unknown_computer(directory: SambaDC) -> None:
-    run = run_play(directory, [task("missing", hosts=["hv1", "hv9"])], options=directory.module_options(ldap_encryption="starttls"))
+def test_starttls_and_an_unknown_computer(clean_dc: SambaDC) -> None:
+    run = run_play(clean_dc, [task("missing", hosts=["hv1", "hv9"])], options=clean_dc.module_options(ldap_encryption="starttls"))
     assert run.rc != 0
     msg = run.result("missing")["msg"]
     assert "HV9$" in msg and "no computer account" in msg, msg
-    assert directory.read("hv1")["spns"] == sorted(["HOST/HV1", "HOST/hv1.lab.test"], key=str.lower)
+    assert clean_dc.read("hv1")["spns"] == sorted(["HOST/HV1", "HOST/hv1.lab.test"], key=str.lower)
 
 
 @pytest.mark.parametrize(
@@ -193,12 +193,32 @@ def test_starttls_and_an_unknown_computer(directory: SambaDC) -> None:
     ],
     ids=["bad-credentials", "bad-base-dn", "untrusted-ca", "name-mismatch"],
 )
-def test_connection_errors_say_what_and_where(directory: SambaDC, overrides: dict[str, t.Any], expected: list[str]) -> None:
-    options = {key: value for key, value in directory.module_options(**overrides).items() if value is not None}
-    run = run_play(directory, [task("fail", hosts=["hv1"])], options=options)
+def test_connection_errors_say_what_and_where(clean_dc: SambaDC, overrides: dict[str, t.Any], expected: list[str]) -> None:
+    options = {key: value for key, value in clean_dc.module_options(**overrides).items() if value is not None}
+    run = run_play(clean_dc, [task("fail", hosts=["hv1"])], options=options)
     assert run.rc != 0
     result = run.result("fail")
     for text in expected:
         assert text in result["msg"], result["msg"]
-    assert directory.address in result["msg"]
+    assert clean_dc.address in result["msg"]
     assert ADMIN_PASSWORD not in json.dumps(result) and "wrong-password" not in json.dumps(result)
+
+
+def test_the_examples_run_as_written(clean_dc: SambaDC) -> None:
+    """EXAMPLES with the DC's address, CA and credentials in place of dc1.example.com (powershell ones left out)."""
+    from ansible_collections.winvirt.hyperv.plugins.modules import hyperv_spn  # pylint: disable=import-outside-toplevel
+
+    tasks = []
+    for example in yaml.safe_load(hyperv_spn.EXAMPLES):
+        args = example[SPN]
+        if args.get("backend") == "powershell":
+            continue
+        args.update({key: value for key, value in clean_dc.module_options().items() if key != "ldap_encryption"})
+        args["delegation"] = json.loads(json.dumps(args.get("delegation")).replace("example.com", "lab.test")) if args.get("delegation") else None
+        tasks.append({key: value for key, value in example.items() if key != "register"})
+    run = run_play(clean_dc, tasks, options={})
+    assert run.rc == 0, run.stdout
+    hv1 = clean_dc.read("hv1")
+    assert set(hyperv_spns("hv1")) <= set(hv1["spns"])
+    assert hv1["delegate_to"] == ["cifs/FS1", "cifs/fs1.lab.test"] and hv1["uac"] & 0x1000000
+    assert clean_dc.read("hv3")["member_of"] == [f"CN=Hyper-V Hosts,CN=Users,{BASE_DN}"]

@@ -29,8 +29,8 @@ EVERYTHING = {
 
 
 @pytest.fixture
-def cmdlets(directory: SambaDC, monkeypatch: pytest.MonkeyPatch) -> AdCmdlets:
-    double = AdCmdlets(directory)
+def cmdlets(clean_dc: SambaDC, monkeypatch: pytest.MonkeyPatch) -> AdCmdlets:
+    double = AdCmdlets(clean_dc)
 
     def run(self: HostClient, commands: t.Sequence[t.Any], *, retry: bool = False) -> list[list[t.Any]]:
         self.round_trips += 1
@@ -50,17 +50,17 @@ def comparable(result: dict[str, t.Any]) -> dict[str, t.Any]:
     return {"changed": result["changed"], "changes": result["changes"], "accounts": result["accounts"], "group": result["group"]}
 
 
-def test_both_back_ends_make_the_same_directory(directory: SambaDC, cmdlets: AdCmdlets, capsys) -> None:
-    by_ldap = invoke({**directory.module_options(), **EVERYTHING}, capsys)
+def test_both_back_ends_make_the_same_directory(clean_dc: SambaDC, cmdlets: AdCmdlets, capsys) -> None:
+    by_ldap = invoke({**clean_dc.module_options(), **EVERYTHING}, capsys)
     assert by_ldap["changed"] is True, by_ldap
-    ldap_state = directory.snapshot()
+    ldap_state = clean_dc.snapshot()
 
-    directory.reset()
+    clean_dc.reset()
     by_powershell = invoke({**WINRM, "backend": "powershell", **EVERYTHING}, capsys)
     assert by_powershell["changed"] is True, by_powershell
-    assert directory.snapshot() == ldap_state
+    assert clean_dc.snapshot() == ldap_state
     assert comparable(by_powershell) == comparable(by_ldap)
-    assert {cmdlet for cmdlet, _ in cmdlets.calls} >= {"Set-ADComputer", "Set-ADObject", "New-ADGroup", "Add-ADGroupMember"}
+    assert {call[0] for call in cmdlets.calls} >= {"Set-ADComputer", "Set-ADObject", "New-ADGroup", "Add-ADGroupMember"}
 
     cmdlets.batches = 0
     again = invoke({**WINRM, "backend": "powershell", **EVERYTHING}, capsys)
@@ -68,25 +68,25 @@ def test_both_back_ends_make_the_same_directory(directory: SambaDC, cmdlets: AdC
     assert cmdlets.batches == 2, "an unchanged run reads in two round trips"
 
 
-def test_powershell_check_mode_and_duplicates(directory: SambaDC, cmdlets: AdCmdlets, capsys) -> None:
-    before = directory.snapshot()
+def test_powershell_check_mode_and_duplicates(clean_dc: SambaDC, cmdlets: AdCmdlets, capsys) -> None:
+    before = clean_dc.snapshot()
     checked = invoke({**WINRM, "backend": "powershell", **EVERYTHING, "_ansible_check_mode": True}, capsys)
     assert checked["changed"] is True
-    assert directory.snapshot() == before
-    assert not [cmdlet for cmdlet, _ in cmdlets.calls if not cmdlet.startswith("Get-")]
+    assert clean_dc.snapshot() == before
+    assert not [call for call in cmdlets.calls if not call[0].startswith("Get-")]
 
     import ldap3  # pylint: disable=import-outside-toplevel
 
-    connection = directory.connect()
-    connection.modify(directory.computer_dn("hv3"), {"servicePrincipalName": [(ldap3.MODIFY_ADD, ["Hyper-V Replica Service/HV2"])]})
+    connection = clean_dc.connect()
+    connection.modify(clean_dc.computer_dn("hv3"), {"servicePrincipalName": [(ldap3.MODIFY_ADD, ["Hyper-V Replica Service/HV2"])]})
     connection.unbind()
     failed = invoke({**WINRM, "backend": "powershell", "hosts": ["hv2"]}, capsys)
     assert failed["failed"] is True
-    assert "Hyper-V Replica Service/HV2" in failed["msg"] and directory.computer_dn("hv3") in failed["msg"]
+    assert "Hyper-V Replica Service/HV2" in failed["msg"] and clean_dc.computer_dn("hv3") in failed["msg"]
 
 
-def test_names_reach_the_cmdlets_as_escaped_filter_values(directory: SambaDC, cmdlets: AdCmdlets, capsys) -> None:
-    del directory
+def test_names_reach_the_cmdlets_as_escaped_filter_values(clean_dc: SambaDC, cmdlets: AdCmdlets, capsys) -> None:
+    del clean_dc
     result = invoke({**WINRM, "backend": "powershell", "hosts": ["hv1)(objectClass=*"], "state": "query"}, capsys)
     assert result["failed"] is True and "no computer account" in result["msg"]
     filters = [parameters["LDAPFilter"] for cmdlet, parameters in cmdlets.calls if cmdlet == "Get-ADComputer"]

@@ -100,6 +100,13 @@ def test_absent_removes_the_stored_spelling() -> None:
     assert result.after()["hv1"].spns == ("HOST/HV1",)
 
 
+def test_absent_skips_a_deleted_host_but_not_a_missing_peer() -> None:
+    result = plan(SpnSpec(("hv1", "hv9"), state="absent"), directory(computer("hv1", spns=(f"{MIGRATION_SERVICE}/HV1",))))
+    assert not result.errors and result.missing_hosts == ["hv9"] and list(result.accounts) == ["hv1"]
+    peer = plan(SpnSpec(("hv1",), state="absent", delegation=DelegationSpec(peers=("hv9",))), directory(computer("hv1")))
+    assert peer.errors and "HV9$" in peer.errors[0]
+
+
 def test_query_changes_nothing() -> None:
     result = plan(SpnSpec(("hv1",), state="query", group=GroupSpec("G")), directory(computer("hv1")))
     assert not result.changed and not result.errors
