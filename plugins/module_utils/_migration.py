@@ -1,0 +1,115 @@
+# Copyright: winvirt.hyperv contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a live migration reads from its two hosts, and the commands that move VMs.
+
+FOR INTERNAL COLLECTION USE ONLY. The decisions are in _migration_plan.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
+from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan import (
+    Adapter,
+    HostFacts,
+    Problem,
+    VmFacts,
+)
+from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import parse_vms, read_vm_commands
+
+HOST_PROPERTIES = ["ComputerName", "FullyQualifiedDomainName", "VirtualMachineMigrationEnabled",
+                   "VirtualMachineMigrationAuthenticationType"]
+
+
+def source_commands() -> list[Cmd]:
+    """The source host, its VMs with their parts, and the VMs' disk files (for the bytes to move)."""
+    return [Cmd("Get-VMHost", select=HOST_PROPERTIES), Cmd("Get-VMSwitch", select=["Name"]),
+            *read_vm_commands(Cmd("Get-VM")),
+            Cmd("Get-VM", missing_ok=True, piped=[Cmd("Get-VMHardDiskDrive"), Cmd("Get-VHD")], select=["Path", "FileSize"])]
+
+
+def destination_commands() -> list[Cmd]:
+    return [Cmd("Get-VMHost", select=HOST_PROPERTIES), Cmd("Get-VMSwitch", select=["Name"]),
+            Cmd("Get-VM", select=["Name", "Id"], missing_ok=True)]
+
+
+def _rows(value: t.Any) -> list[dict[str, t.Any]]:
+    return [row for row in value if isinstance(row, dict)]
+
+
+def parse_host(rows: list[list[t.Any]], vm_rows: list[t.Any]) -> HostFacts:
+    host = next(iter(_rows(rows[0])), {})
+    return HostFacts(
+        name=str(host.get("FullyQualifiedDomainName") or host.get("ComputerName") or ""),
+        migration_enabled=bool(host.get("VirtualMachineMigrationEnabled")),
+        authentication=str(host.get("VirtualMachineMigrationAuthenticationType") or ""),
+        switches=tuple(str(row["Name"]) for row in _rows(rows[1]) if row.get("Name")),
+        vms={str(row["Name"]): str(row.get("Id") or "") for row in _rows(vm_rows) if row.get("Name")},
+    )
+
+
+def parse_source(rows: list[list[t.Any]]) -> tuple[HostFacts, dict[str, VmFacts]]:
+    views = parse_vms(rows[2:-1])
+    sizes = {str(row.get("Path") or "").lower(): int(row.get("FileSize") or 0) for row in _rows(rows[-1])}
+    vms: dict[str, VmFacts] = {}
+    for view in views:
+        disks = tuple(d.path for d in view.disks if d.path)
+        vms[view.name] = VmFacts(
+            name=view.name, id=str(view.id or ""), state=view.state, path=str(view.path or ""), disks=disks,
+            disk_bytes=sum(sizes.get(path.lower(), 0) for path in disks),
+            adapters=tuple(Adapter(a.name, a.switch) for a in view.adapters))
+    host = parse_host(rows, [{"Name": v.name, "Id": v.id} for v in vms.values()])
+    return host, vms
+
+
+def move_parameters(name: str, destination: str, mode: str, destination_path: str | None,
+                    vhd_paths: t.Mapping[str, str] | None) -> dict[str, t.Any]:
+    """Move-VM/Compare-VM parameters for one VM (parameter sets NameSingleDestination / NameMultipleDestinations)."""
+    parameters: dict[str, t.Any] = {"Name": name, "DestinationHost": destination}
+    if mode != "shared_nothing":
+        return parameters
+    if vhd_paths:
+        if destination_path:
+            parameters["VirtualMachinePath"] = destination_path
+        parameters["Vhds"] = [{"SourceFilePath": src, "DestinationFilePath": dst} for src, dst in vhd_paths.items()]
+    elif destination_path:
+        parameters["IncludeStorage"] = True
+        parameters["DestinationStoragePath"] = destination_path
+    else:
+        parameters["IncludeStorage"] = True
+    return parameters
+
+
+def parse_report(rows: list[t.Any]) -> list[tuple[int, str]]:
+    """A Compare-VM report's incompatibilities as (MessageId, Message)."""
+    found: list[tuple[int, str]] = []
+    for report in _rows(rows):
+        for item in report.get("Incompatibilities") or []:
+            if isinstance(item, dict):
+                found.append((int(item.get("MessageId") or 0), str(item.get("Message") or "")))
+            elif item:
+                found.append((0, str(item)))
+    return found
+
+
+def session_problem(error: t.Any) -> Problem:
+    """A Compare-VM that could not even reach the destination: the hosts cannot authenticate to each other."""
+    code = getattr(error, "code", None)
+    if code == 0x8009030D:
+        fix = ("The hosts use CredSSP for migrations, which needs your own credentials on the source: connect with "
+               "auth=credssp (winvirt.hyperv.hyperv_host credssp_server: true on the source), or switch both hosts to "
+               "live_migration.authentication: kerberos with constrained delegation (winvirt.hyperv.hyperv_spn).")
+    else:
+        fix = getattr(error, "hint", None) or "See the message; check that the destination is reachable from the source."
+    return Problem(f"The source cannot start a migration to the destination: {getattr(error, 'message', error)}", fix)
+
+
+def reconnect_commands(vm: str, adapters: t.Iterable[tuple[str, str, str]], to_target: bool) -> list[Cmd]:
+    """Connect the VM's adapters to their mapped switches (``to_target``) or back to the source's."""
+    return [Cmd("Connect-VMNetworkAdapter", {"VMName": vm, "Name": adapter, "SwitchName": target if to_target else old})
+            for adapter, old, target in adapters]
+
+
+def disconnect_commands(vm: str, adapters: t.Iterable[tuple[str, str, str]]) -> list[Cmd]:
+    return [Cmd("Disconnect-VMNetworkAdapter", {"VMName": vm, "Name": adapter}) for adapter, _old, _new in adapters]

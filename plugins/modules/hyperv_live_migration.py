@@ -1,0 +1,279 @@
+#!/usr/bin/python
+# Copyright: winvirt.hyperv contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: hyperv_live_migration
+short_description: Move Hyper-V virtual machines between standalone hosts, or their storage on one host
+version_added: 0.1.0
+description:
+  - Shared-nothing live migration (running state, configuration, checkpoints, smart paging and VHDs), VM-only
+    live migration of a VM whose files are on an SMB 3.0 share, or a storage-only move on the source host.
+  - A preflight runs before anything moves and fails with every problem at once, each with its fix; both hosts
+    must allow migrations and use the same authentication type, the source must be able to authenticate to the
+    destination (Kerberos from the controller needs constrained delegation, see M(winvirt.hyperv.hyperv_spn), or
+    O(auth=credssp)), Compare-VM must report no incompatibility, the destination must have every switch the VM
+    uses (or O(switch_map) names one it has), with enough free space, and the parent of a differencing disk must
+    already be on the destination at the same path.
+  - Idempotent; a VM already on the destination and absent from the source is V(ok). Live migration is a planned
+    move, not high availability; clustered VMs are out of scope (use Move-ClusterVirtualMachineRole).
+  - The module connects to the source host (the connection options) and to O(destination).
+extends_documentation_fragment:
+  - winvirt.hyperv.connection
+  - winvirt.hyperv.connection.destination
+options:
+  name:
+    description: The VMs to move, by name or wildcard (V(web*)).
+    type: list
+    elements: str
+    required: true
+  mode:
+    description:
+      - V(shared_nothing) moves the VM with all its files to O(destination_path) (or the same paths as on the
+        source, or per disk with O(vhd_paths)).
+      - V(vm_only) moves only the running state and configuration of a VM whose files are on an SMB share.
+      - V(storage) moves the VM's files to O(destination_path) on the source host while it keeps running.
+        O(destination) is not used.
+    type: str
+    choices: [shared_nothing, vm_only, storage]
+    default: shared_nothing
+  destination_path:
+    description: Folder for the VM's files on the destination (for V(storage), on the source host).
+    type: str
+  vhd_paths:
+    description:
+      - Per-disk destination, source path to destination path (shared_nothing only). Disks not listed keep their
+        path; the configuration goes to O(destination_path) when set.
+    type: dict
+  switch_map:
+    description:
+      - Source switch name to destination switch name, for adapters whose switch the destination names
+        differently. Mapped adapters are disconnected for the move and connected to the mapped switch after it
+        (the VM has no network on those adapters during the move).
+    type: dict
+    default: {}
+  timeout:
+    description:
+      - Seconds the task may take. A move in progress is not interrupted; further VMs are not started after it,
+        and the task fails listing the VMs that did not move.
+    type: int
+    default: 3600
+attributes:
+  check_mode:
+    description: Runs the whole preflight and returns the plan; moves nothing.
+    support: full
+  diff_mode:
+    description: Which VMs are on which host, before and after.
+    support: full
+seealso:
+  - module: winvirt.hyperv.hyperv_host
+  - module: winvirt.hyperv.hyperv_spn
+  - module: winvirt.hyperv.hyperv_switch
+author:
+  - winvirt.hyperv contributors (@winvirt)
+"""
+
+EXAMPLES = r"""
+- name: Move app1 with its disks from hv1 to hv2
+  winvirt.hyperv.hyperv_live_migration:
+    hostname: hv1.lab.test
+    destination:
+      hostname: hv2.lab.test
+    auth: credssp
+    name: [app1]
+    destination_path: D:\Hyper-V\app1
+
+- name: Move web VMs to an older host whose external switch is called LAN
+  winvirt.hyperv.hyperv_live_migration:
+    hostname: hv1.lab.test
+    destination:
+      hostname: hv3.lab.test
+    auth: credssp
+    name: ["web*"]
+    switch_map:
+      External: LAN
+"""
+
+RETURN = r"""
+moved:
+  description: The VMs moved (or, in check mode, that would move).
+  returned: always
+  type: list
+  elements: str
+unchanged:
+  description: The VMs already where the task wants them.
+  returned: always
+  type: list
+  elements: str
+plan:
+  description: One entry per VM to move, with its state, the bytes of its disks and the switch remapping.
+  returned: always
+  type: list
+  elements: dict
+problems:
+  description: Every preflight problem, with its fix.
+  returned: failure
+  type: list
+  elements: dict
+duration:
+  description: Seconds the moves took.
+  returned: always
+  type: float
+bytes_moved:
+  description: Bytes of virtual disk moved (0 for V(vm_only)); in check mode, what would move.
+  returned: always
+  type: int
+"""
+
+import time
+import typing as t
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
+from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._migration import (
+    destination_commands,
+    disconnect_commands,
+    move_parameters,
+    parse_host,
+    parse_report,
+    parse_source,
+    reconnect_commands,
+    session_problem,
+    source_commands,
+)
+from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan import (
+    MODES,
+    MigrationPlan,
+    Problem,
+    failure_message,
+    host_problems,
+    plan_migration,
+    plan_storage_move,
+    select_vms,
+)
+from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
+
+
+def argument_spec() -> dict[str, t.Any]:
+    return {
+        "name": {"type": "list", "elements": "str", "required": True},
+        "mode": {"type": "str", "choices": list(MODES), "default": "shared_nothing"},
+        "destination_path": {"type": "str"},
+        "vhd_paths": {"type": "dict"},
+        "switch_map": {"type": "dict", "default": {}},
+        "timeout": {"type": "int", "default": 3600},
+    }
+
+
+def _compare(module: HyperVModule, client: t.Any, moving: list[str], destination: str) -> tuple[dict[str, list[tuple[int, str]]],
+                                                                                                  list[Problem]]:
+    """Compare-VM for each VM; a failure to reach the destination at all is one problem for the whole task."""
+    params = module.params
+    reports: dict[str, list[tuple[int, str]]] = {}
+    for name in moving:
+        parameters = move_parameters(name, destination, params["mode"], params["destination_path"], params["vhd_paths"])
+        try:
+            rows = client.run([Cmd("Compare-VM", parameters)], retry=True)
+        except HyperVError as err:
+            return reports, [session_problem(err)]
+        reports[name] = parse_report(rows[0])
+    return reports, []
+
+
+def _fail_preflight(module: HyperVModule, plan: MigrationPlan) -> t.NoReturn:
+    module.fail_json(msg=failure_message(plan.problems), problems=[{"what": p.what, "fix": p.fix} for p in plan.problems],
+                     plan=[m.as_dict() for m in plan.moves], moved=[], unchanged=plan.unchanged,
+                     round_trips=module.round_trips)
+
+
+def _finish(module: HyperVModule, plan: MigrationPlan, moved: list[str], started: float,
+            diff: dict[str, t.Any]) -> t.NoReturn:
+    module.exit_json(changed=bool(plan.moves), moved=[m.vm.name for m in plan.moves] if module.check_mode else moved,
+                     unchanged=plan.unchanged, plan=[m.as_dict() for m in plan.moves],
+                     duration=round(time.monotonic() - started, 3),
+                     bytes_moved=0 if module.params["mode"] == "vm_only" else plan.bytes_to_move,
+                     round_trips=module.round_trips, **({"diff": diff} if module._diff else {}))
+
+
+def main() -> None:
+    module = HyperVModule(argument_spec(), with_destination=True, supports_check_mode=True,
+                          required_if=[("mode", "storage", ["destination_path"]),
+                                       ("mode", "shared_nothing", ["destination"]),
+                                       ("mode", "vm_only", ["destination"])])
+    params = module.params
+    started = time.monotonic()
+    source = module.client()
+    try:
+        source_host, vms = parse_source(source.run(source_commands(), retry=True))
+    except HyperVError as err:
+        module.fail_hyperv(err, round_trips=module.round_trips)
+    if params["mode"] == "storage":
+        _storage(module, source, vms, started)
+    target = module.client(module.destination_options())
+    try:
+        rows = target.run(destination_commands(), retry=True)
+    except HyperVError as err:
+        module.fail_hyperv(err, round_trips=module.round_trips)
+    destination = parse_host(rows, rows[2])
+    moving, _done, _problems = select_vms(params["name"], list(vms), list(destination.vms))
+    reports: dict[str, list[tuple[int, str]]] = {}
+    session: list[Problem] = []
+    if moving and not host_problems(source_host, destination):
+        reports, session = _compare(module, source, moving, destination.name)
+    plan = plan_migration(params["name"], vms, source_host, destination, params["switch_map"], reports, session)
+    if plan.problems:
+        _fail_preflight(module, plan)
+    diff = {"before": {"source": sorted(source_host.vms), "destination": sorted(destination.vms)},
+            "after": {"source": sorted(set(source_host.vms) - set(moving)),
+                      "destination": sorted(set(destination.vms) | set(moving))}}
+    if module.check_mode or not plan.moves:
+        _finish(module, plan, [], started, diff)
+    moved: list[str] = []
+    for move in plan.moves:
+        name = move.vm.name
+        if moved and time.monotonic() - started > params["timeout"]:
+            module.fail_json(msg=f"timeout ({params['timeout']} s) reached after moving {', '.join(moved)}; not "
+                                 f"moved: {', '.join(m.vm.name for m in plan.moves if m.vm.name not in moved)}",
+                             changed=True, moved=moved, round_trips=module.round_trips)
+        parameters = move_parameters(name, destination.name, params["mode"], params["destination_path"],
+                                     params["vhd_paths"])
+        try:
+            source.run([*disconnect_commands(name, move.reconnect), Cmd("Move-VM", parameters)])
+        except HyperVError as err:
+            if move.reconnect:
+                try:
+                    source.run(reconnect_commands(name, move.reconnect, to_target=False))
+                except HyperVError as undo:
+                    module.warn(f"could not reconnect the adapters of '{name}' on the source: {undo}")
+            module.fail_hyperv(err, changed=bool(moved), moved=moved, round_trips=module.round_trips)
+        moved.append(name)
+        if move.reconnect:
+            try:
+                target.run(reconnect_commands(name, move.reconnect, to_target=True))
+            except HyperVError as err:
+                module.fail_hyperv(err, changed=True, moved=moved, round_trips=module.round_trips)
+    _finish(module, plan, moved, started, diff)
+
+
+def _storage(module: HyperVModule, source: t.Any, vms: dict[str, t.Any], started: float) -> t.NoReturn:
+    path = module.params["destination_path"]
+    plan = plan_storage_move(module.params["name"], vms, path)
+    if plan.problems:
+        _fail_preflight(module, plan)
+    diff = {"before": {m.vm.name: {"path": m.vm.path, "disks": list(m.vm.disks)} for m in plan.moves},
+            "after": {m.vm.name: {"path": path} for m in plan.moves}}
+    moved: list[str] = []
+    if not module.check_mode:
+        for move in plan.moves:
+            try:
+                source.run([Cmd("Move-VMStorage", {"Name": move.vm.name, "DestinationStoragePath": path})])
+            except HyperVError as err:
+                module.fail_hyperv(err, changed=bool(moved), moved=moved, round_trips=module.round_trips)
+            moved.append(move.vm.name)
+    _finish(module, plan, moved, started, diff)
+
+
+if __name__ == "__main__":
+    main()

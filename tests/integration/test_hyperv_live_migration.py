@@ -1,0 +1,94 @@
+"""hyperv_live_migration against hvsim: a shared-nothing move, re-run, check mode, preflight and switch_map."""
+
+from __future__ import annotations
+
+import typing as t
+
+from harness import run_playbook
+
+MIGRATE = "winvirt.hyperv.hyperv_live_migration"
+DISKS = "D:\\Hyper-V\\Virtual Hard Disks"
+
+
+def enable_migrations(estate: t.Any, auth: str = "Kerberos") -> None:
+    with estate.world.lock:
+        for name in ("hv1", "hv2", "hv3"):
+            estate.world.machine(name).hyperv.host.migration_enabled = True
+            estate.world.machine(name).hyperv.host.migration_auth = auth
+
+
+def vm_names(estate: t.Any, machine: str) -> set[str]:
+    return {vm.name for vm in estate.world.machine(machine).hyperv.vms.values()}
+
+
+def move(estate: t.Any, destination: str, **args: t.Any) -> dict[str, t.Any]:
+    return {"name": "move", MIGRATE: {"destination": {"hostname": estate.address(destination)}, **args},
+            "register": "out"}
+
+
+def test_shared_nothing_move_rerun_and_check_mode(lab3: t.Any) -> None:
+    enable_migrations(lab3)
+    before = lab3.snapshot()
+    checked = run_playbook(lab3, [move(lab3, "hv2", name=["app1"])], check=True, auth="credssp")
+    assert checked.rc == 0, checked.stdout
+    result = checked.result("move")
+    assert result["changed"] is True and result["moved"] == ["app1"] and result["bytes_moved"] == 21000 * 1024**2
+    assert lab3.snapshot() == before, "check mode moved nothing"
+
+    first = run_playbook(lab3, [move(lab3, "hv2", name=["app1"])], diff=True, auth="credssp")
+    assert first.rc == 0, first.stdout
+    assert first.result("move")["changed"] is True and first.result("move")["moved"] == ["app1"]
+    assert "app1" in vm_names(lab3, "hv2") and "app1" not in vm_names(lab3, "hv1")
+    assert lab3.world.machine("hv2").fs.is_file(f"{DISKS}\\app1.vhdx")
+    assert not lab3.world.machine("hv1").fs.exists(f"{DISKS}\\app1.vhdx")
+    assert first.result("move")["duration"] >= 0
+
+    again = run_playbook(lab3, [move(lab3, "hv2", name=["app1"])], auth="credssp")
+    assert again.rc == 0, again.stdout
+    assert again.result("move")["changed"] is False and again.result("move")["unchanged"] == ["app1"]
+
+
+def test_preflight_lists_every_problem_with_its_fix(lab3: t.Any) -> None:
+    before = lab3.snapshot()
+    failed = run_playbook(lab3, [move(lab3, "hv3", name=["app1"])], auth="credssp")
+    assert failed.rc != 0
+    result = failed.result("move")
+    fixes = [p["fix"] for p in result["problems"]]  # migrations are off on both hosts, and hv3 lacks a switch
+    assert len(fixes) == 3 and "hyperv_host on hv1" in fixes[0] and "hyperv_host on hv3" in fixes[1], fixes
+    assert "switch_map" in fixes[2] and "3 problem(s)" in result["msg"]
+    assert lab3.snapshot() == before
+
+
+def test_kerberos_from_the_controller_needs_delegation_or_credssp(lab3: t.Any) -> None:
+    enable_migrations(lab3)
+    failed = run_playbook(lab3, [move(lab3, "hv2", name=["app1"])], auth="ntlm")
+    assert failed.rc != 0
+    assert "0x8009030E" in failed.result("move")["msg"] and "hyperv_spn" in failed.result("move")["msg"]
+    assert "app1" in vm_names(lab3, "hv1")
+
+
+def test_missing_switch_fails_listing_it_and_switch_map_fixes_it(lab3: t.Any) -> None:
+    enable_migrations(lab3)
+    with lab3.world.lock:  # app1 at hv3's configuration version, so only the switch stands in the way
+        next(v for v in lab3.world.machine("hv1").hyperv.vms.values() if v.name == "app1").version = "10.0"
+    failed = run_playbook(lab3, [move(lab3, "hv3", name=["app1"])], auth="credssp")
+    assert failed.rc != 0
+    problems = failed.result("move")["problems"]
+    assert len(problems) == 1 and "'External'" in problems[0]["what"] and "switch_map" in problems[0]["fix"]
+    assert "app1" in vm_names(lab3, "hv1")
+
+    mapped = run_playbook(lab3, [move(lab3, "hv3", name=["app1"], switch_map={"External": "LAN"})], auth="credssp")
+    assert mapped.rc == 0, mapped.stdout
+    app1 = next(v for v in lab3.world.machine("hv3").hyperv.vms.values() if v.name == "app1")
+    assert app1.adapters[0].switch_name == "LAN" and "app1" not in vm_names(lab3, "hv1")
+
+
+def test_storage_move_on_the_source(lab3: t.Any) -> None:
+    task = {"name": "move", MIGRATE: {"name": ["web1"], "mode": "storage", "destination_path": "D:\\VMs\\web1"},
+            "register": "out"}
+    first = run_playbook(lab3, [task], auth="credssp")
+    assert first.rc == 0, first.stdout
+    web1 = next(v for v in lab3.world.machine("hv1").hyperv.vms.values() if v.name == "web1")
+    assert web1.hard_drives[0].path == "D:\\VMs\\web1\\web1.vhdx" and web1.state == "Running"
+    again = run_playbook(lab3, [task], auth="credssp")
+    assert again.rc == 0 and again.result("move")["changed"] is False, again.stdout

@@ -1,0 +1,79 @@
+"""The live migration preflight: every problem at once, with its fix; idempotence; switch_map; storage moves."""
+
+from __future__ import annotations
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan import (
+    Adapter,
+    HostFacts,
+    Problem,
+    VmFacts,
+    failure_message,
+    plan_migration,
+    plan_storage_move,
+)
+
+APP1 = VmFacts(name="app1", id="id-app1", state="Off", path="D:\\Hyper-V", disks=("D:\\Hyper-V\\app1.vhdx",),
+               disk_bytes=100, adapters=(Adapter("Network Adapter", "External"),))
+WEB1 = VmFacts(name="web1", id="id-web1", state="Running", path="D:\\Hyper-V", disks=("D:\\Hyper-V\\web1.vhdx",),
+               disk_bytes=50, adapters=(Adapter("Network Adapter", "External"),))
+VMS = {"app1": APP1, "web1": WEB1}
+
+
+def host(name: str, enabled: bool = True, auth: str = "Kerberos", switches: tuple[str, ...] = ("External",),
+         vms: dict[str, str] | None = None) -> HostFacts:
+    return HostFacts(name=name, migration_enabled=enabled, authentication=auth, switches=switches, vms=vms or {})
+
+
+def test_a_clean_move_plans_the_vm_and_its_bytes() -> None:
+    plan = plan_migration(["app1"], VMS, host("hv1", vms={"app1": "id-app1"}), host("hv2"), {}, {"app1": []})
+    assert not plan.problems and [m.vm.name for m in plan.moves] == ["app1"] and plan.bytes_to_move == 100
+
+
+def test_every_problem_is_listed_with_its_fix() -> None:
+    plan = plan_migration(["app1", "nope"], VMS, host("hv1", enabled=False), host("hv3", auth="CredSSP", switches=("LAN",)),
+                          {}, {"app1": [(33012, "Could not find Ethernet switch 'External'."),
+                                        (24004, "configuration version 12.0 not supported")]})
+    whats = [p.what for p in plan.problems]
+    assert any("neither" in w for w in whats) and any("not enabled on hv1" in w for w in whats)
+    assert any("authenticate migrations differently" in w for w in whats)
+    assert sum("no virtual switch 'External'" in w for w in whats) == 1, "Compare-VM's switch finding is not doubled"
+    assert any("configuration version" in p.what and "cannot be lowered" in p.fix for p in plan.problems)
+    assert all(p.fix for p in plan.problems)
+    assert failure_message(plan.problems).startswith(f"The live migration preflight found {len(plan.problems)} problem(s)")
+
+
+def test_switch_map_reconnects_instead_of_failing() -> None:
+    plan = plan_migration(["app1"], VMS, host("hv1"), host("hv3", switches=("LAN",)), {"external": "LAN"}, {})
+    assert not plan.problems and plan.moves[0].reconnect == [("Network Adapter", "External", "LAN")]
+    wrong = plan_migration(["app1"], VMS, host("hv1"), host("hv3", switches=("LAN",)), {"External": "WAN"}, {})
+    assert "(mapped to 'WAN')" in wrong.problems[0].what
+
+
+def test_a_vm_already_on_the_destination_is_unchanged() -> None:
+    plan = plan_migration(["app1"], {"web1": WEB1}, host("hv1"), host("hv2", vms={"app1": "id-app1"}), {}, {})
+    assert plan.unchanged == ["app1"] and not plan.moves and not plan.problems
+
+
+def test_host_problems_only_matter_when_something_moves() -> None:
+    plan = plan_migration(["app1"], {}, host("hv1", enabled=False), host("hv2", vms={"app1": "id-app1"}), {}, {})
+    assert not plan.problems
+
+
+def test_a_vm_on_both_hosts_is_a_problem_and_wildcards_select() -> None:
+    plan = plan_migration(["*1"], VMS, host("hv1"), host("hv2", vms={"web1": "id-web1"}), {}, {})
+    assert [m.vm.name for m in plan.moves] == ["app1"] and "both hosts" in plan.problems[0].what
+    assert plan_migration(["x*"], VMS, host("hv1"), host("hv2"), {}, {}).problems == []
+
+
+def test_session_problems_are_reported() -> None:
+    problem = Problem("cannot start a migration (0x8009030E)", "constrained delegation with hyperv_spn")
+    plan = plan_migration(["app1"], VMS, host("hv1"), host("hv2"), {}, {}, [problem])
+    assert plan.problems == [problem]
+
+
+def test_storage_move_is_idempotent_by_path() -> None:
+    plan = plan_storage_move(["app1", "web1"], VMS, "D:\\Hyper-V")
+    assert plan.unchanged == ["app1", "web1"] and not plan.moves
+    moving = plan_storage_move(["app1"], VMS, "E:\\VMs")
+    assert [m.vm.name for m in moving.moves] == ["app1"]
+    assert "not on the host" in plan_storage_move(["gone"], VMS, "E:\\VMs").problems[0].what
