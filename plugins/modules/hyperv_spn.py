@@ -450,7 +450,7 @@ def main() -> None:
             result["changes"] = applied
             result["changed"] = bool(applied)
             module.fail_hyperv(err, **result)
-        final = read_and_plan(directory, SpnSpec(spec.hosts, "query", spec.service_classes, None, spec.group))
+        final = read_and_plan(directory, SpnSpec(tuple(plan.accounts), "query", spec.service_classes, None, spec.group))
         result["accounts"] = account_results(spec, final.accounts, directory.domain_dns_name)
         if spec.group:
             result["group"] = _group_view(final)

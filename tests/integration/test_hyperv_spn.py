@@ -125,7 +125,7 @@ def test_duplicate_spn_fails_naming_the_holder(clean_dc: SambaDC) -> None:
 def test_delegation_add_exclusive_and_remove(clean_dc: SambaDC) -> None:
     group = ["hv1", "hv2", "hv3"]
     add = run_play(clean_dc, [task("delegate", hosts=group, service_classes=[],
-                                    delegation={"peers": group, "file_servers": ["fs1"]})])
+                                   delegation={"peers": group, "file_servers": ["fs1"]})])
     assert add.rc == 0, add.stdout
     hv1 = clean_dc.read("hv1")
     expected = sorted(["cifs/FS1", "cifs/fs1.lab.test", f"{MIGRATION}/HV2", f"{MIGRATION}/hv2.lab.test", "cifs/HV2",
@@ -137,14 +137,14 @@ def test_delegation_add_exclusive_and_remove(clean_dc: SambaDC) -> None:
     assert hv1["spns"] == sorted(["HOST/HV1", "HOST/hv1.lab.test"], key=str.lower), "service_classes: [] leaves SPNs alone"
 
     extra = run_play(clean_dc, [task("more", hosts=["hv1"], service_classes=[],
-                                      delegation={"services": ["HTTP/web1.lab.test"], "protocol": "any"})])
+                                     delegation={"services": ["HTTP/web1.lab.test"], "protocol": "any"})])
     assert extra.rc == 0, extra.stdout
     hv1 = clean_dc.read("hv1")
     assert "HTTP/web1.lab.test" in hv1["delegate_to"] and len(hv1["delegate_to"]) == 11
     assert hv1["uac"] & 0x1000000, "protocol: any sets TRUSTED_TO_AUTH_FOR_DELEGATION"
 
     exclusive = run_play(clean_dc, [task("only fs1", hosts=["hv1"], service_classes=[],
-                                          delegation={"file_servers": ["fs1"], "exclusive": True})], diff=True)
+                                         delegation={"file_servers": ["fs1"], "exclusive": True})], diff=True)
     assert exclusive.rc == 0, exclusive.stdout
     hv1 = clean_dc.read("hv1")
     assert hv1["delegate_to"] == ["cifs/FS1", "cifs/fs1.lab.test"]
@@ -152,7 +152,7 @@ def test_delegation_add_exclusive_and_remove(clean_dc: SambaDC) -> None:
     assert exclusive.result("only fs1")["diff"]["after"]["hv1"]["allowed_to_delegate_to"] == hv1["delegate_to"]
 
     removed = run_play(clean_dc, [task("remove", hosts=["hv1"], service_classes=[], state="absent",
-                                        delegation={"file_servers": ["fs1"]})])
+                                       delegation={"file_servers": ["fs1"]})])
     assert removed.rc == 0, removed.stdout
     assert removed.result("remove")["changed"] is True
     assert clean_dc.read("hv1")["delegate_to"] == []

@@ -102,3 +102,13 @@ def test_ldap_needs_server_and_credentials(capsys) -> None:
 
 def test_filter_values_are_escaped() -> None:
     assert escape_filter("a*b(c)\\d") == "a\\2ab\\28c\\29\\5cd"
+
+
+def test_absent_with_a_deleted_host_warns_and_reports_the_others(host, capsys, monkeypatch) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(hyperv_spn.HyperVModule, "warn", lambda self, text: warnings.append(text))
+    host["computers"] = [computer("hv1", servicePrincipalName=["HOST/HV1", "Hyper-V Replica Service/HV1"])]
+    result = invoke({"hosts": ["hv1", "hv9"], "state": "absent"}, capsys)
+    assert result["changed"] is True, result
+    assert [account["host"] for account in result["accounts"]] == ["hv1"]
+    assert warnings and warnings[0].startswith("hv9: no computer account")
