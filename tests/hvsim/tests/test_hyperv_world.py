@@ -43,8 +43,8 @@ def test_the_estate_builds_hosts_switches_and_vms(world: typing.Any) -> None:
     hv1 = world.machine("hv1")
     assert {v.name for v in hv1.hyperv.vms.values()} == {"web1", "app1", "ws1", "legacy1"}
     assert vm(world, "app1").state == "Off" and vm(world, "web1").adapters[0].vlan.access_id == 20
-    assert "vEthernet (External)" in hv1.platform.net_adapters
-    assert hv1.platform.net_adapters["Ethernet"].bound_switch == "External"
+    assert "vEthernet (vNet-LAN50)" in hv1.platform.net_adapters
+    assert hv1.platform.net_adapters["Ethernet"].bound_switch == "vNet-LAN50"
     assert hv1.fs.get(f"{DISKS}\\base-2025.vhdx").attached_to == vm(world, "ws1").id, "a running VM holds its parent"
 
 

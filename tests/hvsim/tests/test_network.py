@@ -30,7 +30,7 @@ def vm(name: str, switch: str, vlan: int = 0, state: str = "Running") -> types.S
 
 def test_management_network_and_interface(lab3: World) -> None:
     assert management_subnet(lab3) == ipaddress.ip_network("10.0.0.0/24")
-    assert management_interface(lab3, lab3.machines["hv1"]).name == "vEthernet (External)"
+    assert management_interface(lab3, lab3.machines["hv1"]).name == "vEthernet (vNet-LAN50)"
     assert management_interface(lab3, lab3.machines["fs1"]).name == "Ethernet"
     lab3.networks = [{"name": "management", "subnet": "10.0.60.0/24"}]  # type: ignore[attr-defined]
     assert management_interface(lab3, lab3.machines["fs1"]).name == "Ethernet 2"
@@ -47,13 +47,13 @@ def test_untagged_lan(lab3: World) -> None:
 
 
 def test_vlan_across_hosts_needs_the_management_os_on_the_vlan(lab3: World) -> None:
-    lab3.machines["hv2"].hyperv.vms["x"] = vm("lab-hv2", "External", 20)
+    lab3.machines["hv2"].hyperv.vms["x"] = vm("lab-hv2", "vNet-LAN50", 20)
     assert not endpoint_can_reach(lab3, "hv1/web1", "hv2/lab-hv2")
-    lab3.machines["hv1"].platform.net_adapters["vEthernet (External)"].vlan_id = 20
+    lab3.machines["hv1"].platform.net_adapters["vEthernet (vNet-LAN50)"].vlan_id = 20
     # hv1's uplink now carries VLAN 20: web1 meets hv1's management OS, not yet hv2's VM
     assert endpoint_can_reach(lab3, "hv1/web1", "hv1") and endpoint_can_reach(lab3, "hv1/web1", "lan") is False
     assert not endpoint_can_reach(lab3, "hv1/web1", "hv2/lab-hv2")
-    lab3.machines["hv2"].platform.net_adapters["vEthernet (External)"].vlan_id = 20
+    lab3.machines["hv2"].platform.net_adapters["vEthernet (vNet-LAN50)"].vlan_id = 20
     assert endpoint_can_reach(lab3, "hv1/web1", "hv2/lab-hv2") and endpoint_can_reach(lab3, "hv2/lab-hv2", "hv1")
     # the price: untagged devices no longer reach the hosts' management OS
     assert not endpoint_can_reach(lab3, "lan", "hv1") and not endpoint_can_reach(lab3, "lan", "hv2")

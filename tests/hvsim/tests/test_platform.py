@@ -195,9 +195,9 @@ def test_services(lab3: World) -> None:
 def test_net_adapters_and_management_address(lab3: World) -> None:
     adapters = call(lab3, "hv1", "Get-NetAdapter")
     names = [row[0] for row in props(adapters, "Name")]
-    assert names[:3] == ["Ethernet", "Ethernet 2", "Ethernet 3"] and "vEthernet (External)" in names
+    assert names[:3] == ["Ethernet", "Ethernet 2", "Ethernet 3"] and "vEthernet (vNet-LAN50)" in names
     physical = call(lab3, "hv1", "Get-NetAdapter", {"Physical": True})
-    assert "vEthernet (External)" not in [row[0] for row in props(physical, "Name")]
+    assert "vEthernet (vNet-LAN50)" not in [row[0] for row in props(physical, "Name")]
     one = call(lab3, "hv1", "Get-NetAdapter", {"Name": ["Ethernet"]}).output[0].properties
     assert (one["MacAddress"], one["InterfaceDescription"]) == (
         "00-15-5D-0A-00-11", "Intel(R) Ethernet Controller X710 for 10GbE SFP+")
@@ -206,7 +206,7 @@ def test_net_adapters_and_management_address(lab3: World) -> None:
 
     address = call(lab3, "hv1", "Get-NetIPAddress", {"IPAddress": ["127.0.0.11"]})
     assert props(address, "IPAddress", "InterfaceAlias", "PrefixLength") == [
-        ("127.0.0.11", "vEthernet (External)", 24)]
+        ("127.0.0.11", "vEthernet (vNet-LAN50)", 24)]
     assert call(lab3, "fs1", "Get-NetIPAddress", {"IPAddress": ["127.0.0.14"]}).output[0].properties[
         "InterfaceAlias"] == "Ethernet"
     on_alias = call(lab3, "hv1", "Get-NetIPAddress", {"InterfaceAlias": ["Ethernet 2"]})

@@ -75,7 +75,7 @@ def _hyperv_folders(machine: Machine, spec: dict[str, typing.Any]) -> list[str]:
 
 def build_world(spec: dict[str, typing.Any]) -> World:
     """The world of an estate spec (a parsed estates/*.yml)."""
-    world = World(domain=make_domain(spec.get("domain")))
+    world = World(domain=make_domain(spec.get("domain")), networks=list(spec.get("networks") or []))
     machine_specs: list[tuple[Machine, dict[str, typing.Any]]] = []
     for machine_spec in spec.get("machines", []):
         machine = make_machine(machine_spec, world.domain)

@@ -61,6 +61,7 @@ class DomainInfo:
 class World:
     machines: dict[str, Machine] = field(default_factory=dict)
     domain: DomainInfo | None = None
+    networks: list[dict[str, typing.Any]] = field(default_factory=list)  # the estate's routed networks, first = management
     directory: Directory = typing.cast("Directory", None)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
