@@ -85,7 +85,7 @@ EXAMPLES = r"""
     name: [app1]
     destination_path: D:\Hyper-V\app1
 
-- name: Move web VMs to an older host whose external switch is called LAN
+- name: Move web VMs to an older host that has no "Lab Private" switch
   winvirt.hyperv.hyperv_live_migration:
     hostname: hv1.lab.test
     destination:
@@ -93,7 +93,7 @@ EXAMPLES = r"""
     auth: credssp
     name: ["web*"]
     switch_map:
-      External: LAN
+      Lab Private: vNet-LAN50
 """
 
 RETURN = r"""

@@ -17,6 +17,13 @@ def enable_migrations(estate: t.Any, auth: str = "Kerberos") -> None:
             estate.world.machine(name).hyperv.host.migration_auth = auth
 
 
+def connect_app1_to_lab_private(estate: t.Any) -> None:
+    """hv3 has no "Lab Private" switch: app1 on it cannot move there as it is."""
+    with estate.world.lock:
+        next(v for v in estate.world.machine("hv1").hyperv.vms.values() if v.name == "app1").adapters[0].switch_name = \
+            "Lab Private"
+
+
 def vm_names(estate: t.Any, machine: str) -> set[str]:
     return {vm.name for vm in estate.world.machine(machine).hyperv.vms.values()}
 
@@ -49,6 +56,7 @@ def test_shared_nothing_move_rerun_and_check_mode(lab3: t.Any) -> None:
 
 
 def test_preflight_lists_every_problem_with_its_fix(lab3: t.Any) -> None:
+    connect_app1_to_lab_private(lab3)
     before = lab3.snapshot()
     failed = run_playbook(lab3, [move(lab3, "hv3", name=["app1"])], auth="credssp")
     assert failed.rc != 0
@@ -69,18 +77,19 @@ def test_kerberos_from_the_controller_needs_delegation_or_credssp(lab3: t.Any) -
 
 def test_missing_switch_fails_listing_it_and_switch_map_fixes_it(lab3: t.Any) -> None:
     enable_migrations(lab3)
+    connect_app1_to_lab_private(lab3)
     with lab3.world.lock:  # app1 at hv3's configuration version, so only the switch stands in the way
         next(v for v in lab3.world.machine("hv1").hyperv.vms.values() if v.name == "app1").version = "10.0"
     failed = run_playbook(lab3, [move(lab3, "hv3", name=["app1"])], auth="credssp")
     assert failed.rc != 0
     problems = failed.result("move")["problems"]
-    assert len(problems) == 1 and "'External'" in problems[0]["what"] and "switch_map" in problems[0]["fix"]
+    assert len(problems) == 1 and "'Lab Private'" in problems[0]["what"] and "switch_map" in problems[0]["fix"]
     assert "app1" in vm_names(lab3, "hv1")
 
-    mapped = run_playbook(lab3, [move(lab3, "hv3", name=["app1"], switch_map={"External": "LAN"})], auth="credssp")
+    mapped = run_playbook(lab3, [move(lab3, "hv3", name=["app1"], switch_map={"Lab Private": "vNet-LAN50"})], auth="credssp")
     assert mapped.rc == 0, mapped.stdout
     app1 = next(v for v in lab3.world.machine("hv3").hyperv.vms.values() if v.name == "app1")
-    assert app1.adapters[0].switch_name == "LAN" and "app1" not in vm_names(lab3, "hv1")
+    assert app1.adapters[0].switch_name == "vNet-LAN50" and "app1" not in vm_names(lab3, "hv1")
 
 
 def test_storage_move_on_the_source(lab3: t.Any) -> None:

@@ -89,19 +89,21 @@ def test_a_differencing_disk_moves_when_the_destination_has_its_parent(world: ty
 
 
 def test_a_missing_parent_refuses_the_move_and_changes_nothing(world: typing.Any) -> None:
+    vm_on(world, "hv1", "ws1").adapters[0].switch_name = "Lab Private"  # a switch hv3 does not have
     before = to_data(world)
     message = failure(run(world, c("Move-VM", Name="ws1", DestinationHost="hv3", IncludeStorage=True,
                                    ErrorAction="Stop")))
     assert "base-2025.vhdx" in message and "does not exist on the destination" in message
-    assert "Could not find Ethernet switch 'External'" in message, "every obstacle is named at once"
+    assert "Could not find Ethernet switch 'Lab Private'" in message, "every obstacle is named at once"
     assert to_data(world) == before
 
 
 def test_compare_vm_lists_every_incompatibility(world: typing.Any) -> None:
     vm_on(world, "hv1", "app1").processor_count = 24
+    vm_on(world, "hv1", "app1").adapters[0].switch_name = "Lab Private"
     report = outputs(run(world, c("Compare-VM", Name="app1", DestinationHost="hv3", IncludeStorage=True)))[0]
     found = {e.properties["MessageId"]: e.properties["Message"] for e in report.properties["Incompatibilities"]}
-    assert found[33012] == "Could not find Ethernet switch 'External'."
+    assert found[33012] == "Could not find Ethernet switch 'Lab Private'."
     assert "12.0" in found[24004] and "24 virtual processors" in found[24003]
     clean = outputs(run(world, c("Compare-VM", Name="app1", DestinationHost="hv2", IncludeStorage=True)))[0]
     assert clean.properties["Incompatibilities"] == []
