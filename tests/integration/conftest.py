@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import pathlib
 import sys
@@ -14,28 +15,29 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from samba_dc import clean_dc, samba_dc  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
-try:
-    from hvsim.runner import start_estate
+from hvsim.runner import start_estate  # noqa: E402  pylint: disable=wrong-import-position
 
-    SIMULATOR_MISSING: str | None = None
-except ImportError as exc:  # the simulator core (issue 4) is still being built
-    SIMULATOR_MISSING = f"hvsim is not complete yet: {exc}"
-
-# A block per test process, so parallel runs on one machine never share addresses.
-BLOCK = 100 + os.getpid() % 150
+# A block of loopback addresses per test process (127.<block>.0.x), so parallel runs on one machine never
+# share addresses; when another process holds the block, the next free one is taken.
+FIRST_BLOCK = 100 + os.getpid() % 150
+BLOCKS_TO_TRY = 40
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if SIMULATOR_MISSING is None:
-        return
-    marker = pytest.mark.skip(reason=SIMULATOR_MISSING)
-    for item in items:
-        if "integration" in str(item.path) and item.get_closest_marker("samba") is None:
-            item.add_marker(marker)
+def _start(name: str) -> typing.Any:
+    last: OSError | None = None
+    for offset in range(BLOCKS_TO_TRY):
+        block = 100 + (FIRST_BLOCK - 100 + offset) % 150
+        try:
+            return start_estate(name, block=block, admin_port=0)
+        except OSError as exc:  # an address of the block is in use by another process
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            last = exc
+    raise RuntimeError(f"no free loopback address block for estate {name}: {last}")
 
 
 def _estate(name: str) -> typing.Iterator[typing.Any]:
-    estate = start_estate(name, block=BLOCK, admin_port=0)
+    estate = _start(name)
     try:
         yield estate
     finally:

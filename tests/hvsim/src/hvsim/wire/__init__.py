@@ -37,10 +37,14 @@ class WireServer:
         tls.load_verify_locations(self.certificates.ca_pem)
         tls.verify_mode = ssl.CERT_OPTIONAL
         self.listeners: list[Listener] = []
-        for machine, address in listeners:
-            shells = ShellTable(backend)  # shells are per machine, shared by its HTTP and HTTPS listeners
-            self.listeners.append(Listener(machine, address, http_port, backend, shells, None, self.faults))
-            self.listeners.append(Listener(machine, address, https_port, backend, shells, tls, self.faults))
+        try:
+            for machine, address in listeners:
+                shells = ShellTable(backend)  # shells are per machine, shared by its HTTP and HTTPS listeners
+                self.listeners.append(Listener(machine, address, http_port, backend, shells, None, self.faults))
+                self.listeners.append(Listener(machine, address, https_port, backend, shells, tls, self.faults))
+        except OSError:
+            self.stop()  # an address in use: release the ones already bound, so the caller can try another block
+            raise
 
     @property
     def ca_pem_path(self) -> pathlib.Path:
