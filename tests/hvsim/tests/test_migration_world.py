@@ -15,6 +15,7 @@ from hvsim.snapshot import to_data
 
 CREDSSP = Principal(machine="hv1", user="LAB\\Administrator", auth="credssp", delegable=True)
 KERBEROS = Principal(machine="hv1", user="LAB\\Administrator", auth="kerberos", delegable=False)
+MIGRATION_SERVICE = "Microsoft Virtual System Migration Service"
 DISKS = "D:\\Hyper-V\\Virtual Hard Disks"
 
 
@@ -25,6 +26,9 @@ def world() -> typing.Any:
     for name in ("hv1", "hv2", "hv3"):
         built.machine(name).hyperv.host.migration_enabled = True
         built.machine(name).hyperv.host.migration_auth = "Kerberos"
+    # lab3 leaves hv3 without Hyper-V SPNs (test_missing_spns_then_delegation shows why that matters)
+    hv3 = built.machine("hv3")
+    built.directory.computer("hv3").spns += [f"{MIGRATION_SERVICE}/{hv3.netbios}", f"{MIGRATION_SERVICE}/{hv3.fqdn}"]
     return built
 
 
@@ -137,6 +141,25 @@ def test_kerberos_from_a_third_machine_needs_delegation_or_credssp(world: typing
                         client_address=world.machine("hv1").address)
     outputs(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", IncludeStorage=True, ErrorAction="Stop"),
                 on_host))
+
+
+def test_missing_spns_then_delegation(world: typing.Any) -> None:
+    """0x80090303 until the destination has its migration SPN; 0x8009030E until the source may delegate."""
+    directory = world.directory
+    hv1, hv3 = world.machine("hv1"), world.machine("hv3")
+    next(vm for vm in hv1.hyperv.vms.values() if vm.name == "app1").version = "10.0"  # what hv3 (2022) runs
+    directory.computer("hv3").spns = [s for s in directory.computer("hv3").spns if not s.startswith(MIGRATION_SERVICE)]
+    move = c("Move-VM", Name="app1", DestinationHost="hv3", IncludeStorage=True,
+             DestinationStoragePath="D:\\Hyper-V\\app1", ErrorAction="Stop")
+    assert "0x80090303" in failure(run(world, move, KERBEROS))
+    directory.computer("hv3").spns.append(f"{MIGRATION_SERVICE}/{hv3.fqdn}")
+    assert "0x8009030E" in failure(run(world, move, KERBEROS))
+    directory.computer("hv1").delegate_to.append(f"{MIGRATION_SERVICE}/{hv3.fqdn}")
+    ntlm = Principal(machine="hv1", user="LAB\\Administrator", auth="ntlm", delegable=False)
+    assert "0x8009030E" in failure(run(world, move, ntlm)), "Kerberos-only delegation needs a Kerberos session"
+    outputs(run(world, move, KERBEROS))
+    assert any(vm.name == "app1" for vm in hv3.hyperv.vms.values())
+    assert not any(vm.name == "app1" for vm in hv1.hyperv.vms.values())
 
 
 def test_credssp_migration_auth_needs_a_credssp_session(world: typing.Any) -> None:

@@ -5,16 +5,18 @@ reports the obstacles, Move-VM and Move-VMStorage refuse when there are any and 
 (copy every file first, then switch the VM over, then delete the sources), so a refused or failed move
 leaves both hosts as they were.
 
-Authentication between the hosts. The directory (SPNs, constrained delegation) is not modelled in hvsim
-yet, so the double hop is decided by the session alone:
+Authentication between the hosts:
 - migration auth Kerberos: a session opened from another machine (its client address is not the source
   host's) has no ticket it may forward, so the move fails with 0x8009030E ("No credentials are available
-  in the security package") unless the session is CredSSP (delegable). Constrained delegation would fix
-  it on a real estate; here only CredSSP does.
+  in the security package") unless the session is CredSSP (delegable) or the source's computer account
+  may delegate to the destination's migration service (constrained delegation, below).
 - migration auth CredSSP: the source host needs the user's own credentials, so a remote session must be
   CredSSP, else it fails like Hyper-V does: 0x8009030D ("The credentials supplied to the package were not
   recognized").
-Missing SPNs (0x80090303) are not simulated for the same reason.
+When the estate has a domain (hvsim.world.directory), Kerberos also needs the destination's "Microsoft
+Virtual System Migration Service" SPN (else 0x80090303), and constrained delegation on the source's
+account to that service on the destination lets a non-CredSSP session from elsewhere move VMs (a session
+that did not use Kerberos needs "any protocol" delegation).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ if typing.TYPE_CHECKING:
     from hvsim.world.model import Machine
 
 NO_CREDENTIALS = 0x8009030E
+TARGET_UNKNOWN = 0x80090303
+MIGRATION_SERVICE = "Microsoft Virtual System Migration Service"
 CREDENTIALS_NOT_RECOGNIZED = 0x8009030D
 NOT_REACHABLE = 0x8007274C
 # MessageIds of the incompatibilities Compare-VM reports (33012 is Hyper-V's "switch not found")
@@ -107,9 +111,18 @@ def _check_hosts(inv: Invocation, source: Machine, destination: Machine) -> None
                  f"'{destination.netbios}' ({dst.migration_auth}).", "InvalidOperation", "InvalidState",
             destination.netbios))
     principal = inv.principal
+    directory = getattr(inv.world, "directory", None)
+    if src.migration_auth == "Kerberos" and directory is not None and not directory.has_spn(destination, MIGRATION_SERVICE):
+        raise _failure(inv, f"Failed to establish a connection with host '{destination.fqdn}': The specified target "
+                            f"is unknown or unreachable (0x{TARGET_UNKNOWN:08X}). The computer account of "
+                            f"'{destination.netbios}' has no '{MIGRATION_SERVICE}' service principal name.",
+                       TARGET_UNKNOWN, "AuthenticationError", destination.netbios)
     remote = principal.client_address != source.address
     if not remote or principal.delegable:
         return
+    if src.migration_auth == "Kerberos" and directory is not None and \
+            directory.may_delegate(source, destination, MIGRATION_SERVICE, principal.auth):
+        return  # constrained delegation from the source's account to the destination's migration service
     if src.migration_auth == "Kerberos":
         raise _failure(inv, f"Failed to establish a connection with host '{destination.fqdn}': No credentials are "
                             f"available in the security package (0x{NO_CREDENTIALS:08X}).", NO_CREDENTIALS,

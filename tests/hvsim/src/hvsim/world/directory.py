@@ -1,0 +1,434 @@
+"""Active Directory of the estate's domain: computer accounts with SPNs and constrained delegation,
+security groups; the ActiveDirectory cmdlets and setspn.exe acting on them.
+
+Migration and Replica read the same accounts (``spns_of``, ``may_delegate``), so registering SPNs
+or delegation with hyperv_spn changes what Move-VM does, as it does on a real domain.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from dataclasses import dataclass, field
+
+from hvsim.contract import CmdletError, ErrorInfo, NativeResult, PSOutObject, Principal
+from hvsim.engine.api import Invocation, cmdlet, native
+
+if typing.TYPE_CHECKING:
+    from hvsim.world.model import World
+
+WORKSTATION_TRUST_ACCOUNT = 0x1000
+SERVER_TRUST_ACCOUNT = 0x2000
+TRUSTED_TO_AUTH_FOR_DELEGATION = 0x1000000
+AD_NS = "Microsoft.ActiveDirectory.Management"
+MIGRATION_SERVICE = "Microsoft Virtual System Migration Service"
+
+
+@dataclass
+class ADObject:
+    dn: str
+    sam_account_name: str
+    object_class: str  # computer | group
+    dns_host_name: str | None = None
+    spns: list[str] = field(default_factory=list)
+    delegate_to: list[str] = field(default_factory=list)
+    user_account_control: int = WORKSTATION_TRUST_ACCOUNT
+    members: list[str] = field(default_factory=list)  # group member DNs
+    description: str = ""
+    group_scope: str = "Global"
+
+    def attribute(self, name: str) -> list[str]:
+        """LDAP attribute values (lower-case name) for filters."""
+        values: dict[str, list[str]] = {
+            "samaccountname": [self.sam_account_name], "serviceprincipalname": self.spns,
+            "msds-allowedtodelegateto": self.delegate_to, "distinguishedname": [self.dn],
+            "dnshostname": [self.dns_host_name] if self.dns_host_name else [],
+            "objectclass": ["top", self.object_class] + (["person", "user"] if self.object_class == "computer" else []),
+            "cn": [self.dn.split(",", 1)[0].split("=", 1)[1]], "name": [self.dn.split(",", 1)[0].split("=", 1)[1]],
+            "useraccountcontrol": [str(self.user_account_control)], "member": self.members,
+        }
+        return values.get(name.lower(), [])
+
+
+@dataclass
+class Directory:
+    dns_name: str
+    netbios: str
+    objects: dict[str, ADObject] = field(default_factory=dict)  # lower-case DN -> object
+
+    @property
+    def base_dn(self) -> str:
+        return ",".join(f"DC={part}" for part in self.dns_name.split("."))
+
+    def computer(self, machine_name: str) -> ADObject | None:
+        sam = machine_name.upper().rstrip("$") + "$"
+        return next((o for o in self.objects.values() if o.sam_account_name.upper() == sam), None)
+
+    def holders(self, spn: str) -> list[ADObject]:
+        return [o for o in self.objects.values() if spn.lower() in (s.lower() for s in o.spns)]
+
+    def has_spn(self, machine: typing.Any, service: str) -> bool:
+        """The machine's account holds ``service/<netbios>`` or ``service/<fqdn>``."""
+        account = self.computer(machine.name)
+        if account is None:
+            return False
+        names = {f"{service}/{machine.netbios}".lower(), f"{service}/{machine.fqdn}".lower()}
+        return any(s.lower() in names for s in account.spns)
+
+    def may_delegate(self, source: typing.Any, target: typing.Any, service: str, session_auth: str) -> bool:
+        """Constrained delegation from ``source``'s account to ``service/target``; a session that did not use
+        Kerberos needs protocol transition ("any protocol")."""
+        account = self.computer(source.name)
+        if account is None:
+            return False
+        names = {f"{service}/{target.netbios}".lower(), f"{service}/{target.fqdn}".lower()}
+        if not any(entry.lower() in names for entry in account.delegate_to):
+            return False
+        return session_auth == "kerberos" or bool(account.user_account_control & TRUSTED_TO_AUTH_FOR_DELEGATION)
+
+
+def build(world: World, spec: dict[str, typing.Any] | None) -> Directory | None:
+    if not spec or world.domain is None:
+        return None
+    directory = Directory(dns_name=world.domain.dns_name, netbios=world.domain.netbios)
+    starting_spns = {str(k).lower(): list(v or []) for k, v in (spec.get("spns") or {}).items()}
+    for machine in world.machines.values():
+        if machine.domain is None:
+            continue
+        is_dc = machine.role == "domain_controller"
+        container = "OU=Domain Controllers" if is_dc else "CN=Computers"
+        spns = [f"{service}/{name}" for service in ("HOST", "RestrictedKrbHost", "WSMAN")
+                for name in (machine.netbios, machine.fqdn)]
+        spns += [f"{service}/{name}" for service in starting_spns.get(machine.name, [])
+                 for name in (machine.netbios, machine.fqdn)]
+        dn = f"CN={machine.netbios},{container},{directory.base_dn}"
+        directory.objects[dn.lower()] = ADObject(
+            dn=dn, sam_account_name=f"{machine.netbios}$", object_class="computer", dns_host_name=machine.fqdn,
+            spns=spns, user_account_control=(SERVER_TRUST_ACCOUNT | 0x80000) if is_dc else WORKSTATION_TRUST_ACCOUNT)
+    return directory
+
+
+# -- LDAP filters (RFC 4515, the subset the AD cmdlets are given) -------------------------------------
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), value)
+
+
+def _parse(text: str, index: int = 0) -> tuple[typing.Callable[[ADObject], bool], int]:
+    if text[index] != "(":
+        raise ValueError(f"expected '(' at {index}")
+    index += 1
+    operator = text[index]
+    if operator in "&|!":
+        index += 1
+        parts = []
+        while text[index] == "(":
+            part, index = _parse(text, index)
+            parts.append(part)
+        if text[index] != ")":
+            raise ValueError(f"expected ')' at {index}")
+        if operator == "&":
+            return (lambda o: all(p(o) for p in parts)), index + 1
+        if operator == "|":
+            return (lambda o: any(p(o) for p in parts)), index + 1
+        return (lambda o: not parts[0](o)), index + 1
+    end = index
+    while text[end] != ")":
+        if text[end] == "(":
+            raise ValueError(f"unexpected '(' at {end}")
+        end += 1
+    attribute, _, raw = text[index:end].partition("=")
+    if not attribute or not _:
+        raise ValueError(f"not an item: {text[index:end]}")
+    pieces = [_unescape(p) for p in raw.split("*")]
+
+    def matches(obj: ADObject) -> bool:
+        for value in obj.attribute(attribute):
+            if raw == "*":
+                return True
+            pattern = ".*".join(re.escape(p) for p in pieces)
+            if re.fullmatch(pattern, value, re.IGNORECASE):
+                return True
+        return False
+
+    return matches, end + 1
+
+
+def ldap_filter(inv: Invocation, text: str) -> typing.Callable[[ADObject], bool]:
+    try:
+        predicate, end = _parse(text.strip())
+        if end != len(text.strip()):
+            raise ValueError("text after the filter")
+        return predicate
+    except (ValueError, IndexError) as exc:
+        raise CmdletError(_ad_error(inv, f"The search filter cannot be recognized ({exc})", "ReadError",
+                                    "ActiveDirectoryServer:8254")) from None
+
+
+# -- cmdlets ---------------------------------------------------------------------------------------
+
+def _ad_error(inv: Invocation, message: str, category: str, code: str, target: str | None = None) -> ErrorInfo:
+    return ErrorInfo(message=message, category=category,
+                     fqid=f"{code},{AD_NS}.Commands.{inv.name.replace('-', '')}",
+                     exception_type=f"{AD_NS}.ADException", hresult=-2146233088, target=target, activity=inv.name,
+                     reason="ADException")
+
+
+def _directory(inv: Invocation) -> Directory:
+    directory = typing.cast("Directory | None", inv.world.directory)
+    machine = inv.world.machines[inv.principal.machine]
+    if directory is None or machine.domain is None:
+        raise CmdletError(_ad_error(inv, "Unable to find a default server with Active Directory Web Services running.",
+                                    "ResourceUnavailable", "ActiveDirectoryServer:1355"))
+    return directory
+
+
+def _find(inv: Invocation, directory: Directory, identity: typing.Any, kind: str | None = None) -> ADObject:
+    text = str(identity.properties.get("DistinguishedName") if isinstance(identity, PSOutObject) else identity)
+    found = directory.objects.get(text.lower())
+    if found is None:
+        name = text.upper()
+        found = next((o for o in directory.objects.values()
+                      if o.sam_account_name.upper() in (name, name + "$") and (kind is None or o.object_class == kind)),
+                     None)
+    if found is None:
+        raise CmdletError(_ad_error(inv, f"Cannot find an object with identity: '{text}' under: '{directory.base_dn}'.",
+                                    "ObjectNotFound", "ActiveDirectoryCmdlet:Microsoft.ActiveDirectory.Management."
+                                    "ADIdentityNotFoundException", text))
+    return found
+
+
+def ad_object(obj: ADObject, wanted: list[str] | None) -> PSOutObject:
+    kind = {"computer": "ADComputer", "group": "ADGroup"}.get(obj.object_class, "ADObject")
+    name = obj.dn.split(",", 1)[0].split("=", 1)[1]
+    properties: dict[str, typing.Any] = {"DistinguishedName": obj.dn, "Name": name, "ObjectClass": obj.object_class,
+                                         "SamAccountName": obj.sam_account_name}
+    if obj.object_class == "computer":
+        properties.update(DNSHostName=obj.dns_host_name, Enabled=True)
+    if obj.object_class == "group":
+        properties.update(GroupScope=obj.group_scope, GroupCategory="Security")
+    extra = {"serviceprincipalname": ("servicePrincipalName", list(obj.spns)),
+             "msds-allowedtodelegateto": ("msDS-AllowedToDelegateTo", list(obj.delegate_to)),
+             "useraccountcontrol": ("userAccountControl", obj.user_account_control),
+             "member": ("member", list(obj.members)), "description": ("Description", obj.description)}
+    for item in wanted or []:
+        if item == "*":
+            properties.update({label: value for label, value in extra.values()})
+        elif item.lower() in extra:
+            label, value = extra[item.lower()]
+            properties[label] = value
+    return PSOutObject(type_names=[f"{AD_NS}.{kind}", f"{AD_NS}.ADObject"], properties=properties, to_string=obj.dn)
+
+
+def _search(inv: Invocation, kind: str | None) -> typing.Iterator[PSOutObject]:
+    directory = _directory(inv)
+    if inv.get("Identity") is not None:
+        yield ad_object(_find(inv, directory, inv.get("Identity"), kind), inv.get("Properties"))
+        return
+    if inv.get("Filter") is not None:
+        raise CmdletError(_ad_error(inv, "hvsim's AD takes -LDAPFilter (the PowerShell -Filter language is not "
+                                         "simulated)", "NotImplemented", "NotImplemented"))
+    predicate = ldap_filter(inv, inv.get("LDAPFilter"))
+    base = str(inv.get("SearchBase") or directory.base_dn).lower()
+    for obj in sorted(directory.objects.values(), key=lambda o: o.dn.lower()):
+        if (kind is None or obj.object_class == kind) and obj.dn.lower().endswith(base) and predicate(obj):
+            yield ad_object(obj, inv.get("Properties"))
+
+
+@cmdlet("Get-ADDomain")
+def get_ad_domain(inv: Invocation) -> typing.Iterator[PSOutObject]:
+    directory = _directory(inv)
+    yield PSOutObject(type_names=[f"{AD_NS}.ADDomain"], properties={
+        "DistinguishedName": directory.base_dn, "DNSRoot": directory.dns_name, "NetBIOSName": directory.netbios,
+        "Name": directory.dns_name.split(".")[0]})
+
+
+@cmdlet("Get-ADComputer")
+def get_ad_computer(inv: Invocation) -> typing.Iterator[PSOutObject]:
+    yield from _search(inv, "computer")
+
+
+@cmdlet("Get-ADGroup")
+def get_ad_group(inv: Invocation) -> typing.Iterator[PSOutObject]:
+    yield from _search(inv, "group")
+
+
+@cmdlet("Get-ADObject")
+def get_ad_object(inv: Invocation) -> typing.Iterator[PSOutObject]:
+    yield from _search(inv, None)
+
+
+def _values(value: typing.Any) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+
+def _add_spns(inv: Invocation, directory: Directory, obj: ADObject, spns: list[str]) -> None:
+    for spn in spns:
+        other = [h for h in directory.holders(spn) if h is not obj]
+        if other:
+            raise CmdletError(_ad_error(
+                inv, "The operation failed because SPN value provided for addition/modification is not unique "
+                     f"forest-wide ({spn} is held by {other[0].dn})", "InvalidOperation",
+                "ActiveDirectoryServer:8647", obj.dn))
+        if spn.lower() not in (s.lower() for s in obj.spns):
+            obj.spns.append(spn)
+
+
+def _change(inv: Invocation, directory: Directory, obj: ADObject, verb: str, attribute: str, value: typing.Any) -> None:
+    name = attribute.lower()
+    if name == "useraccountcontrol":
+        if verb != "Replace":
+            raise CmdletError(_ad_error(inv, "userAccountControl is single-valued: use -Replace", "InvalidArgument",
+                                        "ActiveDirectoryServer:8311"))
+        obj.user_account_control = int(_values(value)[0])
+        return
+    if name == "serviceprincipalname":
+        if verb == "Add":
+            _add_spns(inv, directory, obj, _values(value))
+            return
+        target = obj.spns
+    elif name == "msds-allowedtodelegateto":
+        target = obj.delegate_to
+    elif name == "description":
+        obj.description = _values(value)[0] if verb != "Remove" else ""
+        return
+    else:
+        raise CmdletError(_ad_error(inv, f"hvsim's AD does not keep attribute {attribute}", "NotImplemented",
+                                    "NotImplemented"))
+    if verb == "Replace":
+        target[:] = _values(value)
+    elif verb == "Add":
+        for item in _values(value):
+            if item.lower() not in (t.lower() for t in target):
+                target.append(item)
+    else:
+        lowered = {item.lower() for item in _values(value)}
+        target[:] = [t for t in target if t.lower() not in lowered]
+
+
+@cmdlet("Set-ADComputer")
+def set_ad_computer(inv: Invocation) -> None:
+    directory = _directory(inv)
+    obj = _find(inv, directory, inv.get("Identity"), "computer")
+    spns = inv.get("ServicePrincipalNames")
+    if isinstance(spns, dict):
+        for verb, value in spns.items():
+            verb = str(verb).capitalize()
+            _change(inv, directory, obj, verb if verb in ("Add", "Remove", "Replace") else "Replace",
+                    "servicePrincipalName", value)
+    elif spns is not None:
+        _change(inv, directory, obj, "Replace", "servicePrincipalName", spns)
+    _apply_attribute_tables(inv, directory, obj)
+    if inv.get("TrustedToAuthForDelegation") is not None:
+        if inv.get("TrustedToAuthForDelegation"):
+            obj.user_account_control |= TRUSTED_TO_AUTH_FOR_DELEGATION
+        else:
+            obj.user_account_control &= ~TRUSTED_TO_AUTH_FOR_DELEGATION
+
+
+def _apply_attribute_tables(inv: Invocation, directory: Directory, obj: ADObject) -> None:
+    for verb in ("Remove", "Add", "Replace"):
+        table = inv.get(verb)
+        if isinstance(table, dict):
+            for attribute, value in table.items():
+                _change(inv, directory, obj, verb, str(attribute), value)
+    for attribute in inv.get("Clear") or []:
+        _change(inv, directory, obj, "Replace", attribute, [])
+
+
+@cmdlet("Set-ADObject")
+def set_ad_object(inv: Invocation) -> None:
+    directory = _directory(inv)
+    _apply_attribute_tables(inv, directory, _find(inv, directory, inv.get("Identity")))
+
+
+@cmdlet("New-ADGroup")
+def new_ad_group(inv: Invocation) -> None:
+    directory = _directory(inv)
+    name = inv.get("Name")
+    dn = f"CN={name},{inv.get('Path') or 'CN=Users,' + directory.base_dn}"
+    sam = inv.get("SamAccountName") or name
+    if dn.lower() in directory.objects or any(o.sam_account_name.lower() == sam.lower() for o in directory.objects.values()):
+        raise CmdletError(_ad_error(inv, "The specified group already exists", "ResourceExists",
+                                    "ActiveDirectoryServer:1318", dn))
+    directory.objects[dn.lower()] = ADObject(dn=dn, sam_account_name=sam, object_class="group",
+                                             description=inv.get("Description") or "",
+                                             group_scope=str(inv.get("GroupScope")), user_account_control=0)
+
+
+def _members(inv: Invocation, directory: Directory) -> tuple[ADObject, list[ADObject]]:
+    group = _find(inv, directory, inv.get("Identity"), "group")
+    return group, [_find(inv, directory, member) for member in inv.get("Members") or []]
+
+
+@cmdlet("Add-ADGroupMember")
+def add_ad_group_member(inv: Invocation) -> None:
+    group, members = _members(inv, _directory(inv))
+    for member in members:
+        if member.dn.lower() not in (m.lower() for m in group.members):
+            group.members.append(member.dn)
+
+
+@cmdlet("Remove-ADGroupMember")
+def remove_ad_group_member(inv: Invocation) -> None:
+    group, members = _members(inv, _directory(inv))
+    gone = {m.dn.lower() for m in members}
+    group.members = [m for m in group.members if m.lower() not in gone]
+
+
+# -- setspn.exe ---------------------------------------------------------------------------------------
+
+def _out(text: str, code: int = 0) -> NativeResult:
+    return NativeResult(stdout=text.replace("\n", "\r\n").encode(), stderr=b"", exit_code=code)
+
+
+@native("setspn.exe")
+def setspn(principal: Principal, world: typing.Any, argv: list[str]) -> NativeResult:
+    """setspn -L <account> | -S <spn> <account> | -D <spn> <account> | -Q <spn>."""
+    directory = typing.cast("Directory | None", world.directory)
+    if directory is None or world.machines[principal.machine].domain is None:
+        return _out("Unable to locate account: the computer is not joined to a domain\n", 1)
+    if len(argv) < 2:
+        return _out("Usage: setspn [modifiers switch] [accountname]\n", 1)
+    switch = argv[0].lower().lstrip("-/")
+
+    def account(name: str) -> ADObject | None:
+        sam = name.split("\\")[-1].upper()
+        return next((o for o in directory.objects.values() if o.sam_account_name.upper() in (sam, sam + "$")), None)
+
+    if switch == "l":
+        found = account(argv[1])
+        if found is None:
+            return _out(f"FindDomainForAccount: Call to DsGetDcNameWithAccountW failed with return value 0x00000525\n"
+                        f"Unable to locate account {argv[1]}\n", 1)
+        lines = [f"Registered ServicePrincipalNames for {found.dn}:"] + [f"\t{spn}" for spn in found.spns]
+        return _out("\n".join(lines) + "\n")
+    if switch == "q":
+        holders = directory.holders(argv[1])
+        if not holders:
+            return _out(f"Checking domain DC={directory.dns_name.replace('.', ',DC=')}\n\nNo such SPN found.\n", 1)
+        lines = [f"Checking domain {directory.base_dn}"]
+        for holder in holders:
+            lines += [holder.dn, *[f"\t{spn}" for spn in holder.spns]]
+        return _out("\n".join(lines) + "\n\nExisting SPN found!\n")
+    if switch in ("s", "d") and len(argv) >= 3:
+        spn, found = argv[1], account(argv[2])
+        if found is None:
+            return _out(f"Unable to locate account {argv[2]}\n", 1)
+        if switch == "s":
+            others = [h for h in directory.holders(spn) if h is not found]
+            if others:
+                return _out(f"Checking domain {directory.base_dn}\n{others[0].dn}\n\t{spn}\n\nDuplicate SPN found, "
+                            "aborting operation!\n", 1)
+            if spn.lower() in (s.lower() for s in found.spns):
+                return _out(f"Checking domain {directory.base_dn}\n\nDuplicate SPN found, aborting operation!\n", 1)
+            found.spns.append(spn)
+            return _out(f"Checking domain {directory.base_dn}\n\nRegistering ServicePrincipalNames for {found.dn}\n"
+                        f"\t{spn}\nUpdated object\n")
+        before = len(found.spns)
+        found.spns = [s for s in found.spns if s.lower() != spn.lower()]
+        if len(found.spns) == before:
+            return _out(f"Unregistering ServicePrincipalNames for {found.dn}\n\t{spn}\nFailed to remove SPN: "
+                        "the SPN is not registered on the account\n", 1)
+        return _out(f"Unregistering ServicePrincipalNames for {found.dn}\n\t{spn}\nUpdated object\n")
+    return _out(f"Unknown switch {argv[0]}\n", 1)
