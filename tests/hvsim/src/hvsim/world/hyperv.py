@@ -31,6 +31,11 @@ VLAN_MODES = {"Untagged": 0, "Access": 1, "Trunk": 2, "Private": 3}
 CONTROLLER_TYPES = {"IDE": 0, "SCSI": 1}
 MIGRATION_AUTH = {"CredSSP": 0, "Kerberos": 1}
 MIGRATION_PERFORMANCE = {"TCPIP": 0, "Compression": 1, "SMB": 2}
+REPLICATION_STATES = {
+    "Disabled": 0, "ReadyForInitialReplication": 1, "InitialReplicationInProgress": 2, "WaitingForInitialReplication": 3,
+    "Replicating": 4, "PreparedForFailover": 5, "FailedOverWaitingCompletion": 6, "FailedOver": 7, "Suspended": 8,
+    "Error": 9, "WaitingForStartResynchronize": 10, "Resynchronizing": 11, "ResynchronizeSuspended": 12,
+    "RecoveryInProgress": 13, "FailbackInProgress": 14, "FailbackComplete": 15}
 SUPPORTED_VERSIONS = ("8.0", "9.0", "9.1", "9.2", "9.3", "10.0", "11.0", "12.0")
 
 
@@ -198,6 +203,7 @@ class HyperVState:
     machine: str = ""
     serial: int = 0  # counts objects made at run time (their ids stay deterministic)
     clock: int = 0  # minutes since the estate's epoch (checkpoint creation times)
+    replica: typing.Any = None  # hvsim.world.hyperv_replica.ReplicaState, made by the first change to it
 
     def new_id(self, kind: str, name: str) -> str:
         self.serial += 1
@@ -423,8 +429,7 @@ def vm_object(machine: Machine, vm: VM) -> PSOutObject:
             "AutomaticStartAction": enum("StartAction", START_ACTIONS, vm.automatic_start_action),
             "AutomaticStopAction": enum("StopAction", STOP_ACTIONS, vm.automatic_stop_action),
             "CheckpointType": enum("CheckpointType", CHECKPOINT_TYPES, vm.checkpoint_type),
-            "ReplicationState": enum("VMReplicationState", {"Disabled": 0, "ReadyForInitialReplication": 1,
-                                                            "Replicating": 4}, vm.replication_state),
+            "ReplicationState": enum("VMReplicationState", REPLICATION_STATES, vm.replication_state),
             "ReplicationHealth": enum("VMReplicationHealthState", {"NotApplicable": 0, "Normal": 1, "Warning": 2,
                                                                    "Critical": 3}, vm.replication_health),
             "ComputerName": machine.netbios, "IsClustered": False, "Status": "Operating normally",

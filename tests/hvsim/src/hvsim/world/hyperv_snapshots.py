@@ -28,7 +28,8 @@ def snapshot_object(machine: typing.Any, vm: VM, checkpoint: Checkpoint) -> PSOu
     item = part_object("VMSnapshot", vm, machine, {
         "Name": checkpoint.name, "Id": checkpoint.id, "ParentSnapshotId": checkpoint.parent_id,
         "ParentSnapshotName": parent.name if parent else None,
-        "SnapshotType": enum("SnapshotType", SNAPSHOT_TYPES, "Standard" if checkpoint.snapshot_type == "Standard"
+        "SnapshotType": enum("SnapshotType", SNAPSHOT_TYPES, checkpoint.snapshot_type
+                             if checkpoint.snapshot_type in ("Standard", "Replica", "AppConsistentReplica")
                              else "Recovery"),
         "CreationTime": datetime.datetime.fromisoformat(checkpoint.creation_time),
         "State": enum("VMState", VM_STATES, checkpoint.vm_state if checkpoint.snapshot_type == "Standard" else "Off"),
