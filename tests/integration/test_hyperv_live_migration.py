@@ -75,9 +75,47 @@ def test_kerberos_from_the_controller_needs_delegation_or_credssp(lab3: t.Any) -
     assert "app1" in vm_names(lab3, "hv1")
 
 
+def register_spns(estate: t.Any, hosts: list[str], peers: list[str] | None = None) -> t.Any:
+    """hyperv_spn through the ActiveDirectory cmdlets on dc1 (the powershell back end)."""
+    args: dict[str, t.Any] = {"backend": "powershell", "hostname": estate.address("dc1"), "hosts": hosts}
+    if peers:
+        args["delegation"] = {"peers": peers}
+    run = run_playbook(estate, [{"name": "spn", "winvirt.hyperv.hyperv_spn": args, "register": "out"}])
+    assert run.rc == 0, run.stdout
+    return run.result("spn")
+
+
+def test_kerberos_needs_spns_then_delegation_and_hyperv_spn_provides_both(lab3: t.Any) -> None:
+    """lab3's hv3 has no Hyper-V SPNs: 0x80090303; with them, a Kerberos session from the controller still needs
+    constrained delegation on hv1 (0x8009030E); hyperv_spn gives both, then the move works (requirement E)."""
+    enable_migrations(lab3)
+    with lab3.world.lock:  # app1 at hv3's configuration version, so only authentication stands in the way
+        next(v for v in lab3.world.machine("hv1").hyperv.vms.values() if v.name == "app1").version = "10.0"
+    task = [move(lab3, "hv3", name=["app1"])]
+    unknown = run_playbook(lab3, task, auth="negotiate")
+    assert unknown.rc != 0
+    problems = unknown.result("move")["problems"]
+    assert "0x80090303" in problems[0]["what"] and "hyperv_spn" in problems[0]["fix"], problems
+
+    assert register_spns(lab3, ["hv3"])["changed"] is True
+    spns = lab3.world.directory.computer("hv3").spns
+    assert "Microsoft Virtual System Migration Service/hv3.lab.test" in spns
+    no_delegation = run_playbook(lab3, task, auth="negotiate")
+    problems = no_delegation.result("move")["problems"]
+    assert "0x8009030E" in problems[0]["what"] and "hyperv_spn" in problems[0]["fix"], problems
+
+    register_spns(lab3, ["hv1", "hv3"], peers=["hv1", "hv3"])
+    assert "Microsoft Virtual System Migration Service/hv3.lab.test" in lab3.world.directory.computer("hv1").delegate_to
+    moved = run_playbook(lab3, task, auth="negotiate")
+    assert moved.rc == 0, moved.stdout
+    assert "app1" in vm_names(lab3, "hv3") and "app1" not in vm_names(lab3, "hv1")
+    assert register_spns(lab3, ["hv1", "hv3"], peers=["hv1", "hv3"])["changed"] is False
+
+
 def test_missing_switch_fails_listing_it_and_switch_map_fixes_it(lab3: t.Any) -> None:
     enable_migrations(lab3)
     connect_app1_to_lab_private(lab3)
+    register_spns(lab3, ["hv3"])  # lab3's hv3 has no Hyper-V SPNs yet
     with lab3.world.lock:  # app1 at hv3's configuration version, so only the switch stands in the way
         next(v for v in lab3.world.machine("hv1").hyperv.vms.values() if v.name == "app1").version = "10.0"
     failed = run_playbook(lab3, [move(lab3, "hv3", name=["app1"])], auth="credssp")

@@ -11,7 +11,7 @@ from hvsim.contract import CmdletError, ErrorInfo, PSOutObject
 from hvsim.engine.api import NO_INPUT, Invocation, cmdlet
 from hvsim.engine.binder import property_of, short_type_names
 
-_PROPERTY_NAME = re.compile(r"^[\w*?\[\]]+$")
+_PROPERTY_NAME = re.compile(r"^[\w*?\[\]-]+$")
 
 
 @cmdlet("Write-Output")
