@@ -55,6 +55,7 @@ class Directory:
     dns_name: str
     netbios: str
     objects: dict[str, ADObject] = field(default_factory=dict)  # lower-case DN -> object
+    admins: set[str] = field(default_factory=set)  # lower-case user names of the domain's administrators
 
     @property
     def base_dn(self) -> str:
@@ -87,10 +88,29 @@ class Directory:
         return session_auth == "kerberos" or bool(account.user_account_control & TRUSTED_TO_AUTH_FOR_DELEGATION)
 
 
+    def can_delegate(self, source: str, target: str, service: str) -> bool:
+        """Whether ``source``'s account lists ``service/<target>`` (the SMB second hop; the session's protocol is
+        not known to the item cmdlets, so a listed entry is enough here)."""
+        account = self.computer(source)
+        if account is None:
+            return False
+        short = target.split(".")[0].lower()
+        return any(entry.lower().split("/", 1)[0] == service.lower()
+                   and entry.lower().split("/", 1)[1].split(".")[0] == short for entry in account.delegate_to)
+
+    def account_exists(self, name: str) -> bool:
+        """A domain user, group or computer account of that name (``HV1$``, ``Domain Admins``, ``Administrator``)."""
+        wanted = name.lower()
+        if wanted in {"domain admins", "domain users", "domain computers", "administrator"} | self.admins:
+            return True
+        return any(o.sam_account_name.lower() in (wanted, wanted + "$") for o in self.objects.values())
+
+
 def build(world: World, spec: dict[str, typing.Any] | None) -> Directory | None:
     if not spec or world.domain is None:
         return None
-    directory = Directory(dns_name=world.domain.dns_name, netbios=world.domain.netbios)
+    directory = Directory(dns_name=world.domain.dns_name, netbios=world.domain.netbios,
+                          admins={name.lower() for name in world.domain.admins})
     starting_spns = {str(k).lower(): list(v or []) for k, v in (spec.get("spns") or {}).items()}
     for machine in world.machines.values():
         if machine.domain is None:
