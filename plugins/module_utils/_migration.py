@@ -12,12 +12,14 @@ import typing as t
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan import (
     Adapter,
+    DiskFile,
     HostFacts,
     Problem,
     VmFacts,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import parse_vms, read_vm_commands
 
+VHD_PROPERTIES = ["Path", "FileSize", "ParentPath", "DiskIdentifier"]
 HOST_PROPERTIES = ["ComputerName", "FullyQualifiedDomainName", "VirtualMachineMigrationEnabled",
                    "VirtualMachineMigrationAuthenticationType"]
 
@@ -26,7 +28,7 @@ def source_commands() -> list[Cmd]:
     """The source host, its VMs with their parts, and the VMs' disk files (for the bytes to move)."""
     return [Cmd("Get-VMHost", select=HOST_PROPERTIES), Cmd("Get-VMSwitch", select=["Name"]),
             *read_vm_commands(Cmd("Get-VM")),
-            Cmd("Get-VM", missing_ok=True, piped=[Cmd("Get-VMHardDiskDrive"), Cmd("Get-VHD")], select=["Path", "FileSize"])]
+            Cmd("Get-VM", missing_ok=True, piped=[Cmd("Get-VMHardDiskDrive"), Cmd("Get-VHD")], select=VHD_PROPERTIES)]
 
 
 def destination_commands() -> list[Cmd]:
@@ -61,6 +63,39 @@ def parse_source(rows: list[list[t.Any]]) -> tuple[HostFacts, dict[str, VmFacts]
             adapters=tuple(Adapter(a.name, a.switch) for a in view.adapters))
     host = parse_host(rows, [{"Name": v.name, "Id": v.id} for v in vms.values()])
     return host, vms
+
+
+def disk_files(rows: list[t.Any]) -> dict[str, DiskFile]:
+    """Get-VHD rows by lower-case path."""
+    found = {}
+    for row in _rows(rows):
+        if row.get("Path"):
+            found[str(row["Path"]).lower()] = DiskFile(str(row["Path"]), str(row.get("ParentPath") or "") or None,
+                                                       str(row.get("DiskIdentifier") or ""), int(row.get("FileSize") or 0))
+    return found
+
+
+def vhd_command(paths: t.Iterable[str]) -> Cmd:
+    return Cmd("Get-VHD", {"Path": sorted(set(paths), key=str.lower)}, select=VHD_PROPERTIES, missing_ok=True)
+
+
+def unread_parents(files: t.Mapping[str, DiskFile]) -> list[str]:
+    """Parents named by the files read so far that have not been read themselves."""
+    return sorted({f.parent_path for f in files.values() if f.parent_path and f.parent_path.lower() not in files},
+                  key=str.lower)
+
+
+def admin_share_path(host: str, path: str) -> str:
+    """``D:\\x\\y.vhdx`` on ``host`` -> ``\\\\host\\D$\\x\\y.vhdx`` (the administrative share)."""
+    return f"\\\\{host}\\{path[0].upper()}$" + path[2:]
+
+
+def copy_commands(parent: DiskFile, destination: str) -> tuple[list[Cmd], list[Cmd]]:
+    """(on the destination: make the folder; on the source: copy the file to the destination's admin share)."""
+    folder = parent.path.rsplit("\\", 1)[0]
+    make = [Cmd("New-Item", {"ItemType": "Directory", "Path": folder, "Force": True}, select=["FullName"])]
+    copy = [Cmd("Copy-Item", {"LiteralPath": parent.path, "Destination": admin_share_path(destination, parent.path)})]
+    return make, copy
 
 
 def move_parameters(name: str, destination: str, mode: str, destination_path: str | None,

@@ -42,6 +42,16 @@ class VmFacts:
 
 
 @dataclasses.dataclass(frozen=True)
+class DiskFile:
+    """A VHD/VHDX as Get-VHD reports it."""
+
+    path: str
+    parent_path: str | None
+    identifier: str
+    file_size: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Problem:
     what: str
     fix: str
@@ -65,10 +75,12 @@ class MigrationPlan:
     moves: list[VmMove] = dataclasses.field(default_factory=list)
     unchanged: list[str] = dataclasses.field(default_factory=list)  # already where the task wants them
     problems: list[Problem] = dataclasses.field(default_factory=list)
+    # parents of differencing disks that stay on the source and must first be copied to the same path
+    parent_copies: list[DiskFile] = dataclasses.field(default_factory=list)
 
     @property
     def bytes_to_move(self) -> int:
-        return sum(move.vm.disk_bytes for move in self.moves)
+        return sum(move.vm.disk_bytes for move in self.moves) + sum(f.file_size for f in self.parent_copies)
 
 
 def is_pattern(name: str) -> bool:
@@ -143,11 +155,71 @@ def switch_plan(vm: VmFacts, destination: HostFacts, switch_map: t.Mapping[str, 
     return reconnect, problems
 
 
-def compatibility_problems(vm: VmFacts, incompatibilities: t.Iterable[tuple[int, str]]) -> list[Problem]:
-    """Compare-VM's report, without the switch findings (switch_plan owns those, switch_map included)."""
+def _is_checkpoint_file(path: str) -> bool:
+    return path.lower().endswith((".avhdx", ".avhd"))
+
+
+def staying_parents(disk: str, files: t.Mapping[str, DiskFile]) -> tuple[list[str], list[str]]:
+    """The parents of ``disk`` that stay on the source when the VM moves (root last), and the paths of the chain
+    that could not be read. Move-VM takes the disk and its checkpoint files (.avhdx) along; a differencing disk's
+    own parent (a shared base image) stays where it is."""
+    staying: list[str] = []
+    unreadable: list[str] = []
+    current = files.get(disk.lower())
+    moving = True
+    while current is not None and current.parent_path:
+        if moving and not _is_checkpoint_file(current.path):
+            moving = False  # the first ordinary disk is the last file that moves with the VM
+        parent = files.get(current.parent_path.lower())
+        if not moving:
+            staying.append(current.parent_path)
+        if parent is None:
+            unreadable.append(current.parent_path)
+            break
+        current = parent
+    return staying, unreadable
+
+
+def parent_copy_plan(moving: t.Iterable[VmFacts], source_files: t.Mapping[str, DiskFile],
+                     destination_files: t.Mapping[str, DiskFile]) -> tuple[list[DiskFile], list[Problem]]:
+    """Requirement F5: every staying parent must be on the destination at the same path as the same disk (its
+    disk identifier); a missing one is copied first, a different file at that path is never overwritten."""
+    copies: list[DiskFile] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for vm in moving:
+        for disk in vm.disks:
+            staying, unreadable = staying_parents(disk, source_files)
+            for path in unreadable:
+                problems.append(Problem(
+                    f"VM '{vm.name}': the parent '{path}' of its disk '{disk}' cannot be read on the source.",
+                    "Repair the differencing chain (winvirt.hyperv.hyperv_vhd parent_path) before moving the VM."))
+            for path in reversed(staying):  # the root first: it is copied first
+                if path.lower() in seen or path.lower() not in source_files:
+                    continue
+                seen.add(path.lower())
+                parent = source_files[path.lower()]
+                there = destination_files.get(path.lower())
+                if there is None:
+                    copies.append(parent)
+                elif there.identifier.lower() != parent.identifier.lower():
+                    problems.append(Problem(
+                        f"VM '{vm.name}': '{path}' on the destination is a different disk (identifier "
+                        f"{there.identifier}; the source's parent is {parent.identifier}), and it is never "
+                        "overwritten.",
+                        "Move or rename that file on the destination, or merge the differencing disk into a "
+                        "standalone one (winvirt.hyperv.hyperv_vhd) before moving the VM."))
+    return copies, problems
+
+
+def compatibility_problems(vm: VmFacts, incompatibilities: t.Iterable[tuple[int, str]],
+                           copied_parents: t.Iterable[str] = ()) -> list[Problem]:
+    """Compare-VM's report, without the switch findings (switch_plan owns those, switch_map included) and
+    without missing parents the task copies first."""
     problems = []
+    copied = [path.lower() for path in copied_parents]
     for message_id, message in incompatibilities:
-        if message_id == SWITCH_MISSING:
+        if message_id == SWITCH_MISSING or any(path in message.lower() for path in copied):
             continue
         problems.append(Problem(f"VM '{vm.name}': {message}", _compatibility_fix(message)))
     return problems
@@ -173,18 +245,24 @@ def _compatibility_fix(message: str) -> str:
 
 def plan_migration(names: t.Sequence[str], vms: t.Mapping[str, VmFacts], source: HostFacts, destination: HostFacts,
                    switch_map: t.Mapping[str, str], reports: t.Mapping[str, list[tuple[int, str]]],
-                   session_problems: t.Sequence[Problem] = ()) -> MigrationPlan:
-    """The plan for a move to another host: every problem at once, or the VMs to move."""
+                   session_problems: t.Sequence[Problem] = (),
+                   disk_files: tuple[t.Mapping[str, DiskFile], t.Mapping[str, DiskFile]] | None = None) -> MigrationPlan:
+    """The plan for a move to another host: every problem at once, or the VMs to move. ``disk_files`` (the
+    source's and the destination's Get-VHD rows by lower-case path) plans the copies of staying parents."""
     moving, done, problems = select_vms(names, list(vms), list(destination.vms))
     plan = MigrationPlan(unchanged=done, problems=problems)
     if moving:
         plan.problems.extend(host_problems(source, destination))
         plan.problems.extend(session_problems)
+    if disk_files is not None:
+        plan.parent_copies, parent_problems = parent_copy_plan([vms[n] for n in moving], *disk_files)
+        plan.problems.extend(parent_problems)
+    copied = [f.path for f in plan.parent_copies]
     for name in moving:
         vm = vms[name]
         reconnect, switch_problems = switch_plan(vm, destination, switch_map)
         plan.problems.extend(switch_problems)
-        plan.problems.extend(compatibility_problems(vm, reports.get(name, [])))
+        plan.problems.extend(compatibility_problems(vm, reports.get(name, []), copied))
         plan.moves.append(VmMove(vm, reconnect))
     return plan
 

@@ -15,8 +15,12 @@ description:
     must allow migrations and use the same authentication type, the source must be able to authenticate to the
     destination (Kerberos from the controller needs constrained delegation, see M(winvirt.hyperv.hyperv_spn), or
     O(auth=credssp)), Compare-VM must report no incompatibility, the destination must have every switch the VM
-    uses (or O(switch_map) names one it has), with enough free space, and the parent of a differencing disk must
-    already be on the destination at the same path.
+    uses (or O(switch_map) names one it has), with enough free space.
+  - A differencing disk's parent (a base image that stays on the source) must be on the destination at the same
+    path as the same disk (its disk identifier). In V(shared_nothing) mode without O(vhd_paths), a missing parent
+    chain is copied there first (root first, through the destination's administrative share, so the source needs
+    CredSSP or cifs delegation to the destination) and checked; a different file at that path is never
+    overwritten and fails the preflight.
   - Idempotent; a VM already on the destination and absent from the source is V(ok). Live migration is a planned
     move, not high availability; clustered VMs are out of scope (use Move-ClusterVirtualMachineRole).
   - The module connects to the source host (the connection options) and to O(destination).
@@ -133,8 +137,10 @@ import typing as t
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._migration import (
+    copy_commands,
     destination_commands,
     disconnect_commands,
+    disk_files,
     move_parameters,
     parse_host,
     parse_report,
@@ -142,9 +148,12 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration import (
     reconnect_commands,
     session_problem,
     source_commands,
+    unread_parents,
+    vhd_command,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan import (
     MODES,
+    DiskFile,
     MigrationPlan,
     Problem,
     failure_message,
@@ -154,6 +163,8 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan imp
     select_vms,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
+
+MAX_CHAIN_DEPTH = 8  # levels of parents read on the source (one round trip each)
 
 
 def argument_spec() -> dict[str, t.Any]:
@@ -182,6 +193,43 @@ def _compare(module: HyperVModule, client: t.Any, moving: list[str], destination
     return reports, []
 
 
+def _disk_files(module: HyperVModule, source: t.Any, target: t.Any,
+                known: dict[str, DiskFile]) -> tuple[dict[str, DiskFile], dict[str, DiskFile]]:
+    """The moving VMs' disks and their whole parent chains on the source (a round trip per level of parents),
+    and the same paths on the destination."""
+    files = dict(known)
+    try:
+        for _level in range(MAX_CHAIN_DEPTH):
+            missing = unread_parents(files)
+            if not missing:
+                break
+            found = disk_files(source.run([vhd_command(missing)])[0])
+            if not found:
+                break
+            files.update(found)
+        there = disk_files(target.run([vhd_command(f.path for f in files.values())])[0]) if files else {}
+    except HyperVError as err:
+        module.fail_hyperv(err, round_trips=module.round_trips)
+    return files, there
+
+
+def _copy_parents(module: HyperVModule, source: t.Any, target: t.Any, plan: MigrationPlan, destination: str) -> None:
+    """Requirement F5: copy each missing parent (root first) to the same path on the destination, then check that
+    the copy is the same disk before any VM moves."""
+    for parent in plan.parent_copies:
+        make, copy = copy_commands(parent, destination)
+        try:
+            target.run(make)
+            source.run(copy)
+            copied = disk_files(target.run([vhd_command([parent.path])])[0]).get(parent.path.lower())
+        except HyperVError as err:
+            module.fail_hyperv(err, changed=True, moved=[], round_trips=module.round_trips)
+        if copied is None or copied.identifier.lower() != parent.identifier.lower():
+            module.fail_json(msg=f"the copy of '{parent.path}' on {destination} is not the same disk (identifier "
+                                 f"{copied.identifier if copied else 'missing'}, expected {parent.identifier}); no VM "
+                                 "was moved", changed=True, moved=[], round_trips=module.round_trips)
+
+
 def _fail_preflight(module: HyperVModule, plan: MigrationPlan) -> t.NoReturn:
     module.fail_json(msg=failure_message(plan.problems), problems=[{"what": p.what, "fix": p.fix} for p in plan.problems],
                      plan=[m.as_dict() for m in plan.moves], moved=[], unchanged=plan.unchanged,
@@ -206,9 +254,11 @@ def main() -> None:
     started = time.monotonic()
     source = module.client()
     try:
-        source_host, vms = parse_source(source.run(source_commands(), retry=True))
+        source_rows = source.run(source_commands(), retry=True)
     except HyperVError as err:
         module.fail_hyperv(err, round_trips=module.round_trips)
+    source_host, vms = parse_source(source_rows)
+    source_disks = disk_files(source_rows[-1])
     if params["mode"] == "storage":
         _storage(module, source, vms, started)
     target = module.client(module.destination_options())
@@ -218,11 +268,14 @@ def main() -> None:
         module.fail_hyperv(err, round_trips=module.round_trips)
     destination = parse_host(rows, rows[2])
     moving, _done, _problems = select_vms(params["name"], list(vms), list(destination.vms))
+    files = None
+    if moving and params["mode"] == "shared_nothing" and not params["vhd_paths"]:
+        files = _disk_files(module, source, target, source_disks)
     reports: dict[str, list[tuple[int, str]]] = {}
     session: list[Problem] = []
     if moving and not host_problems(source_host, destination):
         reports, session = _compare(module, source, moving, destination.name)
-    plan = plan_migration(params["name"], vms, source_host, destination, params["switch_map"], reports, session)
+    plan = plan_migration(params["name"], vms, source_host, destination, params["switch_map"], reports, session, files)
     if plan.problems:
         _fail_preflight(module, plan)
     diff = {"before": {"source": sorted(source_host.vms), "destination": sorted(destination.vms)},
@@ -231,6 +284,7 @@ def main() -> None:
     if module.check_mode or not plan.moves:
         _finish(module, plan, [], started, diff)
     moved: list[str] = []
+    _copy_parents(module, source, target, plan, destination.name)
     for move in plan.moves:
         name = move.vm.name
         if moved and time.monotonic() - started > params["timeout"]:

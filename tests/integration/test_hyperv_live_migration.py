@@ -139,3 +139,51 @@ def test_storage_move_on_the_source(lab3: t.Any) -> None:
     assert web1.hard_drives[0].path == "D:\\VMs\\web1\\web1.vhdx" and web1.state == "Running"
     again = run_playbook(lab3, [task], auth="credssp")
     assert again.rc == 0 and again.result("move")["changed"] is False, again.stdout
+
+
+def give_ws1_a_data_disk_at_hv3s_version(estate: t.Any) -> None:
+    """ws1 runs on a differencing disk over base-2025.vhdx (which hv3 lacks); give it a second, ordinary disk."""
+    from hvsim.world.filesystem import VhdInfo
+    from hvsim.world.hyperv import Drive
+
+    with estate.world.lock:
+        hv1 = estate.world.machine("hv1")
+        path = f"{DISKS}\\ws1-data.vhdx"
+        hv1.fs.write_file(path, 64 * 1024**2, VhdInfo("VHDX", "Dynamic", 10 * 1024**3, None, "DATA-DISK-ID"))
+        ws1 = next(v for v in hv1.hyperv.vms.values() if v.name == "ws1")
+        ws1.hard_drives.append(Drive("SCSI", 0, 1, path))
+        ws1.version = "10.0"
+
+
+def test_differencing_parent_is_copied_first_and_never_overwritten(lab3: t.Any) -> None:
+    """Requirement F5: a running VM with two disks, one differencing on a parent only the source has."""
+    enable_migrations(lab3)
+    register_spns(lab3, ["hv3"])
+    give_ws1_a_data_disk_at_hv3s_version(lab3)
+    base = f"{DISKS}\\base-2025.vhdx"
+    hv1, hv3 = lab3.world.machine("hv1"), lab3.world.machine("hv3")
+    with lab3.world.lock:  # a different disk where the parent would go: never overwritten
+        hv3.fs.write_file(base, 5 * 1024**2, __import__("dataclasses").replace(hv1.fs.get(base).vhd, disk_identifier="OTHER"))
+    refused = run_playbook(lab3, [move(lab3, "hv3", name=["ws1"])], auth="credssp")
+    assert refused.rc != 0
+    problems = refused.result("move")["problems"]
+    assert any("different disk" in p["what"] and "never overwritten" in p["what"] for p in problems), problems
+    assert hv3.fs.get(base).vhd.disk_identifier == "OTHER" and "ws1" in vm_names(lab3, "hv1")
+
+    with lab3.world.lock:
+        hv3.fs.remove(base)
+    before = lab3.snapshot()
+    checked = run_playbook(lab3, [move(lab3, "hv3", name=["ws1"])], auth="credssp", check=True)
+    assert checked.rc == 0, checked.stdout
+    assert checked.result("move")["bytes_moved"] == (900 + 64 + 11000) * 1024**2, "the disks and the parent copy"
+    assert lab3.snapshot() == before
+
+    moved = run_playbook(lab3, [move(lab3, "hv3", name=["ws1"])], auth="credssp")
+    assert moved.rc == 0, moved.stdout
+    ws1 = next(v for v in hv3.hyperv.vms.values() if v.name == "ws1")
+    assert ws1.state == "Running" and len(ws1.hard_drives) == 2
+    assert hv3.fs.get(base).vhd.disk_identifier == hv1.fs.get(base).vhd.disk_identifier, "the same disk, copied"
+    assert hv1.fs.is_file(base), "the parent stays on the source for its other children"
+    assert hv3.fs.get(f"{DISKS}\\ws1.vhdx").vhd.parent_path == base
+    copies = [c for c in lab3.call_log() if c["command"] == "Copy-Item"]
+    assert len(copies) == 1 and copies[0]["machine"] == "hv1" and copies[0]["parameters"]["LiteralPath"] == base

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan import (
     Adapter,
+    DiskFile,
     HostFacts,
     Problem,
     VmFacts,
+    compatibility_problems,
     failure_message,
+    parent_copy_plan,
     plan_migration,
     plan_storage_move,
+    staying_parents,
 )
 
 APP1 = VmFacts(name="app1", id="id-app1", state="Off", path="D:\\Hyper-V", disks=("D:\\Hyper-V\\app1.vhdx",),
@@ -77,3 +81,40 @@ def test_storage_move_is_idempotent_by_path() -> None:
     moving = plan_storage_move(["app1"], VMS, "E:\\VMs")
     assert [m.vm.name for m in moving.moves] == ["app1"]
     assert "not on the host" in plan_storage_move(["gone"], VMS, "E:\\VMs").problems[0].what
+
+
+def _file(path: str, parent: str | None, identifier: str, size: int = 10) -> DiskFile:
+    return DiskFile(path, parent, identifier, size)
+
+
+CHAIN = {f.path.lower(): f for f in (
+    _file("D:\\v\\ws1_ABC.avhdx", "D:\\v\\ws1.vhdx", "snap"),
+    _file("D:\\v\\ws1.vhdx", "D:\\v\\base.vhdx", "child"),
+    _file("D:\\v\\base.vhdx", "D:\\v\\root.vhdx", "base", 100),
+    _file("D:\\v\\root.vhdx", None, "root", 1000),
+)}
+WS1 = VmFacts(name="ws1", id="id-ws1", state="Running", path="D:\\v", disks=("D:\\v\\ws1_ABC.avhdx",), disk_bytes=20)
+
+
+def test_staying_parents_skip_the_checkpoint_files_and_the_disk_itself() -> None:
+    assert staying_parents("D:\\v\\ws1_ABC.avhdx", CHAIN) == (["D:\\v\\base.vhdx", "D:\\v\\root.vhdx"], [])
+    assert staying_parents("D:\\v\\root.vhdx", CHAIN) == ([], [])
+    broken = {k: v for k, v in CHAIN.items() if "root" not in k}
+    assert staying_parents("D:\\v\\ws1.vhdx", broken) == (["D:\\v\\base.vhdx", "D:\\v\\root.vhdx"], ["D:\\v\\root.vhdx"])
+
+
+def test_missing_parents_are_copied_root_first_and_different_ones_refused() -> None:
+    copies, problems = parent_copy_plan([WS1], CHAIN, {})
+    assert [c.path for c in copies] == ["D:\\v\\root.vhdx", "D:\\v\\base.vhdx"] and problems == []
+    same_root = {"d:\\v\\root.vhdx": _file("D:\\v\\root.vhdx", None, "ROOT")}
+    copies, problems = parent_copy_plan([WS1], CHAIN, same_root)
+    assert [c.path for c in copies] == ["D:\\v\\base.vhdx"], "the same disk (identifiers compare without case)"
+    other = {"d:\\v\\base.vhdx": _file("D:\\v\\base.vhdx", None, "someone-else")}
+    copies, problems = parent_copy_plan([WS1], CHAIN, other)
+    assert len(problems) == 1 and "never overwritten" in problems[0].what
+
+
+def test_a_parent_the_task_copies_is_not_a_compatibility_problem() -> None:
+    report = [(40010, "The parent 'D:\\v\\base.vhdx' of 'D:\\v\\ws1.vhdx' does not exist on the destination")]
+    assert compatibility_problems(WS1, report, ["D:\\v\\base.vhdx"]) == []
+    assert len(compatibility_problems(WS1, report)) == 1

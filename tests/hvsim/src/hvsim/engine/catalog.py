@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 
 CATALOG_PATH = pathlib.Path(__file__).resolve().parents[1] / "data" / "cmdlet-catalog.json.gz"
 ALL_SETS = "__AllParameterSets"
+# The catalog captured New-Item with the WSMan provider's dynamic parameters, where ConnectionURI is mandatory.
+# They exist only for WSMan: paths; on the file system and registry nothing of them is mandatory.
+PROVIDER_DYNAMIC = {"New-Item": ("ConnectionURI",)}
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,10 @@ class Catalog:
         self._cmdlets: dict[str, CmdletInfo] = {}
         for name, info in data.items():
             cmdlet = CmdletInfo(name=name, module=str(info.get("module", "")), default_set=info.get("default_set"))
+            dynamic = PROVIDER_DYNAMIC.get(name, ())
             for set_name, parameters in (info.get("parameter_sets") or {}).items():
-                cmdlet.sets[set_name] = {p: _parameter(p, i) for p, i in parameters.items()}
+                cmdlet.sets[set_name] = {p: _parameter(p, {**i, "required": False} if p in dynamic else i)
+                                         for p, i in parameters.items()}
             self._cmdlets[name.lower()] = cmdlet
 
     def find(self, name: str) -> CmdletInfo | None:

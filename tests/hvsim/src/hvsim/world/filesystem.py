@@ -68,6 +68,7 @@ class FileEntry:
     size: int  # bytes on disk (FileSize)
     vhd: VhdInfo | None = None
     attached_to: str | None = None  # VMId of the VM holding it open (set/cleared by hyperv)
+    shared_read: bool = False  # the holder opened it read-only and lets others read (a differencing disk's parent)
 
 
 # -- paths ---------------------------------------------------------------------------------------
@@ -272,7 +273,7 @@ class FileSystem:
         target = clean_path(dst_path)
         if self.is_file(source):
             entry = self.files[path_key(source)]
-            if entry.attached_to:
+            if entry.attached_to and not entry.shared_read:
                 raise FsError("in_use", entry.path)
             if dst_fs.is_dir(target):
                 raise FsError("is_dir", target)
@@ -285,7 +286,7 @@ class FileSystem:
         if not self.is_dir(source):
             raise FsError("not_found", source)
         files = self.walk_files(source)
-        busy = [f for f in files if f.attached_to]
+        busy = [f for f in files if f.attached_to and not f.shared_read]
         if busy:
             raise FsError("in_use", busy[0].path)
         needed = sum(f.size for f in files)

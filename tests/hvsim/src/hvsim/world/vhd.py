@@ -323,18 +323,19 @@ def sync_open_files(machine: Machine, state: HyperVState) -> None:
     fs = machine.fs
     for entry in fs.files.values():
         if entry.vhd is not None or entry.path.lower().endswith(".iso"):
-            entry.attached_to = None
+            entry.attached_to, entry.shared_read = None, False
     for vm in state.vms.values():
         if vm.state == "Off":
             continue
-        paths = [d.path for d in vm.hard_drives if d.path] + [d.path for d in vm.dvd_drives if d.path]
+        # the drives are open for writing; parents and ISOs are open read-only, shared for reading
+        paths = [(d.path, False) for d in vm.hard_drives if d.path] + [(d.path, True) for d in vm.dvd_drives if d.path]
         seen: set[str] = set()
         while paths:
-            path = paths.pop()
+            path, read_only = paths.pop()
             entry = fs.get(path) if not path.startswith("\\\\") else None
             if entry is None or path.lower() in seen:
                 continue
             seen.add(path.lower())
-            entry.attached_to = vm.id
+            entry.attached_to, entry.shared_read = vm.id, read_only
             if entry.vhd is not None and entry.vhd.parent_path:
-                paths.append(entry.vhd.parent_path)
+                paths.append((entry.vhd.parent_path, True))
