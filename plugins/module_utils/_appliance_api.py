@@ -81,8 +81,8 @@ class ApplianceClient:
             raise ApplianceError(self.address, doing, f"the certificate is not trusted: {err}", hint=_CERT_HINT) from err
         except URLError as err:
             reason = str(err.reason)
-            hint = _CERT_HINT if "certificate" in reason.lower() else "check the address and that ports 443 and 3512 " \
-                                                                       "are reachable from the controller"
+            reachability = "check the address and that ports 443 and 3512 are reachable from the controller"
+            hint = _CERT_HINT if "certificate" in reason.lower() else reachability
             raise ApplianceError(self.address, doing, f"cannot reach the appliance: {reason}", hint=hint) from err
         except OSError as err:
             raise ApplianceError(self.address, doing, f"cannot reach the appliance: {err}") from err
