@@ -33,9 +33,9 @@ def world_file_exists(estate: t.Any, path: str, machine: str = "hv1") -> bool:
     return bool(fs.exists(path))
 
 
-def disk_dir(estate: t.Any) -> str:
+def disk_dir(estate: t.Any, host: str = "hv1") -> str:
     """The host's default folder for virtual hard disks, as hyperv_host_info reports it."""
-    info = run_playbook(estate, [{"name": "info", "winvirt.hyperv.hyperv_host_info": {}, "register": "out"}])
+    info = run_playbook(estate, [{"name": "info", "winvirt.hyperv.hyperv_host_info": {}, "register": "out"}], host=host)
     assert info.rc == 0, info.stdout
     return str(info.result("info")["settings"]["virtual_hard_disk_path"]).rstrip("\\")
 
@@ -192,12 +192,13 @@ def world_put_file(estate: t.Any, path: str, machine: str = "hv1") -> None:
 
 
 def test_examples_run(lab3) -> None:
-    folder = disk_dir(lab3)
-    world_put_file(lab3, folder + "\\tools.iso")
+    """On hv2, which has no VMs yet: the examples create web1 and router1 and remove a legacy1 that is not there."""
+    folder = disk_dir(lab3, "hv2")
+    world_put_file(lab3, folder + "\\tools.iso", "hv2")
     parent = [{"name": "parent", "winvirt.hyperv.hyperv_vhd": {"path": folder + "\\win2012.vhd", "size": "1GB"}}]
-    run = run_playbook(lab3, [*parent, *example_tasks("hyperv_vm", folder)])
+    run = run_playbook(lab3, [*parent, *example_tasks("hyperv_vm", folder)], host="hv2")
     assert run.rc == 0, run.stdout
     statuses = [r["status"] for r in run.results]
     assert statuses.count("failed") == 0 and len(statuses) == 1 + len(example_tasks("hyperv_vm", folder))
-    assert world_vm(lab3, "web1").processor_count == 4
-    assert world_vm(lab3, "legacy1") is None and world_vm(lab3, "router1") is not None
+    assert world_vm(lab3, "web1", "hv2").processor_count == 4
+    assert world_vm(lab3, "legacy1", "hv2") is None and world_vm(lab3, "router1", "hv2") is not None
