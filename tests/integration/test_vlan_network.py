@@ -10,7 +10,7 @@ from harness import run_playbook_file
 
 HOSTS = ("hv1", "hv2", "hv3")
 # Each host gets its own lab VM, named after the host (the extra var is templated per host).
-VMS = {"vlan_network_vms": [{"name": "lab-{{ inventory_hostname }}"}]}
+VMS = {"vlan_network_vms": [{"name": "lab-{{ inventory_hostname }}", "state": "running"}]}
 
 
 def pairs() -> list[tuple[str, str]]:
