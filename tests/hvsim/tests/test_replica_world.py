@@ -126,8 +126,9 @@ def test_enable_and_initial_replication_copy_only_the_included_disk(world: typin
     assert not world.machine("hv1").fs.exists(f"{DISKS}\\app1-backup.hrl")
     info = ok(world, "hv1", [c("Get-VMReplication", VMName="app1")])[0].properties
     assert info["ReplicationState"].name == "Replicating" and info["ReplicationMode"].name == "Primary"
-    assert info["ReplicaServerName"] == "hv2" and info["ReplicationFrequencySec"] == 30
-    assert info["ExcludedDiskPaths"] == [BACKUP] and info["LastReplicationTime"]
+    assert info["ReplicaServerName"] == "hv2.lab.test" and info["ReplicationFrequencySec"] == 30
+    assert [d.properties["Path"] for d in info["ExcludedDisks"]] == [BACKUP] and info["LastReplicationTime"]
+    assert [d.properties["Path"] for d in info["ReplicatedDisks"]] == [f"{DISKS}\\app1.vhdx"]
     on_replica = ok(world, "hv2", [c("Get-VMReplication")])[0].properties
     assert on_replica["ReplicationMode"].name == "Replica" and on_replica["ReplicationState"].name == "Replicating"
     assert failure(world, "hv1", [c("Enable-VMReplication", VMName="app1", ReplicaServerName="hv2",
@@ -199,7 +200,7 @@ def test_planned_failover_reverse_and_failback(world: typing.Any) -> None:
        [c("Start-VM", Name="app1")])
     assert vm(world, "app1", "hv2").state == "Running"
     info = ok(world, "hv2", [c("Get-VMReplication", VMName="app1")])[0].properties
-    assert info["ReplicationMode"].name == "Primary" and info["ReplicaServerName"] == "hv1"
+    assert info["ReplicationMode"].name == "Primary" and info["ReplicaServerName"] == "hv1.lab.test"
     assert info["ReplicationState"].name == "Replicating", "a planned failover needs no resynchronisation"
     assert ok(world, "hv1", [c("Get-VMReplication", VMName="app1")])[0].properties["ReplicationMode"].name == "Replica"
     # failback: the same steps the other way
@@ -207,7 +208,7 @@ def test_planned_failover_reverse_and_failback(world: typing.Any) -> None:
     ok(world, "hv1", [c("Start-VMFailover", VMName="app1")], [c("Set-VMReplication", VMName="app1", Reverse=True)],
        [c("Start-VM", Name="app1")])
     assert vm(world, "app1").state == "Running" and vm(world, "app1").replication_state == "Replicating"
-    assert ok(world, "hv1", [c("Get-VMReplication", VMName="app1")])[0].properties["ReplicaServerName"] == "hv2"
+    assert ok(world, "hv1", [c("Get-VMReplication", VMName="app1")])[0].properties["ReplicaServerName"] == "hv2.lab.test"
 
 
 def test_reverse_is_refused_while_the_former_primary_does_not_accept_replication(world: typing.Any) -> None:

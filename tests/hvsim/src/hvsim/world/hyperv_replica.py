@@ -46,6 +46,7 @@ from hvsim.world.hyperv import (
     vm_of_object,
     vms_from,
 )
+from hvsim.world.hyperv_devices import drive_object
 from hvsim.world.vhd import sync_open_files
 
 if typing.TYPE_CHECKING:
@@ -88,7 +89,7 @@ class Replication:
 
     vm_id: str
     mode: str  # Primary | Replica
-    primary: str  # the machine names (short) of both ends
+    primary: str  # the FQDNs of both ends, as Hyper-V shows them
     replica: str
     port: int
     auth: str  # Kerberos | Certificate
@@ -456,7 +457,7 @@ def enable_vm_replication(inv: Invocation) -> typing.Iterator[PSOutObject]:
                                             " Specify one of: Kerberos, Certificate", "InvalidArgument", "InvalidParameter"))
         name = str(inv.get("ReplicaServerName"))
         replica = inv.world.machine(name)
-        side = Replication(vm_id=vm.id, mode="Primary", primary=machine.name, replica=replica.name if replica else name,
+        side = Replication(vm_id=vm.id, mode="Primary", primary=machine.fqdn, replica=replica.fqdn if replica else name,
                            port=int(inv.get("ReplicaServerPort")), auth=auth,
                            certificate_thumbprint=str(inv.get("CertificateThumbprint") or "").upper(),
                            compression=bool(inv.get("CompressionEnabled", True)),
@@ -607,7 +608,6 @@ def replication_object(machine: Machine, vm: VM, side: Replication) -> PSOutObje
     replica = side.replica
     drives = [d for d in vm.hard_drives if d.path]
     skipped = {path_key(p) for p in side.excluded}
-    replicated = [d.path for d in drives if path_key(d.path) not in skipped]
     state = enum("VMReplicationState", REPLICATION_STATES, side.state)
     health = enum("VMReplicationHealthState", HEALTH, side.health)
     mode = enum("VMReplicationMode", MODES, side.mode)
@@ -623,7 +623,8 @@ def replication_object(machine: Machine, vm: VM, side: Replication) -> PSOutObje
         "FrequencySec": side.frequency, "RecoveryHistory": side.recovery_history,
         "VSSSnapshotFrequencyHour": side.vss_frequency, "VSSSnapshotReplicationEnabled": bool(side.vss_frequency),
         "LastReplicationTime": side.last_replication, "InitialReplicationStartTime": side.initial_start,
-        "ReplicatedDiskPaths": replicated, "ExcludedDiskPaths": list(side.excluded),
+        "ReplicatedDisks": [drive_object(machine, vm, d, False) for d in drives if path_key(d.path) not in skipped],
+        "ExcludedDisks": [drive_object(machine, vm, d, False) for d in drives if path_key(d.path) in skipped],
         "TestVirtualMachineName": f"{vm.name} - Test" if side.test_vm_id else None,
         "AutoResynchronizeEnabled": False, "ReplicateHostKvpItems": True},
         ("VirtualMachineBase",))
@@ -700,7 +701,7 @@ def _change_settings(inv: Invocation, machine: Machine, vm: VM, side: Replicatio
         changed.certificate_thumbprint = str(inv.get("CertificateThumbprint") or "").upper()
     if inv.get("ReplicaServerName") is not None:
         target = inv.world.machine(str(inv.get("ReplicaServerName")))
-        if target is None or target.name != side.replica:
+        if target is None or target is not inv.world.machine(side.replica):
             raise CmdletError(hv_error(inv, f"The Replica server of '{vm.name}' cannot be changed to "
                                             f"'{inv.get('ReplicaServerName')}': remove replication and enable it again.",
                                        "InvalidOperation", "InvalidState", vm.name))
@@ -752,15 +753,15 @@ def _reverse(inv: Invocation, machine: Machine, vm: VM, side: Replication) -> No
         raise CmdletError(hv_error(inv, f"Hyper-V failed to reverse replication for virtual machine '{vm.name}': the "
                                         f"virtual machine on '{target.fqdn}' must be turned off.", "InvalidOperation",
                                    "InvalidState", vm.name))
-    if target.name != side.primary:
+    old_primary = inv.world.machine(side.primary)
+    if target is not old_primary:
         if former is not None:
             raise CmdletError(hv_error(inv, f"A virtual machine with the ID of '{vm.name}' already exists on "
                                             f"'{target.fqdn}'.", "ResourceExists", "ObjectExists", vm.name))
-    old_primary = inv.world.machine(side.primary)
     if former is None:
         target.hyperv.vms[vm.id] = _make_replica_vm(machine, target, vm, storage, [])
-    in_step = side.planned and target.name == side.primary
-    new_primary = Replication(vm_id=vm.id, mode="Primary", primary=machine.name, replica=target.name, port=port,
+    in_step = side.planned and target is old_primary
+    new_primary = Replication(vm_id=vm.id, mode="Primary", primary=machine.fqdn, replica=target.fqdn, port=port,
                               auth=auth, certificate_thumbprint=side.certificate_thumbprint,
                               compression=side.compression, frequency=side.frequency,
                               recovery_history=side.recovery_history, vss_frequency=side.vss_frequency,

@@ -1,0 +1,255 @@
+# Copyright: winvirt.hyperv contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A host as a Hyper-V Replica server: what to read, what it accepts, and the plan to configure it.
+
+FOR INTERNAL COLLECTION USE ONLY. Reads and plans are pure (commands in, facts out) so they are
+testable without a host; hyperv_replica_server and hyperv_replica share them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import typing as t
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
+
+# The listener rules Windows ships with the Hyper-V role (Name -> what the user sees).
+HTTP_RULE = "VIRT-HVRHTTPL-In-TCP-NoScope"
+HTTPS_RULE = "VIRT-HVRHTTPSL-In-TCP-NoScope"
+RULE_NAMES = {HTTP_RULE: "Hyper-V Replica HTTP Listener (TCP-In)", HTTPS_RULE: "Hyper-V Replica HTTPS Listener (TCP-In)"}
+# module choice -> Hyper-V's RecoveryAuthenticationType
+AUTHENTICATION = {"kerberos": "Kerberos", "certificate": "Certificate", "both": "CertificateAndKerberos"}
+SERVER_PROPERTIES = ["ReplicationEnabled", "AllowedAuthenticationType", "ReplicationAllowedFromAnyServer",
+                     "DefaultStorageLocation", "KerberosAuthenticationPort", "CertificateAuthenticationPort",
+                     "CertificateThumbprint"]
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthorizationEntry:
+    primary_server: str
+    storage_location: str
+    trust_group: str
+
+    def to_result(self) -> dict[str, str]:
+        return {"primary_server": self.primary_server, "storage_location": self.storage_location,
+                "trust_group": self.trust_group}
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerFacts:
+    enabled: bool = False
+    authentication: str = "kerberos"  # a key of AUTHENTICATION
+    kerberos_port: int = 80
+    certificate_port: int = 443
+    certificate_thumbprint: str | None = None
+    allow_any_server: bool = True
+    default_storage_location: str | None = None
+    authorization_entries: tuple[AuthorizationEntry, ...] = ()
+    firewall: tuple[tuple[str, bool], ...] = ()  # (rule Name, enabled) of the listener rules
+
+    def rule_enabled(self, name: str) -> bool | None:
+        return next((enabled for rule, enabled in self.firewall if rule == name), None)
+
+    def to_result(self) -> dict[str, t.Any]:
+        return {
+            "enabled": self.enabled, "authentication": self.authentication, "kerberos_port": self.kerberos_port,
+            "certificate_port": self.certificate_port, "certificate_thumbprint": self.certificate_thumbprint,
+            "allow_any_server": self.allow_any_server, "default_storage_location": self.default_storage_location,
+            "authorization_entries": [e.to_result() for e in self.authorization_entries],
+            "firewall": {RULE_NAMES.get(rule, rule): enabled for rule, enabled in self.firewall},
+        }
+
+
+def server_read_commands() -> list[Cmd]:
+    """Three commands: the server settings, its authorization entries, the listener firewall rules."""
+    return [Cmd("Get-VMReplicationServer", select=SERVER_PROPERTIES),
+            Cmd("Get-VMReplicationAuthorizationEntry", missing_ok=True,
+                select=["AllowedPrimaryServer", "ReplicaStorageLocation", "TrustGroup"]),
+            Cmd("Get-NetFirewallRule", {"Name": [HTTP_RULE, HTTPS_RULE]}, missing_ok=True,
+                select=["Name", "Enabled"])]
+
+
+def _rows(value: t.Any) -> list[dict[str, t.Any]]:
+    return [row for row in value or [] if isinstance(row, dict)]
+
+
+def _enabled(value: t.Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1")
+
+
+def parse_server(rows: t.Sequence[t.Any]) -> ServerFacts:
+    """ServerFacts from the output of ``server_read_commands`` (three lists)."""
+    server = next(iter(_rows(rows[0])), {})
+    auth = str(server.get("AllowedAuthenticationType") or "Kerberos")
+    return ServerFacts(
+        enabled=_enabled(server.get("ReplicationEnabled")),
+        authentication=next((k for k, v in AUTHENTICATION.items() if v.lower() == auth.lower()), "kerberos"),
+        kerberos_port=int(server.get("KerberosAuthenticationPort") or 80),
+        certificate_port=int(server.get("CertificateAuthenticationPort") or 443),
+        certificate_thumbprint=server.get("CertificateThumbprint") or None,
+        allow_any_server=_enabled(server.get("ReplicationAllowedFromAnyServer", True)),
+        default_storage_location=server.get("DefaultStorageLocation") or None,
+        authorization_entries=tuple(AuthorizationEntry(str(r.get("AllowedPrimaryServer")),
+                                                       str(r.get("ReplicaStorageLocation") or ""),
+                                                       str(r.get("TrustGroup") or "")) for r in _rows(rows[1])),
+        firewall=tuple(sorted((str(r.get("Name")), _enabled(r.get("Enabled"))) for r in _rows(rows[2]))),
+    )
+
+
+def listener_rule(authentication: str) -> str:
+    """The firewall rule a replica server needs open for primaries using ``authentication`` (kerberos/certificate)."""
+    return HTTPS_RULE if authentication == "certificate" else HTTP_RULE
+
+
+def acceptance_problems(server: ServerFacts, host: str, primary_names: t.Sequence[str], authentication: str,
+                        port: int) -> list[str]:
+    """Why ``host`` (as a replica server) would refuse replication from a primary known by ``primary_names``,
+    with the fix for each; empty when it accepts."""
+    problems: list[str] = []
+    if not server.enabled:
+        return [f"the replica server {host} is disabled: Hyper-V Replica is not enabled on it (configure it with "
+                "winvirt.hyperv.hyperv_replica_server, state=present)"]
+    if authentication == "kerberos" and server.authentication == "certificate" or \
+            authentication == "certificate" and server.authentication == "kerberos":
+        problems.append(f"the replica server {host} does not accept {authentication} authentication (it allows "
+                        f"{server.authentication}; set authentication on winvirt.hyperv.hyperv_replica_server)")
+    expected = server.certificate_port if authentication == "certificate" else server.kerberos_port
+    if port != expected:
+        problems.append(f"the replica server {host} listens for {authentication} replication on port {expected}, "
+                        f"not {port}")
+    rule = listener_rule(authentication)
+    if server.rule_enabled(rule) is False:
+        problems.append(f"the firewall on {host} is closed for replication: the rule '{RULE_NAMES[rule]}' is not "
+                        "enabled (winvirt.hyperv.hyperv_replica_server opens it)")
+    if not server.allow_any_server and not any(
+            fnmatch.fnmatch(name.lower(), entry.primary_server.lower())
+            for entry in server.authorization_entries for name in primary_names if name):
+        problems.append(f"the replica server {host} does not authorize the primary {primary_names[0]}: add an "
+                        "authorization entry for it, or allow any authenticated server")
+    return problems
+
+
+# -- configuring a replica server ------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class ServerSpec:
+    state: str  # present | absent
+    authentication: str = "kerberos"
+    kerberos_port: int = 80
+    certificate_port: int = 443
+    certificate_thumbprint: str | None = None
+    allow_any_server: bool = True
+    default_storage_location: str | None = None
+    authorization_entries: tuple[AuthorizationEntry, ...] | None = None  # None: leave the entries alone
+    manage_firewall: bool = True
+
+
+@dataclasses.dataclass
+class ServerPlan:
+    after: ServerFacts
+    commands: list[Cmd] = dataclasses.field(default_factory=list)
+    changes: list[str] = dataclasses.field(default_factory=list)
+    errors: list[str] = dataclasses.field(default_factory=list)
+
+
+def _same_path(left: str | None, right: str | None) -> bool:
+    return (left or "").rstrip("\\").lower() == (right or "").rstrip("\\").lower()
+
+
+def plan_server(spec: ServerSpec, current: ServerFacts) -> ServerPlan:
+    """The commands that make ``current`` what ``spec`` asks for (none when it already is)."""
+    if spec.state == "absent":
+        return _plan_disable(spec, current)
+    plan = ServerPlan(after=current)
+    thumbprint = (spec.certificate_thumbprint or current.certificate_thumbprint or "").upper() or None
+    storage = spec.default_storage_location or current.default_storage_location
+    if spec.authentication != "kerberos" and not thumbprint:
+        plan.errors.append(f"authentication={spec.authentication} needs certificate_thumbprint")
+    if spec.allow_any_server and not storage:
+        plan.errors.append("allow_any_server=true needs default_storage_location")
+    if not spec.allow_any_server and not (spec.authorization_entries or current.authorization_entries):
+        plan.errors.append("allow_any_server=false needs at least one of authorization_entries")
+    if plan.errors:
+        return plan
+    parameters: dict[str, t.Any] = {}
+    wanted = {"ReplicationEnabled": (True, current.enabled, "enable the replica server"),
+              "AllowedAuthenticationType": (AUTHENTICATION[spec.authentication], AUTHENTICATION[current.authentication],
+                                            f"authentication {current.authentication} -> {spec.authentication}"),
+              "ReplicationAllowedFromAnyServer": (spec.allow_any_server, current.allow_any_server,
+                                                  f"allow any authenticated server {current.allow_any_server} -> "
+                                                  f"{spec.allow_any_server}"),
+              "KerberosAuthenticationPort": (spec.kerberos_port, current.kerberos_port,
+                                             f"Kerberos port {current.kerberos_port} -> {spec.kerberos_port}"),
+              "CertificateAuthenticationPort": (spec.certificate_port, current.certificate_port,
+                                                f"certificate port {current.certificate_port} -> {spec.certificate_port}")}
+    for name, (value, now, text) in wanted.items():
+        if value != now:
+            parameters[name] = value
+            plan.changes.append(text)
+    if spec.certificate_thumbprint and thumbprint != (current.certificate_thumbprint or "").upper():
+        parameters["CertificateThumbprint"] = thumbprint
+        plan.changes.append(f"certificate thumbprint -> {thumbprint}")
+    if spec.default_storage_location and not _same_path(spec.default_storage_location, current.default_storage_location):
+        parameters["DefaultStorageLocation"] = spec.default_storage_location
+        plan.changes.append(f"default storage location {current.default_storage_location} -> "
+                            f"{spec.default_storage_location}")
+    entries = current.authorization_entries
+    entry_commands: list[Cmd] = []
+    if spec.authorization_entries is not None:
+        entries = spec.authorization_entries
+        entry_commands = _plan_entries(spec.authorization_entries, current.authorization_entries, plan.changes)
+    if parameters:
+        plan.commands.append(Cmd("Set-VMReplicationServer", {**parameters, "Force": True}))
+    plan.commands += entry_commands
+    firewall = dict(current.firewall)
+    if spec.manage_firewall:
+        needed = {"kerberos": [HTTP_RULE], "certificate": [HTTPS_RULE], "both": [HTTP_RULE, HTTPS_RULE]}
+        for rule in needed[spec.authentication]:
+            if firewall.get(rule) is False:
+                plan.commands.append(Cmd("Enable-NetFirewallRule", {"Name": rule}))
+                plan.changes.append(f"open the firewall rule '{RULE_NAMES[rule]}'")
+                firewall[rule] = True
+    plan.after = ServerFacts(enabled=True, authentication=spec.authentication, kerberos_port=spec.kerberos_port,
+                             certificate_port=spec.certificate_port, certificate_thumbprint=thumbprint,
+                             allow_any_server=spec.allow_any_server, default_storage_location=storage,
+                             authorization_entries=tuple(entries), firewall=tuple(sorted(firewall.items())))
+    return plan
+
+
+def _plan_entries(wanted: t.Sequence[AuthorizationEntry], current: t.Sequence[AuthorizationEntry],
+                  changes: list[str]) -> list[Cmd]:
+    commands: list[Cmd] = []
+    existing = {entry.primary_server.lower(): entry for entry in current}
+    for entry in wanted:
+        have = existing.pop(entry.primary_server.lower(), None)
+        if have is None:
+            commands.append(Cmd("New-VMReplicationAuthorizationEntry", {
+                "AllowedPrimaryServer": entry.primary_server, "ReplicaStorageLocation": entry.storage_location,
+                "TrustGroup": entry.trust_group}))
+            changes.append(f"authorize primary {entry.primary_server} (storage {entry.storage_location})")
+        elif not _same_path(have.storage_location, entry.storage_location) or have.trust_group != entry.trust_group:
+            commands.append(Cmd("Set-VMReplicationAuthorizationEntry", {
+                "AllowedPrimaryServer": entry.primary_server, "ReplicaStorageLocation": entry.storage_location,
+                "TrustGroup": entry.trust_group}))
+            changes.append(f"change the authorization of {entry.primary_server}")
+    for entry in existing.values():
+        commands.append(Cmd("Remove-VMReplicationAuthorizationEntry", {"AllowedPrimaryServer": entry.primary_server}))
+        changes.append(f"remove the authorization of {entry.primary_server}")
+    return commands
+
+
+def _plan_disable(spec: ServerSpec, current: ServerFacts) -> ServerPlan:
+    plan = ServerPlan(after=dataclasses.replace(current, enabled=False))
+    if current.enabled:
+        plan.commands.append(Cmd("Set-VMReplicationServer", {"ReplicationEnabled": False, "Force": True}))
+        plan.changes.append("disable the replica server")
+    if spec.manage_firewall:
+        firewall = dict(current.firewall)
+        for rule, enabled in current.firewall:
+            if enabled:
+                plan.commands.append(Cmd("Disable-NetFirewallRule", {"Name": rule}))
+                plan.changes.append(f"close the firewall rule '{RULE_NAMES.get(rule, rule)}'")
+                firewall[rule] = False
+        plan.after = dataclasses.replace(plan.after, firewall=tuple(sorted(firewall.items())))
+    return plan
