@@ -132,8 +132,9 @@ def host_problems(source: HostFacts, destination: HostFacts) -> list[Problem]:
     return problems
 
 
-def switch_plan(vm: VmFacts, destination: HostFacts, switch_map: t.Mapping[str, str]) -> tuple[list[tuple[str, str, str]],
-                                                                                            list[Problem]]:
+def switch_plan(
+    vm: VmFacts, destination: HostFacts, switch_map: t.Mapping[str, str],
+) -> tuple[list[tuple[str, str, str]], list[Problem]]:
     """Adapters to reconnect to a mapped switch, and switches the destination lacks."""
     have = {s.lower(): s for s in destination.switches}
     mapping = {k.lower(): v for k, v in switch_map.items()}

@@ -178,8 +178,9 @@ def argument_spec() -> dict[str, t.Any]:
     }
 
 
-def _compare(module: HyperVModule, client: t.Any, moving: list[str], destination: str) -> tuple[dict[str, list[tuple[int, str]]],
-                                                                                                  list[Problem]]:
+def _compare(
+    module: HyperVModule, client: t.Any, moving: list[str], destination: str,
+) -> tuple[dict[str, list[tuple[int, str]]], list[Problem]]:
     """Compare-VM for each VM; a failure to reach the destination at all is one problem for the whole task."""
     params = module.params
     reports: dict[str, list[tuple[int, str]]] = {}
