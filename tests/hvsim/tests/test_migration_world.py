@@ -12,6 +12,8 @@ from hvsim.estate import build_world
 from hvsim.runner import estate_spec
 from hvsim.server import load_world_modules
 from hvsim.snapshot import to_data
+from hvsim.world.hyperv_migration import ACCESS_DENIED
+from hvsim.world.smb import NtfsEntry
 
 CREDSSP = Principal(machine="hv1", user="LAB\\Administrator", auth="credssp", delegable=True)
 KERBEROS = Principal(machine="hv1", user="LAB\\Administrator", auth="kerberos", delegable=False)
@@ -193,8 +195,41 @@ def test_vm_only_move_of_a_vm_on_a_share(world: typing.Any) -> None:
     app1 = vm_on(world, "hv1", "app1")
     app1.path = "\\\\fs1\\VM\\app1"
     app1.hard_drives[0].path = "\\\\fs1\\VM\\app1\\app1.vhdx"
+    grant_share_to_hosts(world)
     outputs(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", ErrorAction="Stop")))
     assert vm_on(world, "hv2", "app1").hard_drives[0].path == "\\\\fs1\\VM\\app1\\app1.vhdx"
+
+
+def grant_share_to_hosts(world: typing.Any, rights: str = "FullControl") -> None:
+    fs1 = world.machine("fs1")
+    fs1.smb.shares["vm"].full_access += ["LAB\\HV1$", "LAB\\HV2$"]
+    fs1.smb.ntfs["e:\\shares\\vm"] += [NtfsEntry("LAB\\HV1$", rights), NtfsEntry("LAB\\HV2$", rights)]
+
+
+def test_vm_only_move_needs_the_destination_account_to_write_the_files(world: typing.Any) -> None:
+    app1 = vm_on(world, "hv1", "app1")
+    app1.path = "\\\\fs1.lab.test\\VM\\app1"
+    app1.hard_drives[0].path = "\\\\fs1.lab.test\\VM\\app1\\app1.vhdx"
+    report = outputs(run(world, c("Compare-VM", Name="app1", DestinationHost="hv2")))[0]
+    problems = [(e.properties["MessageId"], e.properties["Message"]) for e in report.properties["Incompatibilities"]]
+    assert len(problems) == 2 and all(i == ACCESS_DENIED and "'LAB\\HV2$'" in m and "0x80070005" in m
+                                      for i, m in problems), problems
+    assert "'\\\\fs1.lab.test\\VM\\app1\\app1.vhdx'" in problems[1][1]
+    assert "General access denied error" in failure(run(world, c("Move-VM", Name="app1", DestinationHost="hv2",
+                                                                 ErrorAction="Stop")))
+    assert vm_on(world, "hv1", "app1") is app1
+    grant_share_to_hosts(world, rights="ReadAndExecute")  # the share lets them in, NTFS only to read
+    assert "0x80070005" in failure(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", ErrorAction="Stop")))
+    world.machine("fs1").smb.ntfs["e:\\shares\\vm"].append(NtfsEntry("LAB\\HV2$", "FullControl"))
+    outputs(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", ErrorAction="Stop")))
+    assert vm_on(world, "hv2", "app1") is app1
+
+
+def test_a_vm_only_move_to_a_share_that_is_gone_is_refused(world: typing.Any) -> None:
+    app1 = vm_on(world, "hv1", "app1")
+    app1.path = "\\\\fs1\\Gone\\app1"
+    app1.hard_drives[0].path = "\\\\fs1\\Gone\\app1\\app1.vhdx"
+    assert "0x80070043" in failure(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", ErrorAction="Stop")))
 
 
 def test_move_vm_storage_on_one_host(world: typing.Any) -> None:

@@ -1,6 +1,6 @@
 """A machine's SMB shares with share permissions, the NTFS permissions of their folders, and the access
 check a UNC path goes through; cmdlets Get-SmbShare, New-SmbShare, Remove-SmbShare, Grant-/Revoke-
-SmbShareAccess, Get-SmbShareAccess.
+SmbShareAccess, Get-SmbShareAccess, Set-SmbShare (description); icacls.exe is in hvsim.world.icacls.
 
 Access to ``\\\\server\\share\\path`` needs both: a share permission (Full or Change to write, any to
 read; NoAccess denies) and an NTFS permission on the path (FullControl or Modify to write). NTFS
@@ -94,11 +94,30 @@ def identities(world: World, account: str, server: Machine) -> set[str]:
             names.add(f"{domain.netbios}\\domain computers".lower())
         elif user.lower() in {admin.lower() for admin in domain.admins}:
             names |= {f"{domain.netbios}\\domain admins".lower(), "builtin\\administrators", "builtin\\users"}
-        return names
+        return names | {f"{domain.netbios}\\{group}".lower() for group in _directory_groups(world, user)}
     if user.lower() in {local.lower() for local in server.local_accounts}:
         names |= {f"{server.netbios}\\{user}".lower(), user.lower(), "builtin\\administrators", "builtin\\users",
                   "nt authority\\authenticated users"}
     return names
+
+
+def _directory_groups(world: World, user: str) -> set[str]:
+    """The names of the directory groups ``user`` (a sAMAccountName) is a member of, nested groups included."""
+    directory = getattr(world, "directory", None)
+    objects = getattr(directory, "objects", None) or {}
+    wanted = user.lower()
+    found = next((o for o in objects.values() if o.sam_account_name.lower() in (wanted, wanted + "$")), None)
+    if found is None:
+        return set()
+    member_dns, groups = {found.dn.lower()}, set()
+    while True:
+        joined = [o for o in objects.values() if o.object_class == "group" and o.sam_account_name not in groups
+                  and any(m.lower() in member_dns for m in o.members)]
+        if not joined:
+            return groups
+        for group in joined:
+            groups.add(group.sam_account_name)
+            member_dns.add(group.dn.lower())
 
 
 def _normal(account: str) -> str:
@@ -357,6 +376,17 @@ def remove_smb_share(inv: Invocation) -> typing.Iterator[PSOutObject]:
         del machine.smb.shares[share.name.lower()]
         if inv.get("PassThru"):
             yield share_object(share)
+
+
+@cmdlet("Set-SmbShare")
+def set_smb_share(inv: Invocation) -> None:
+    """The description of a share (the other settings hvsim keeps are given at creation)."""
+    for share in _named_shares(inv):
+        _confirm(inv, "Modify", f"*,{share.name}")
+        if inv.has("Description"):
+            share.description = str(inv.get("Description") or "")
+        if inv.has("EncryptData"):
+            share.encrypt_data = bool(inv.get("EncryptData"))
 
 
 @cmdlet("Get-SmbShareAccess")
