@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typing as t
 
-from harness import run_playbook
+from harness import run_playbook, run_playbook_file
 
 from hvsim.world.filesystem import VhdInfo
 from hvsim.world.hyperv import Drive
@@ -198,3 +198,40 @@ def test_unplanned_failover_with_the_primary_down_uses_the_chosen_recovery_point
     assert reversed_run.rc == 0, reversed_run.stdout
     assert vm(lab3, "app1", "hv2").replication_state == "Replicating"
     assert reversed_run.result("dr")["status"]["replica_server"] == "hv1.lab.test"
+
+
+def test_drill_playbook_then_planned_failover_and_failback_playbooks(lab3: t.Any) -> None:
+    drill = run_playbook_file(lab3, "replica_drill.yml")
+    assert drill.rc == 0, drill.stdout + drill.stderr
+    verified = drill.result("Verify the test VMs run on the replica host")["vms"]
+    assert {v["name"]: v["state"] for v in verified}["app1 - Test"] == "Running"
+    assert {v.name for v in lab3.world.machine("hv2").hyperv.vms.values()} == {"app1"}, "the drill cleaned up"
+    assert vm(lab3, "app1").replication_state == "Replicating"
+
+    over = run_playbook_file(lab3, "replica_failover.yml")
+    assert over.rc == 0, over.stdout + over.stderr
+    assert vm(lab3, "app1", "hv2").state == "Running" and vm(lab3, "app1").state == "Off"
+    back = run_playbook_file(lab3, "replica_failover.yml", extra_vars={"replica_primary": "hv2", "replica_target": "hv1"})
+    assert back.rc == 0, back.stdout + back.stderr
+    assert vm(lab3, "app1").state == "Running" and vm(lab3, "app1", "hv2").state == "Off"
+    assert lab3.world.machine("hv1").hyperv.replica.relationships[vm(lab3, "app1").id].mode == "Primary"
+
+
+def test_migrate_via_replica_between_hosts_incompatible_for_live_migration(lab3: t.Any) -> None:
+    with lab3.world.lock:  # both hosts allow migrations, with different authentication types
+        for name, auth in (("hv1", "CredSSP"), ("hv2", "Kerberos")):
+            settings = lab3.world.machine(name).hyperv.host
+            settings.migration_enabled, settings.migration_auth = True, auth
+    live = run_playbook(lab3, [{"name": "live", "winvirt.hyperv.hyperv_live_migration": {
+        "name": ["legacy1"], "destination": {"hostname": lab3.address("hv2")}}, "register": "out"}])
+    assert live.rc != 0 and vm(lab3, "legacy1") is not None
+    legacy_id = vm(lab3, "legacy1").id
+
+    moved = run_playbook_file(lab3, "replica_migrate.yml")
+    assert moved.rc == 0, moved.stdout + moved.stderr
+    assert vm(lab3, "legacy1") is None
+    arrived = vm(lab3, "legacy1", "hv2")
+    assert arrived is not None and arrived.id == legacy_id and arrived.state == "Running"
+    assert arrived.replication_state == "Disabled" and lab3.world.machine("hv2").fs.is_file(arrived.hard_drives[0].path)
+    again = run_playbook_file(lab3, "replica_migrate.yml")
+    assert again.rc == 0 and all(not r["result"].get("changed") for r in again.results), again.stdout

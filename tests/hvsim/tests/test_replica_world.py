@@ -251,3 +251,11 @@ def test_remove_replication_on_both_sides(world: typing.Any) -> None:
     assert vm(world, "app1", "hv2").replication_state == "Disabled"
     assert not world.machine("hv1").fs.exists(f"{DISKS}\\app1.hrl")
     assert ok(world, "hv1", [c("Get-VMReplication")]) == []
+
+
+def test_the_replica_server_must_support_the_configuration_version(world: typing.Any) -> None:
+    enable_server(world, "hv3", "D:\\Hyper-V")
+    message = failure(world, "hv1", [c("Enable-VMReplication", VMName="app1", ReplicaServerName="hv3.lab.test",
+                                       ReplicaServerPort=80, AuthenticationType="Kerberos", ErrorAction="Stop")])
+    assert "does not support configuration version 12.0" in message
+    assert vm(world, "app1").replication_state == "Disabled"

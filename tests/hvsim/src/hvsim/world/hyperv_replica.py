@@ -474,6 +474,12 @@ def enable_vm_replication(inv: Invocation) -> typing.Iterator[PSOutObject]:
             raise _failure(inv, f"Hyper-V failed to enable replication for virtual machine '{vm.name}': {refusal}", code,
                            "ConnectionError" if code == NOT_REACHABLE else "PermissionDenied", vm.name)
         assert replica is not None
+        top = replica.hyperv.host.max_configuration_version
+        if _version_key(vm.version) > _version_key(top):
+            raise CmdletError(hv_error(inv, f"Hyper-V failed to enable replication for virtual machine '{vm.name}': the "
+                                            f"Replica server '{replica.fqdn}' does not support configuration version "
+                                            f"{vm.version} (its highest is {top}).", "InvalidOperation",
+                                       "InvalidState", vm.name))
         if vm.id in replica.hyperv.vms:
             raise CmdletError(hv_error(inv, f"Hyper-V failed to enable replication for virtual machine '{vm.name}': a "
                                             f"virtual machine with the same ID already exists on '{replica.fqdn}'.",
@@ -487,6 +493,10 @@ def enable_vm_replication(inv: Invocation) -> typing.Iterator[PSOutObject]:
         _sync_vm(replica, vm.id)
         if inv.get("Passthru"):
             yield replication_object(machine, vm, side)
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in str(version).split("."))
 
 
 def _replicated_drives(vm: VM, side: Replication) -> list[str]:
