@@ -182,6 +182,15 @@ def new_vhd(path: str, vhd_type: str, size: int | None, parent_path: str | None)
     return Cmd("New-VHD", params, select=VHD_PROPERTIES)
 
 
+def new_vhd_commands(path: str, vhd_type: str, size: int | None, parent_path: str | None) -> list[Cmd]:
+    """The disk's folder (New-VHD does not create folders; ``-Force`` leaves an existing one as it is), then the disk."""
+    commands = []
+    folder = path.replace("/", "\\").rsplit("\\", 1)[0]
+    if folder and not folder.endswith(":") and not (folder.startswith("\\\\") and folder.count("\\") <= 3):
+        commands.append(Cmd("New-Item", {"ItemType": "Directory", "Path": folder, "Force": True}, select=["FullName"]))
+    return [*commands, new_vhd(path, vhd_type, size, parent_path)]
+
+
 def describe_new(path: str, vhd_type: str, size: int | None, parent_path: str | None) -> str:
     if vhd_type == "differencing":
         return f"create differencing disk '{path}' of parent '{parent_path}'"

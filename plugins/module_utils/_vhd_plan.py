@@ -17,7 +17,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import (
     disk_format,
     format_size,
     get_vhd,
-    new_vhd,
+    new_vhd_commands,
     normalize_path,
     same_path,
     size_problems,
@@ -125,7 +125,7 @@ def _plan_new(spec: VhdSpec, known: dict[str, VhdFile]) -> VhdPlan:
     if parent is not None and spec.size is not None and spec.size < parent.size:
         return VhdPlan([], [], [f"a differencing disk cannot be smaller than its parent ({format_size(parent.size)})"], None)
     return VhdPlan([describe_new(spec.path, vhd_type, spec.size, spec.parent_path)],
-                   [new_vhd(spec.path, vhd_type, spec.size, spec.parent_path)], [],
+                   new_vhd_commands(spec.path, vhd_type, spec.size, spec.parent_path), [],
                    _predicted(spec, vhd_type, spec.size, parent))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
-from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import describe_new, new_vhd, same_path
+from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import describe_new, new_vhd_commands, same_path
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_change import Change, Observed, Selector
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_spec import AdapterSpec, DiskSpec, DvdSpec, VlanSpec
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import Adapter, Drive, VmView, from_vm, has_wildcards
@@ -107,7 +107,7 @@ def plan_disks(selector: Selector, spec_disks: t.Sequence[DiskSpec], after: VmVi
             elif disk.size is None:
                 problems.append(f"{what} does not exist; give its size to create it")
                 continue
-            commands.append(new_vhd(disk.path, disk.vhd_type, disk.size, disk.parent_path))
+            commands.extend(new_vhd_commands(disk.path, disk.vhd_type, disk.size, disk.parent_path))
         if controller_type == "SCSI":
             changes.extend(_scsi_controllers(selector, after, disk.controller_number or 0))
         slot = _choose_slot(after, what, controller_type, disk.controller_number, disk.controller_location, problems)

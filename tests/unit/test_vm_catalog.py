@@ -25,6 +25,9 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import Ad
 
 CATALOG = pathlib.Path(__file__).resolve().parents[1] / "hvsim" / "src" / "hvsim" / "data" / "cmdlet-catalog.json.gz"
 COMMON = {"erroraction"}
+# The catalog holds New-Item with the WSMan provider's dynamic parameters; ConnectionURI is mandatory only on
+# WSMan: paths (hvsim's binder knows the same, hvsim/engine/catalog.py PROVIDER_DYNAMIC).
+PROVIDER_DYNAMIC = {("New-Item", "ConnectionURI")}
 # What each cmdlet writes to the pipeline (the types our chains pipe on).
 OUTPUT = {"Get-VM": "VirtualMachine", "Get-VMNetworkAdapter": "VMNetworkAdapter", "Get-VMDvdDrive": "DvdDrive",
           "Get-VMHardDiskDrive": "HardDiskDrive"}
@@ -63,7 +66,8 @@ def binds(catalog: dict[str, t.Any], link: Cmd, piped: str | None) -> list[str]:
         if not given <= set(names):
             continue
         bound = {names[g] for g in given}
-        missing = [p for p, info in parameters.items() if info["required"] and p not in bound]
+        missing = [p for p, info in parameters.items()
+                   if info["required"] and p not in bound and (link.cmdlet, p) not in PROVIDER_DYNAMIC]
         if piped is None:
             if not missing:
                 matching.append(set_name)
@@ -101,7 +105,7 @@ EVERYTHING = {
     "firmware": {"secure_boot": True, "secure_boot_template": "MicrosoftUEFICertificateAuthority"},
     "notes": "n", "automatic_start_action": "start", "automatic_stop_action": "shut_down",
     "checkpoint_type": "production_only", "configuration_version": "12.0",
-    "disks": [{"path": "C:\\new.vhdx", "size": "1GB", "controller_number": 1},
+    "disks": [{"path": "C:\\VMs\\new.vhdx", "size": "1GB", "controller_number": 1},
               {"path": "C:\\diff.vhdx", "type": "differencing", "parent_path": "C:\\a.vhdx"},
               {"path": "C:\\a.vhdx", "controller_location": 7}],
     "dvd": {"path": "C:\\x.iso"},

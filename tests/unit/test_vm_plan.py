@@ -61,11 +61,12 @@ def test_create_sets_everything_asked_in_one_batch() -> None:
     plan = plan_vm(wanted, observed())
     assert plan.errors == []
     assert cmdlets(plan.commands) == [
-        "New-VM", "Get-VM | Set-VMProcessor", "Get-VM | Set-VMMemory", "New-VHD", "Get-VM | Add-VMHardDiskDrive",
+        "New-VM", "Get-VM | Set-VMProcessor", "Get-VM | Set-VMMemory", "New-Item", "New-VHD", "Get-VM | Add-VMHardDiskDrive",
         "Get-VM | Get-VMNetworkAdapter | Remove-VMNetworkAdapter", "Get-VM | Add-VMNetworkAdapter",
         "Get-VM | Get-VMNetworkAdapter | Set-VMNetworkAdapterVlan", "Get-VM | Start-VM"]
     new_vm = last(plan.commands, "New-VM").parameters
     assert new_vm == {"Name": "web1", "Generation": 2, "NoVHD": True, "MemoryStartupBytes": 2048 * 1024**2}
+    assert last(plan.commands, "New-Item").parameters == {"ItemType": "Directory", "Path": "C:\\VMs\\web1", "Force": True}
     assert last(plan.commands, "New-VHD").parameters == {"Path": "C:\\VMs\\web1\\os.vhdx", "SizeBytes": 40 * 1024**3,
                                                          "Dynamic": True}
     assert last(plan.commands, "Add-VMNetworkAdapter").parameters == {"Name": "LAN", "SwitchName": "vNet-LAN50"}

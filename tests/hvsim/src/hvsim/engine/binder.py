@@ -363,39 +363,45 @@ def property_of(value: typing.Any, name: str) -> tuple[bool, typing.Any]:
 
 
 def bind_input(bound: Bound, value: typing.Any) -> tuple[str, dict[str, typing.Any]]:
-    """(parameter set, parameters) for one pipeline object: the first candidate set that takes it,
-    ByValue (the type fits) before ByPropertyName."""
+    """(parameter set, parameters) for one pipeline object. As PowerShell does: first a ByValue parameter whose
+    type the object has, in any candidate set; then ByPropertyName parameters, in any candidate set."""
     first_error: CmdletError | None = None
-    for set_name, params in bound.options or [(bound.parameter_set, bound.params)]:
-        try:
-            return set_name, _bind_one(bound.cmdlet, set_name, params, value)
-        except CmdletError as exc:
-            first_error = first_error or exc
+    options = bound.options or [(bound.parameter_set, bound.params)]
+    for by_value in (True, False):
+        for set_name, params in options:
+            try:
+                return set_name, _bind_one(bound.cmdlet, set_name, params, value, by_value)
+            except CmdletError as exc:
+                first_error = first_error or exc
     assert first_error is not None
     raise first_error
 
 
-def _bind_one(cmdlet: CmdletInfo, set_name: str, given: dict[str, typing.Any], value: typing.Any) -> dict[str, typing.Any]:
+def _bind_one(cmdlet: CmdletInfo, set_name: str, given: dict[str, typing.Any], value: typing.Any,
+              by_value: bool) -> dict[str, typing.Any]:
     parameters = cmdlet.sets[set_name]
     params = dict(given)
     open_parameters = [p for p in parameters.values() if p.name not in params]
-    for parameter in open_parameters:
-        if parameter.by_value and _fits(parameter, value):
-            try:
-                params[parameter.name] = convert(cmdlet, parameter, value)
-            except CmdletError:
-                continue
-            return _complete(cmdlet, set_name, params)
     taken = False
-    for parameter in open_parameters:
-        if not parameter.by_property_name:
-            continue
-        for name in (parameter.name, *parameter.aliases):
-            found, item = property_of(value, name)
-            if found:
-                params[parameter.name] = convert(cmdlet, parameter, item)
+    if by_value:
+        for parameter in open_parameters:
+            if parameter.by_value and _fits(parameter, value):
+                try:
+                    params[parameter.name] = convert(cmdlet, parameter, value)
+                except CmdletError:
+                    continue
                 taken = True
                 break
+    else:
+        for parameter in open_parameters:
+            if not parameter.by_property_name:
+                continue
+            for name in (parameter.name, *parameter.aliases):
+                found, item = property_of(value, name)
+                if found:
+                    params[parameter.name] = convert(cmdlet, parameter, item)
+                    taken = True
+                    break
     if not taken:
         raise binding_error(cmdlet, "InputObjectNotBound",
                             "The input object cannot be bound to any parameters for the command either because the "
