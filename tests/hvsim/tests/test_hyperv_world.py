@@ -113,3 +113,12 @@ def test_switches_bind_nics_and_give_the_host_an_adapter(world: typing.Any) -> N
     outputs(run(world, [c("Remove-VMSwitch", Name="Storage", Force=True)]))
     assert hv1.platform.net_adapters["Ethernet 3"].ipv4 == ["10.0.60.11/24"]
     assert "vEthernet (Storage)" not in hv1.platform.net_adapters
+
+
+def test_generation_2_refuses_a_vhd_and_takes_it_once_converted(world: typing.Any) -> None:
+    outputs(run(world, [c("New-VHD", Path=f"{DISKS}\\spare.vhd", SizeBytes=1024**3, Dynamic=True)]))
+    refused = run(world, [c("Get-VM", Name="web1"), c("Add-VMHardDiskDrive", Path=f"{DISKS}\\spare.vhd")])
+    assert isinstance(refused[-1], Failed) and "generation 2" in refused[-1].info.message
+    outputs(run(world, [c("Convert-VHD", Path=f"{DISKS}\\spare.vhd", DestinationPath=f"{DISKS}\\spare.vhdx")]))
+    outputs(run(world, [c("Get-VM", Name="web1"), c("Add-VMHardDiskDrive", Path=f"{DISKS}\\spare.vhdx")]))
+    assert vm(world, "web1").hard_drives[-1].path == f"{DISKS}\\spare.vhdx"

@@ -321,6 +321,11 @@ def add_vm_hard_disk_drive(inv: Invocation) -> typing.Iterator[PSOutObject]:
             raise CmdletError(hv_error(inv, "hvsim attaches virtual hard disk files only (give -Path).",
                                        "NotImplemented", "NotImplemented"))
         shown = _existing_file(inv, machine, path, "Virtual Hard Disk", vm)
+        if vm.generation == 2 and shown.lower().endswith((".vhd", ".avhd")):
+            raise CmdletError(hv_error(
+                inv, f"'{vm.name}' failed to add device 'Virtual Hard Disk'. The VHD format of '{shown}' is not "
+                     "supported by generation 2 virtual machines: convert it to VHDX (Convert-VHD).",
+                "InvalidArgument", "InvalidParameter", shown))
         slot = _place(inv, vm, kind, inv.get("ControllerNumber"), inv.get("ControllerLocation"))
         drive = Drive(kind, slot[0], slot[1], shown)
         vm.hard_drives.append(drive)
