@@ -8,7 +8,7 @@ COLLECTION_ROOT := build/collections/ansible_collections/winvirt/hyperv
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup system-deps collection demo test unit hvsim-test integration sanity lint clean
+.PHONY: setup system-deps collection demo test unit hvsim-test integration sanity lint bench clean
 
 $(STAMP): requirements.txt requirements-test.txt tests/hvsim/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: setup
 	$(BIN)/python -m pytest -q tests/unit tests/hvsim/tests tests/integration
 	@bash tests/run-sanity.sh
 	@bash tests/run-lint.sh
+
+# Speed and memory of the simulator (a table, not a test): lab3 readiness, a 50-host fleet's RSS.
+bench: setup
+	$(BIN)/python tests/hvsim/benchmarks/estates.py
 
 demo: setup
 	@bash tests/run-demo.sh

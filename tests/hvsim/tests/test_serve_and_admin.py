@@ -1,0 +1,85 @@
+"""`hvsim serve` as a process (ready line, SIGTERM) and the admin API (world, reachability, faults, counters)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import typing
+import urllib.request
+
+import pytest
+from pypsrp.powershell import PowerShell, RunspacePool
+from pypsrp.wsman import WSMan
+
+from hvsim.runner import start_estate
+
+BLOCK = 60 + os.getpid() % 30
+
+
+def admin(estate: typing.Any, path: str, body: dict[str, typing.Any] | None = None) -> typing.Any:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(estate.admin.url + path, data=data, method="POST" if data else "GET",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback admin API
+        return json.loads(response.read())
+
+
+def get_vm_names(estate: typing.Any) -> list[str]:
+    wsman = WSMan(estate.address("hv1"), port=estate.http_port, ssl=False, auth="ntlm",
+                  username="LAB\\Administrator", password="Passw0rd!", connection_timeout=5, read_timeout=10)
+    with wsman, RunspacePool(wsman) as pool:
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Get-VM").add_cmdlet("Select-Object").add_parameter("ExpandProperty", "Name")
+        return sorted(str(name) for name in ps.invoke())
+
+
+@pytest.fixture()
+def lab3() -> typing.Iterator[typing.Any]:
+    estate = start_estate("lab3", block=BLOCK, http_port=15985, https_port=15986, admin_port=0)
+    try:
+        yield estate
+    finally:
+        estate.stop()
+
+
+def test_admin_api_world_reachability_faults_and_counters(lab3: typing.Any) -> None:
+    world = admin(lab3, "/world")
+    assert sorted(world["machines"]) == ["dc1", "elm1", "fs1", "hv1", "hv2", "hv3", "mgmt1"]
+    assert admin(lab3, "/reachable?src=lan&dst=hv1") == {"reachable": True}
+    assert get_vm_names(lab3) == ["app1", "legacy1", "web1", "ws1"]
+    counters = admin(lab3, "/counters")["hv1"]
+    assert counters["pipelines"] >= 1 and counters["cmdlet_calls"] >= 1 and counters["wsman_messages"] > 3
+    admin(lab3, "/counters/reset", {})
+    assert admin(lab3, "/counters")["hv1"]["pipelines"] == 0
+
+    admin(lab3, "/faults", {"machine": "hv1", "kind": "http503", "count": 1})
+    with pytest.raises(Exception):  # noqa: B017 - whichever error pypsrp raises for a 503
+        get_vm_names(lab3)
+    assert get_vm_names(lab3) == ["app1", "legacy1", "web1", "ws1"], "the fault was for one request only"
+
+    admin(lab3, "/faults", {"machine": "hv1", "kind": "disk_full", "volume": "D:"})
+    assert lab3.world.machine("hv1").fs.free_space("D:") == 0
+    admin(lab3, "/power", {"machine": "hv2", "state": "off"})
+    assert admin(lab3, "/reachable?src=lan&dst=hv2") == {"reachable": False}
+
+
+def test_serve_prints_ready_and_stops_on_sigterm(tmp_path: pathlib.Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    process = subprocess.Popen(  # noqa: S603 - our own command-line entry point
+        [sys.executable, "-m", "hvsim.cli", "serve", "--estate", "workgroup", "--block", str(BLOCK + 40),
+         "--http-port", "15987", "--https-port", "15988", "--admin-port", "0", "--call-log", str(log)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "hvsim ready"
+        details = json.loads(process.stdout.readline())
+        assert details["machines"]["wg1"] == f"127.{BLOCK + 40}.0.21" and details["call_log"] == str(log)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
