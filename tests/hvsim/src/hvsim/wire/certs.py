@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import pathlib
+import typing
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -28,6 +29,29 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
+def sign_server_certificate(ca_cert: x509.Certificate, ca_key: typing.Any, names: list[str],
+                            addresses: list[str]) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """A TLS server certificate (and its key) for ``names`` and ``addresses``, signed by the CA."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    server_key = _key()
+    alt_names: list[x509.GeneralName] = [x509.DNSName(name) for name in dict.fromkeys(names)]
+    alt_names += [x509.IPAddress(ipaddress.ip_address(address)) for address in dict.fromkeys(addresses)]
+    server_cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(names[0] if names else "hvsim"))
+        .issuer_name(ca_cert.subject)
+        .public_key(server_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return server_cert, server_key
+
+
 def issue_certificates(cert_dir: pathlib.Path, names: list[str], addresses: list[str]) -> CertificateFiles:
     """A CA (``ca.pem``) and a server certificate valid for every name and address (``server.pem``/``server.key``)."""
     cert_dir.mkdir(parents=True, exist_ok=True)
@@ -47,22 +71,7 @@ def issue_certificates(cert_dir: pathlib.Path, names: list[str], addresses: list
                                      encipher_only=False, decipher_only=False), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
-    server_key = _key()
-    alt_names: list[x509.GeneralName] = [x509.DNSName(name) for name in dict.fromkeys(names)]
-    alt_names += [x509.IPAddress(ipaddress.ip_address(address)) for address in dict.fromkeys(addresses)]
-    server_cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(names[0] if names else "hvsim"))
-        .issuer_name(ca_cert.subject)
-        .public_key(server_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+    server_cert, server_key = sign_server_certificate(ca_cert, ca_key, names, addresses)
     files = CertificateFiles(cert_dir / "ca.pem", cert_dir / "server.pem", cert_dir / "server.key")
     files.ca_pem.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     files.server_pem.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))

@@ -352,14 +352,19 @@ def set_vm_hard_disk_drive(inv: Invocation) -> None:
     sync_open_files(machine, state)
 
 
+def _remove_drives(inv: Invocation, dvd: bool) -> None:
+    """Remove-VMHardDiskDrive / Remove-VMDvdDrive: IDE drives only while the VM is off."""
+    machine, state = host_of(inv)
+    for vm, drive in _selected_drives(inv, "VMDvdDrive" if dvd else "VMHardDiskDrive", dvd=dvd):
+        if drive.controller_type == "IDE":
+            require_state(inv, vm, ("Off",), "DVD Drive" if dvd else "Hard Drive")
+        (vm.dvd_drives if dvd else vm.hard_drives).remove(drive)
+    sync_open_files(machine, state)
+
+
 @cmdlet("Remove-VMHardDiskDrive")
 def remove_vm_hard_disk_drive(inv: Invocation) -> None:
-    machine, state = host_of(inv)
-    for vm, drive in _selected_drives(inv, "VMHardDiskDrive", dvd=False):
-        if drive.controller_type == "IDE":
-            require_state(inv, vm, ("Off",), "Hard Drive")
-        vm.hard_drives.remove(drive)
-    sync_open_files(machine, state)
+    _remove_drives(inv, dvd=False)
 
 
 @cmdlet("Add-VMDvdDrive")
@@ -394,12 +399,7 @@ def set_vm_dvd_drive(inv: Invocation) -> None:
 
 @cmdlet("Remove-VMDvdDrive")
 def remove_vm_dvd_drive(inv: Invocation) -> None:
-    machine, state = host_of(inv)
-    for vm, drive in _selected_drives(inv, "VMDvdDrive", dvd=True):
-        if drive.controller_type == "IDE":
-            require_state(inv, vm, ("Off",), "DVD Drive")
-        vm.dvd_drives.remove(drive)
-    sync_open_files(machine, state)
+    _remove_drives(inv, dvd=True)
 
 
 # -- SCSI controllers -----------------------------------------------------------------------------------
