@@ -143,7 +143,7 @@ def plan_present(spec: ReplicationSpec, primary: ReplicaHost, replica: ReplicaHo
 
 def _plan_enable(spec: ReplicationSpec, primary: ReplicaHost, replica: ReplicaHost, chosen: list[str],
                  plan: ReplicaPlan) -> None:
-    assert primary.vm is not None
+    disks = primary.vm.disks if primary.vm else ()
     if replica.vm is not None and replica.side is None:
         plan.problems.append(f"a VM named {spec.name} already exists on the replica server {_label(replica)}")
     for problem in acceptance_problems(replica.server, _label(replica), primary.names, spec.authentication,
@@ -151,7 +151,7 @@ def _plan_enable(spec: ReplicationSpec, primary: ReplicaHost, replica: ReplicaHo
         plan.problems.append(problem)
     if plan.problems:
         return
-    excluded = [d for d in primary.vm.disks if d not in chosen]
+    excluded = [d for d in disks if d not in chosen]
     parameters: dict[str, t.Any] = {
         "VMName": spec.name, "ReplicaServerName": spec.replica_server or _label(replica),
         "ReplicaServerPort": spec.wanted_port, "AuthenticationType": spec.authentication.capitalize(),
@@ -432,7 +432,8 @@ def plan_replication(spec: ReplicationSpec, primary: ReplicaHost | None, replica
         return plan_test_failover_cleanup(spec, replica)
     if spec.action == "unplanned_failover":
         return plan_unplanned_failover(spec, primary, replica)
-    assert primary is not None
+    if primary is None:
+        raise ValueError(f"the primary host is needed for {spec.action or 'state=' + spec.state}")
     if spec.action == "planned_failover":
         return plan_planned_failover(spec, primary, replica)
     if spec.action in ("resume", "resynchronize"):

@@ -24,7 +24,7 @@ description:
     with O(reverse=true) and the primary back, it reverses replication with a new initial replication.
     V(resume) resumes suspended replication, V(resynchronize) resynchronizes replication that needs it.
   - Every check (replica server disabled, firewall rule closed, primary not authorized, VM running) is made before
-    anything changes, and a refused task changes nothing. Idempotent: an action already done is V(ok).
+    anything changes, and a refused task changes nothing. The module is idempotent, an action already done is V(ok).
   - The replica host must be a replica server, see M(winvirt.hyperv.hyperv_replica_server); Kerberos replication
     needs the "Hyper-V Replica Service" SPNs, see M(winvirt.hyperv.hyperv_spn).
 extends_documentation_fragment:
@@ -139,7 +139,7 @@ attributes:
     support: full
 notes:
   - Hyper-V Replica also serves as a migration path between hosts whose live migration is incompatible (for example
-    different processor families): enable replication, run V(planned_failover) with O(reverse=false), then remove
+    different processor families) - enable replication, run V(planned_failover) with O(reverse=false), then remove
     replication with O(state=absent) (see the role winvirt.hyperv.replica).
 seealso:
   - module: winvirt.hyperv.hyperv_replica_server
@@ -345,6 +345,12 @@ class Hosts:
             self.module.fail_hyperv(err, changed=False, round_trips=self.module.round_trips)
         return parse_host(self.options[key].hostname, self.name, rows)
 
+    def read_replica(self) -> ReplicaHost:
+        replica = self.read("replica")
+        if replica is None:  # read() fails the task for the replica host rather than return None
+            self.module.fail_json(msg="the replica host could not be read", changed=False)
+        return replica
+
 
 def _result(plan: ReplicaPlan, primary: ReplicaHost | None, replica: ReplicaHost) -> dict[str, t.Any]:
     return {"changed": bool(plan.changes), "changes": plan.changes, "status": status(primary, replica),
@@ -373,8 +379,7 @@ def main() -> None:
         module.fail_json(msg="; ".join(problems), changed=False)
     hosts = Hosts(module, spec.name)
     primary = hosts.read("primary", optional=not needs_primary(spec))
-    replica = hosts.read("replica")
-    assert replica is not None
+    replica = hosts.read_replica()
     plan = plan_replication(spec, primary, replica)
     result = _result(plan, primary, replica)
     before = result["hosts"]
@@ -397,8 +402,7 @@ def main() -> None:
     if module.params["wait"] and spec.state == "present" and spec.action is None:
         _wait(module, hosts, spec.name, module.params["wait_timeout"])
     primary = hosts.read("primary", optional=True) if primary is not None or needs_primary(spec) else None
-    replica = hosts.read("replica")
-    assert replica is not None
+    replica = hosts.read_replica()
     result.update(status=status(primary, replica), hosts={"primary": host_status(primary),
                                                           "replica": host_status(replica)})
     if module._diff:

@@ -21,8 +21,8 @@ def add_backup_disk(estate: t.Any) -> None:
     """app1 gets a second disk (a backup target that should not replicate)."""
     with estate.world.lock:
         hv1 = estate.world.machine("hv1")
-        hv1.fs.write_file(BACKUP, 1024**3, VhdInfo("VHDX", "Dynamic", 100 * 1024**3, None,
-                                                    hv1.fs.next_disk_identifier(BACKUP)))
+        info = VhdInfo("VHDX", "Dynamic", 100 * 1024**3, None, hv1.fs.next_disk_identifier(BACKUP))
+        hv1.fs.write_file(BACKUP, 1024**3, info)
         vm(estate, "app1").hard_drives.append(Drive("SCSI", 0, 1, BACKUP))
 
 
