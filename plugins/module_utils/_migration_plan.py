@@ -239,6 +239,9 @@ def _compatibility_fix(message: str) -> str:
         return "Free space on the destination volume or choose another destination_path."
     if "already exists" in text:
         return "A VM with the same id is registered on the destination: remove the stale one first."
+    if "0x80070005" in text or "access denied" in text:
+        return ("Give the hosts' computer accounts (DOMAIN\\HOST$) Full Control on the share and its folder "
+                "(winvirt.hyperv.hyperv_smb_share full_access and ntfs_full_control), or the hosts' AD group.")
     if "smb share" in text:
         return "Use mode=shared_nothing, or put the VM's files on an SMB 3.0 share first."
     return "Resolve it on the hosts and run the task again."

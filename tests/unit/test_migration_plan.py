@@ -118,3 +118,9 @@ def test_a_parent_the_task_copies_is_not_a_compatibility_problem() -> None:
     report = [(40010, "The parent 'D:\\v\\base.vhdx' of 'D:\\v\\ws1.vhdx' does not exist on the destination")]
     assert compatibility_problems(WS1, report, ["D:\\v\\base.vhdx"]) == []
     assert len(compatibility_problems(WS1, report)) == 1
+
+
+def test_an_access_denied_share_points_to_hyperv_smb_share() -> None:
+    report = [(40042, "Account 'LAB\\HV2$' does not have permission to open attachment '\\\\fs1\\VM\\a.vhdx'. "
+                      "Error: 'General access denied error' (0x80070005).")]
+    assert "hyperv_smb_share" in compatibility_problems(WS1, report)[0].fix

@@ -407,6 +407,26 @@ def vm_of_object(state: HyperVState, item: typing.Any) -> VM | None:
     return None
 
 
+def share_problem(world: typing.Any, host: typing.Any, path: str) -> str | None:
+    """Hyper-V (the VMMS service) opens a VM's files on an SMB share as the host's computer account: None when
+    share and NTFS permissions let that account write ``path``, else the error Hyper-V reports."""
+    from hvsim.world.filesystem import FsError, resolve
+    from hvsim.world.smb import can_access
+
+    if not path.startswith("\\\\") or world.domain is None:
+        return None
+    account = f"{world.domain.netbios}\\{host.netbios}$"
+    try:
+        server, local = resolve(world, host, path)
+    except FsError:
+        return f"'{host.netbios}' cannot reach '{path}': the network name cannot be found. (0x80070043)"
+    share_name = [part for part in path[2:].split("\\") if part][1]
+    if can_access(world, server, share_name, local, account, write=True):
+        return None
+    return (f"Account '{account}' does not have permission to open attachment '{path}'. Error: 'General access "
+            "denied error' (0x80070005).")
+
+
 def require_state(inv: Invocation, vm: VM, allowed: tuple[str, ...], device: str) -> None:
     if vm.state not in allowed:
         raise CmdletError(hv_error(

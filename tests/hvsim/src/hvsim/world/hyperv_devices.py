@@ -17,6 +17,7 @@ from hvsim.world.hyperv import (
     hv_error,
     part_object,
     require_state,
+    share_problem,
     vm_of_object,
     vms_from,
 )
@@ -305,6 +306,10 @@ def _existing_file(inv: Invocation, machine: typing.Any, path: str, what: str, v
             raise CmdletError(hv_error(inv, f"'{vm.name}' failed to add device 'Virtual Hard Disk'. The file '{path}' is "
                                             f"already attached to virtual machine '{other.name}'.",
                                        "ResourceBusy", "InvalidOperation", path))
+    denied = share_problem(inv.world, machine, path)
+    if denied is not None:
+        raise CmdletError(hv_error(inv, f"'{vm.name}' failed to add device '{what}'. {denied}", "PermissionDenied",
+                                   "AccessDenied", path))
     return entry.path if not path.startswith("\\\\") else path
 
 

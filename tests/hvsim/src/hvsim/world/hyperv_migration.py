@@ -26,9 +26,8 @@ import typing
 
 from hvsim.contract import CmdletError, PSEnumValue, PSOutObject
 from hvsim.engine.api import Invocation, cmdlet
-from hvsim.world.filesystem import FsError, clean_path, leaf_name, parent_of, path_key, resolve
-from hvsim.world.hyperv import NS, VM, HyperVState, host_of, hv_error, is_installed, vm_object, vms_from
-from hvsim.world.smb import can_access
+from hvsim.world.filesystem import FsError, clean_path, leaf_name, parent_of, path_key
+from hvsim.world.hyperv import NS, VM, HyperVState, host_of, hv_error, is_installed, share_problem, vm_object, vms_from
 from hvsim.world.vhd import sync_open_files
 
 if typing.TYPE_CHECKING:
@@ -199,21 +198,11 @@ def _plan(inv: Invocation, vm: VM, source: Machine, destination: Machine, storag
 def _plan_share_access(inv: Invocation, plan: MovePlan) -> None:
     """A VM-only move hands the VM's files on SMB shares to the destination host, which opens them as its
     computer account: the share and NTFS permissions must let that account write every one of them."""
-    world, vm, destination = inv.world, plan.vm, plan.destination
-    if world.domain is None:
-        return
-    account = f"{world.domain.netbios}\\{destination.netbios}$"
-    for path in [vm.path, *(d.path for d in vm.hard_drives if d.path and d.path.startswith("\\\\"))]:
-        try:
-            server, local = resolve(world, destination, path)
-        except FsError:
-            plan.problems.append((ACCESS_DENIED, f"'{destination.netbios}' cannot reach '{path}': the network name "
-                                                 "cannot be found. (0x80070043)"))
-            continue
-        share_name = [p for p in path[2:].split("\\") if p][1]
-        if not can_access(world, server, share_name, local, account, write=True):
-            plan.problems.append((ACCESS_DENIED, f"Account '{account}' does not have permission to open attachment "
-                                                 f"'{path}'. Error: 'General access denied error' (0x80070005)."))
+    vm, destination = plan.vm, plan.destination
+    for path in [vm.path, *(d.path for d in vm.hard_drives if d.path)]:
+        problem = share_problem(inv.world, destination, path)
+        if problem is not None:
+            plan.problems.append((ACCESS_DENIED, problem))
 
 
 def _plan_files(inv: Invocation, plan: MovePlan, store: str | None) -> None:

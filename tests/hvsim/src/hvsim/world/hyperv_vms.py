@@ -7,7 +7,7 @@ import typing
 
 from hvsim.contract import CmdletError, PSOutObject
 from hvsim.engine.api import Invocation, cmdlet
-from hvsim.world.filesystem import FsError, clean_path
+from hvsim.world.filesystem import FsError, clean_path, resolve
 from hvsim.world.hyperv import (
     CHECKPOINT_TYPES,
     MIB,
@@ -22,6 +22,7 @@ from hvsim.world.hyperv import (
     host_of,
     hv_error,
     require_state,
+    share_problem,
     vm_object,
     vms_from,
 )
@@ -77,8 +78,13 @@ def new_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
     vm_id = state.new_id("vm", name)
     vm_path = clean_path(f"{base}\\{name}") if base else state.host.virtual_machine_path
     config = f"{vm_path}\\Virtual Machines\\{vm_id.upper()}.vmcx"
+    denied = share_problem(inv.world, machine, vm_path)
+    if denied is not None:
+        raise CmdletError(hv_error(inv, f"'{name}' failed to create the virtual machine configuration. {denied}",
+                                   "PermissionDenied", "AccessDenied", target=name))
     try:
-        machine.fs.write_file(config, 80 * 1024)
+        owner, local = resolve(inv.world, machine, config)
+        owner.fs.write_file(local, 80 * 1024)
     except FsError as exc:
         raise CmdletError(hv_error(inv, f"'{name}' failed to create the virtual machine configuration at "
                                         f"'{exc.path}': {exc}", "WriteError", "OperationFailed", target=name)) from None
@@ -89,7 +95,7 @@ def new_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
         vm.dvd_drives.append(Drive("IDE", 1, 0, None))
     switch_name = inv.get("SwitchName")
     if switch_name is not None and state.switch(switch_name) is None:
-        machine.fs.remove(config)
+        owner.fs.remove(local)
         raise CmdletError(hv_error(inv, f"Hyper-V was unable to find a virtual switch with name \"{switch_name}\".",
                                    "InvalidArgument", "InvalidParameter", target=switch_name))
     vm.adapters.append(NetworkAdapter(name="Network Adapter", id=f"Microsoft:{vm_id.upper()}\\{state.new_id('nic', name).upper()}",
@@ -122,10 +128,13 @@ def remove_vm(inv: Invocation) -> None:
 
             raise CmdletError(host_prompt(inv.name, vm.name, f"Are you sure you want to remove virtual machine "
                                                              f"\"{vm.name}\"?"))
-        config_folder = f"{vm.path}\\Virtual Machines"
-        for entry in list(machine.fs.walk_files(config_folder)):
+        try:
+            owner, config_folder = resolve(inv.world, machine, f"{vm.path}\\Virtual Machines")
+        except FsError:
+            owner, config_folder = None, ""
+        for entry in list(owner.fs.walk_files(config_folder)) if owner is not None else []:
             if vm.id.upper() in entry.path.upper():
-                machine.fs.remove(entry.path)
+                owner.fs.remove(entry.path)
         # checkpoint differencing files (.avhdx) belong to the VM's configuration; the VHDs stay
         for checkpoint_file in _checkpoint_files(machine, vm):
             machine.fs.remove(checkpoint_file)
