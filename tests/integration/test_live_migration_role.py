@@ -24,6 +24,11 @@ def test_live_migration_playbook_prepares_the_group_and_moves_app1(lab3: t.Any) 
     assert f"{MIGRATION}/hv3.lab.test" in directory.computer("hv3").spns
     assert f"{MIGRATION}/hv2.lab.test" in directory.computer("hv1").delegate_to
     assert "app1" in vm_names(lab3, "hv2") and "app1" not in vm_names(lab3, "hv1")
+    assert "cifs/fs1.lab.test" in directory.computer("hv1").delegate_to
+    share = lab3.world.machine("fs1").smb.share("VM")
+    assert {"LAB\\HV1$", "LAB\\HV2$", "LAB\\HV3$", "LAB\\Domain Admins"} <= set(share.full_access)
+    ntfs = {e.account.upper() for e in lab3.world.machine("fs1").smb.ntfs_entries("E:\\Shares\\VM") if e.rights == "FullControl"}
+    assert {"LAB\\HV1$", "LAB\\HV2$", "LAB\\HV3$"} <= ntfs
 
     again = run_playbook_file(lab3, "live_migration.yml")
     assert again.rc == 0, again.stdout
@@ -42,7 +47,7 @@ def test_evacuating_hv1_moves_ten_vms_to_its_peers_in_bounded_batches(lab3: t.An
     assert len(vm_names(lab3, "hv1")) == 10
 
     run = run_playbook_file(lab3, "evacuate_host.yml", extra_vars={
-        "evacuate_host": "hv1", "live_migration_concurrency": 3,
+        "evacuate_host": "hv1", "live_migration_concurrency": 3, "live_migration_destination_path": "D:\\Evacuated",
         "live_migration_switch_map": {"Lab Private": "vNet-LAN50"}})
     assert run.rc == 0, run.stdout + run.stderr
     assert vm_names(lab3, "hv1") == set()
@@ -52,3 +57,5 @@ def test_evacuating_hv1_moves_ten_vms_to_its_peers_in_bounded_batches(lab3: t.An
     assert [len(b) for b in batches] == [3, 3, 3, 1], "ten moves, at most three in flight at a time"
     running = {vm.name for m in ("hv2", "hv3") for vm in lab3.world.machine(m).hyperv.vms.values() if vm.state == "Running"}
     assert {"web1", "ws1", "evac-1", "evac-3", "evac-5"} <= running, "running VMs keep running"
+    web1 = next(vm for m in ("hv2", "hv3") for vm in lab3.world.machine(m).hyperv.vms.values() if vm.name == "web1")
+    assert web1.path == "D:\\Evacuated\\web1" and web1.hard_drives[0].path == "D:\\Evacuated\\web1\\web1.vhdx"
