@@ -201,6 +201,11 @@ def test_unplanned_failover_with_the_primary_down_uses_the_chosen_recovery_point
 
 
 def test_drill_playbook_then_planned_failover_and_failback_playbooks(lab3: t.Any) -> None:
+    before = lab3.snapshot()
+    checked = run_playbook_file(lab3, "replica_drill.yml", check=True)
+    assert lab3.snapshot() == before, "check mode changed the world"
+    assert checked.result("Make the replica host a replica server (with its firewall rule)")["changed"] is True
+    assert checked.rc == 0, checked.stdout
     drill = run_playbook_file(lab3, "replica_drill.yml")
     assert drill.rc == 0, drill.stdout + drill.stderr
     verified = drill.result("Verify the test VMs run on the replica host")["vms"]
