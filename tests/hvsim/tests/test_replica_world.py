@@ -255,7 +255,22 @@ def test_remove_replication_on_both_sides(world: typing.Any) -> None:
 
 def test_the_replica_server_must_support_the_configuration_version(world: typing.Any) -> None:
     enable_server(world, "hv3", "D:\\Hyper-V")
+    world.directory.computer("hv3").spns.append("Hyper-V Replica Service/hv3.lab.test")  # lab3 leaves hv3 without
     message = failure(world, "hv1", [c("Enable-VMReplication", VMName="app1", ReplicaServerName="hv3.lab.test",
                                        ReplicaServerPort=80, AuthenticationType="Kerberos", ErrorAction="Stop")])
     assert "does not support configuration version 12.0" in message
     assert vm(world, "app1").replication_state == "Disabled"
+
+
+
+def test_kerberos_replication_needs_the_replica_servers_spn(world: typing.Any) -> None:
+    """lab3's hv3 has no Hyper-V SPNs: 0x80090303 until its account holds Hyper-V Replica Service/hv3."""
+    enable_server(world, "hv3", "D:\\Hyper-V")
+    vm(world, "app1").version = "10.0"
+    enabling = [c("Enable-VMReplication", VMName="app1", ReplicaServerName="hv3.lab.test", ReplicaServerPort=80,
+                  AuthenticationType="Kerberos", ErrorAction="Stop")]
+    assert "0x80090303" in failure(world, "hv1", enabling)
+    assert vm(world, "app1").replication_state == "Disabled"
+    world.directory.computer("hv3").spns.append("Hyper-V Replica Service/hv3.lab.test")
+    ok(world, "hv1", enabling)
+    assert vm(world, "app1").replication_state != "Disabled"

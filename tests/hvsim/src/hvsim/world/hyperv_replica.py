@@ -53,6 +53,8 @@ if typing.TYPE_CHECKING:
     from hvsim.world.model import Machine, World
 
 AUTH_TYPES = {"Kerberos": 1, "Certificate": 2}
+REPLICA_SERVICE = "Hyper-V Replica Service"
+TARGET_UNKNOWN = 0x80090303
 SERVER_AUTH_TYPES = {"Kerberos": 1, "Certificate": 2, "CertificateAndKerberos": 3}
 MODES = {"None": 0, "Primary": 1, "Replica": 2, "TestReplica": 3, "ExtendedReplica": 4}
 HEALTH = {"NotApplicable": 0, "Normal": 1, "Warning": 2, "Critical": 3}
@@ -474,6 +476,13 @@ def enable_vm_replication(inv: Invocation) -> typing.Iterator[PSOutObject]:
             raise _failure(inv, f"Hyper-V failed to enable replication for virtual machine '{vm.name}': {refusal}", code,
                            "ConnectionError" if code == NOT_REACHABLE else "PermissionDenied", vm.name)
         assert replica is not None
+        directory = getattr(inv.world, "directory", None)
+        if auth == "Kerberos" and directory is not None and not directory.has_spn(replica, REPLICA_SERVICE):
+            raise _failure(inv, f"Hyper-V failed to enable replication for virtual machine '{vm.name}': Hyper-V cannot "
+                                f"connect to the Replica server '{replica.fqdn}' over Kerberos: The specified target is "
+                                f"unknown or unreachable (0x{TARGET_UNKNOWN:08X}). Its computer account has no "
+                                f"'{REPLICA_SERVICE}' service principal name.", TARGET_UNKNOWN, "AuthenticationError",
+                           vm.name)
         top = replica.hyperv.host.max_configuration_version
         if _version_key(vm.version) > _version_key(top):
             raise CmdletError(hv_error(inv, f"Hyper-V failed to enable replication for virtual machine '{vm.name}': the "
