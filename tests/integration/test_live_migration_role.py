@@ -36,9 +36,10 @@ def test_live_migration_playbook_prepares_the_group_and_moves_app1(lab3: t.Any) 
 
 
 def test_evacuating_hv1_moves_ten_vms_to_its_peers_in_bounded_batches(lab3: t.Any) -> None:
-    extra = [{"name": f"evac-{n}", "winvirt.hyperv.hyperv_vm": {"name": f"evac-{n}", "configuration_version": "10.0",
-                                                                  "state": "running" if n % 2 else "stopped"}}
-             for n in range(6)]
+    def new_vm(n: int) -> dict[str, t.Any]:
+        return {"name": f"evac-{n}", "configuration_version": "10.0", "state": "running" if n % 2 else "stopped"}
+
+    extra = [{"name": f"evac-{n}", "winvirt.hyperv.hyperv_vm": new_vm(n)} for n in range(6)]
     made = run_playbook(lab3, extra)
     assert made.rc == 0, made.stdout
     with lab3.world.lock:  # hv3 (Server 2022) runs configuration version 10.0 at most

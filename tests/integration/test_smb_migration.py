@@ -22,10 +22,9 @@ def grant(hosts: list[str]) -> list[dict[str, t.Any]]:
 
 def create_vm_on_the_share() -> list[dict[str, t.Any]]:
     """Over CredSSP: the session on hv1 reaches fs1 with the administrator's credentials (the second hop)."""
+    vm = {"name": "smb1", "generation": 2, "path": SHARE, "disks": [{"path": DISK}], "state": "running"}
     return [{"name": "disk", "winvirt.hyperv.hyperv_vhd": {"path": DISK, "size": "20GB"}, "register": "out"},
-            {"name": "vm", "winvirt.hyperv.hyperv_vm": {"name": "smb1", "generation": 2, "path": SHARE,
-                                                         "disks": [{"path": DISK}], "state": "running"},
-             "register": "out"}]
+            {"name": "vm", "winvirt.hyperv.hyperv_vm": vm, "register": "out"}]
 
 
 def test_vm_storage_on_a_share_needs_the_hosts_accounts_and_only_the_vm_moves(lab3: t.Any) -> None:
