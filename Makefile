@@ -33,7 +33,7 @@ hvsim-test: setup
 	$(BIN)/python -m pytest -q tests/hvsim/tests
 
 integration: setup
-	$(BIN)/python -m pytest -q tests/integration
+	$(BIN)/python -m pytest -q -n auto tests/integration
 
 sanity: setup
 	@bash tests/run-sanity.sh
@@ -41,8 +41,9 @@ sanity: setup
 lint: setup
 	@bash tests/run-lint.sh
 
+# Tests run in parallel workers (pytest-xdist); each worker's estates and Samba DC take their own loopback block.
 test: setup
-	$(BIN)/python -m pytest -q tests/unit tests/hvsim/tests tests/integration
+	$(BIN)/python -m pytest -q -n auto tests/unit tests/hvsim/tests tests/integration
 	@bash tests/run-sanity.sh
 	@bash tests/run-lint.sh
 
