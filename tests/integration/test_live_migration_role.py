@@ -60,3 +60,15 @@ def test_evacuating_hv1_moves_ten_vms_to_its_peers_in_bounded_batches(lab3: t.An
     assert {"web1", "ws1", "evac-1", "evac-3", "evac-5"} <= running, "running VMs keep running"
     web1 = next(vm for m in ("hv2", "hv3") for vm in lab3.world.machine(m).hyperv.vms.values() if vm.name == "web1")
     assert web1.path == "D:\\Evacuated\\web1" and web1.hard_drives[0].path == "D:\\Evacuated\\web1\\web1.vhdx"
+
+
+def test_smb_migration_playbook_keeps_the_disk_on_fs1(lab3: t.Any) -> None:
+    first = run_playbook_file(lab3, "smb_migration.yml")
+    assert first.rc == 0, first.stdout + first.stderr
+    vm = next(v for v in lab3.world.machine("hv2").hyperv.vms.values() if v.name == "smb-demo")
+    assert vm.state == "Running" and vm.hard_drives[0].path == "\\\\fs1.lab.test\\VM\\smb-demo\\os.vhdx"
+    assert lab3.world.machine("fs1").fs.is_file("E:\\Shares\\VM\\smb-demo\\os.vhdx")
+    assert "smb-demo" not in vm_names(lab3, "hv1")
+    again = run_playbook_file(lab3, "smb_migration.yml")
+    assert again.rc == 0, again.stdout
+    assert not [r["task"] for r in again.results if r["result"].get("changed")], again.stdout
