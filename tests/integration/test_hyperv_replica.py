@@ -240,3 +240,22 @@ def test_migrate_via_replica_between_hosts_incompatible_for_live_migration(lab3:
     assert arrived.replication_state == "Disabled" and lab3.world.machine("hv2").fs.is_file(arrived.hard_drives[0].path)
     again = run_playbook_file(lab3, "replica_migrate.yml")
     assert again.rc == 0 and all(not r["result"].get("changed") for r in again.results), again.stdout
+
+
+def test_the_role_registers_the_replica_spns_kerberos_needs(lab3: t.Any) -> None:
+    """hv3 has no Hyper-V SPNs in lab3: replicating to it over Kerberos fails with 0x80090303 until the role's
+    SPN step (hyperv_spn through the ActiveDirectory cmdlets on dc1) registers them (requirement D9)."""
+    with lab3.world.lock:
+        vm(lab3, "app1").version = "10.0"  # hv3 (Server 2022) runs configuration version 10.0 at most
+    pair = {"replica_primary": "hv1", "replica_target": "hv3", "replica_target_storage": "D:\\Hyper-V",
+            "replica_primary_storage": ""}
+    without = run_playbook_file(lab3, "replica_drill.yml", extra_vars={**pair, "replica_manage_spns": False})
+    assert without.rc != 0 and "0x80090303" in without.stdout, without.stdout
+    assert "Hyper-V Replica Service/hv3.lab.test" not in lab3.world.directory.computer("hv3").spns
+
+    run = run_playbook_file(lab3, "replica_drill.yml", extra_vars={
+        **pair, "replica_manage_spns": True,
+        "replica_spn_options": {"backend": "powershell", "hostname": lab3.address("dc1")}})
+    assert run.rc == 0, run.stdout + run.stderr
+    assert "Hyper-V Replica Service/hv3.lab.test" in lab3.world.directory.computer("hv3").spns
+    assert vm(lab3, "app1", "hv3") is not None and vm(lab3, "app1").replication_state != "Disabled"
