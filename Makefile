@@ -47,9 +47,10 @@ test: setup
 	@bash tests/run-sanity.sh
 	@bash tests/run-lint.sh
 
-# Speed and memory of the simulator (a table, not a test): lab3 readiness, a 50-host fleet's RSS.
+# Speed and memory (tables, not tests): lab3 readiness, a 50-host fleet's RSS, round trips per module task.
 bench: setup
 	$(BIN)/python tests/hvsim/benchmarks/estates.py
+	$(BIN)/python tests/hvsim/benchmarks/round_trips.py
 
 demo: setup
 	@bash tests/run-demo.sh
