@@ -199,6 +199,11 @@ def plan_server(spec: ServerSpec, current: ServerFacts) -> ServerPlan:
     if spec.authorization_entries is not None:
         entries = spec.authorization_entries
         entry_commands = _plan_entries(spec.authorization_entries, current.authorization_entries, plan.changes)
+    folders = [parameters["DefaultStorageLocation"]] if "DefaultStorageLocation" in parameters else []
+    folders += [c.parameters["ReplicaStorageLocation"] for c in entry_commands if "ReplicaStorageLocation" in c.parameters]
+    # Hyper-V takes only folders that exist; -Force leaves an existing one as it is
+    plan.commands += [Cmd("New-Item", {"ItemType": "Directory", "Path": folder, "Force": True}, select=["FullName"])
+                      for folder in dict.fromkeys(folders)]
     if parameters:
         plan.commands.append(Cmd("Set-VMReplicationServer", {**parameters, "Force": True}))
     plan.commands += entry_commands

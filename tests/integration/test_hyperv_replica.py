@@ -247,7 +247,7 @@ def test_the_role_registers_the_replica_spns_kerberos_needs(lab3: t.Any) -> None
     SPN step (hyperv_spn through the ActiveDirectory cmdlets on dc1) registers them (requirement D9)."""
     with lab3.world.lock:
         vm(lab3, "app1").version = "10.0"  # hv3 (Server 2022) runs configuration version 10.0 at most
-    pair = {"replica_primary": "hv1", "replica_target": "hv3", "replica_target_storage": "D:\\Hyper-V",
+    pair = {"replica_primary": "hv1", "replica_target": "hv3", "replica_target_storage": "D:\\Replica",
             "replica_primary_storage": ""}
     without = run_playbook_file(lab3, "replica_drill.yml", extra_vars={**pair, "replica_manage_spns": False})
     assert without.rc != 0 and "0x80090303" in without.stdout, without.stdout

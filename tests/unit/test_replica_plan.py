@@ -71,9 +71,10 @@ def test_server_plan_enables_opens_the_rule_and_then_plans_nothing() -> None:
     spec = ServerSpec(state="present", default_storage_location="D:\\Replica")
     current = ServerFacts(firewall=((HTTP_RULE, False), (HTTPS_RULE, False)))
     plan = plan_server(spec, current)
-    assert [c.cmdlet for c in plan.commands] == ["Set-VMReplicationServer", "Enable-NetFirewallRule"]
-    assert plan.commands[0].parameters["ReplicationEnabled"] is True
-    assert plan.commands[1].parameters == {"Name": HTTP_RULE}
+    assert [c.cmdlet for c in plan.commands] == ["New-Item", "Set-VMReplicationServer", "Enable-NetFirewallRule"]
+    assert plan.commands[0].parameters["ItemType"] == "Directory", "Hyper-V takes only a storage folder that exists"
+    assert plan.commands[1].parameters["ReplicationEnabled"] is True
+    assert plan.commands[2].parameters == {"Name": HTTP_RULE}
     assert plan_server(spec, plan.after).commands == []
     assert plan_server(ServerSpec(state="present"), current).errors == [
         "allow_any_server=true needs default_storage_location"]
@@ -84,7 +85,7 @@ def test_server_plan_makes_the_entries_authoritative_and_disables() -> None:
         AuthorizationEntry("old.lab.test", "D:\\R", "x"), AuthorizationEntry("*.lab.test", "D:\\R", "lab")))
     wanted = (AuthorizationEntry("*.lab.test", "D:\\Replica", "lab"), AuthorizationEntry("hv9", "D:\\R", "lab"))
     plan = plan_server(ServerSpec(state="present", allow_any_server=False, authorization_entries=wanted), current)
-    assert [c.cmdlet for c in plan.commands] == ["Set-VMReplicationAuthorizationEntry",
+    assert [c.cmdlet for c in plan.commands] == ["New-Item", "New-Item", "Set-VMReplicationAuthorizationEntry",
                                                  "New-VMReplicationAuthorizationEntry",
                                                  "Remove-VMReplicationAuthorizationEntry"]
     disable = plan_server(ServerSpec(state="absent"), ACCEPTING)
