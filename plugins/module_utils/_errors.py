@@ -64,7 +64,7 @@ HINTS: tuple[Hint, ...] = (
     ),
     Hint(
         None,
-        r"\b401\b|authentication failed|AuthenticationError",
+        r"\b401\b|authentication failed|AuthenticationError|AuthenticationException|did not respon[sd] with a CredSSP",
         "authentication failed",
         "WinRM refused the credentials (HTTP 401). Check username/password and auth: basic needs ssl=true and "
         "Basic enabled on the listener; local accounts need ntlm or credssp; credssp needs "

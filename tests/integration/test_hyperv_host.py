@@ -88,8 +88,13 @@ def test_feature_install_then_reboot(lab3) -> None:
 
 
 def test_workgroup_host_and_management_client(workgroup) -> None:
+    info = [task("info", INFO)]
+    refused = run_playbook(workgroup, info, host="wg1", auth="credssp")
+    assert refused.rc != 0 and refused.result("info")["error"]["category"] == "authentication failed", \
+        "WinRM offers CredSSP only once the host's CredSSP server role is on"
     host = run_playbook(workgroup, [task("credssp", credssp_server=True)], host="wg1")
     assert host.rc == 0, host.stdout
+    assert run_playbook(workgroup, info, host="wg1", auth="credssp").rc == 0
     again = run_playbook(workgroup, [task("credssp", credssp_server=True)], host="wg1")
     assert again.result("credssp")["changed"] is False and again.result("credssp")["credssp_server"] is True
 

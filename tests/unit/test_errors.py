@@ -44,3 +44,9 @@ def test_every_hint_can_match() -> None:
         assert hint.code is not None or hint.pattern
         if hint.code is not None:
             assert find_hint(hint.code, "") is hint
+
+
+def test_a_credssp_refusal_says_how_to_enable_the_server_role() -> None:
+    error = HyperVError("wg1", "could not open a PowerShell session: AuthenticationException: Server did not response "
+                               "with a CredSSP token after step Credential exchange")
+    assert error.category == "authentication failed" and "credssp_server" in (error.hint or "")

@@ -107,6 +107,10 @@ class Simulation:
             if user.lower() not in {name.lower() for name in target.local_accounts}:
                 return None
             account = user
+        service_auth = getattr(target.platform, "auth_enabled", None)
+        if auth == "credssp" and service_auth is not None and not service_auth("credssp"):
+            # WinRM offers CredSSP only once the service role is on (Enable-WSManCredSSP -Role Server)
+            return None
         if auth == "negotiate" and is_domain_user:
             # Between domain members Negotiate picks Kerberos; the simulator accepts the NTLM leg as
             # its stand-in, so the session has Kerberos semantics (no delegable credentials).
