@@ -106,7 +106,7 @@ def resolve_connection(params: t.Mapping[str, t.Any]) -> ConnectionOptions:
         auth=auth,
         ssl=ssl,
         cert_validation=bool(params["cert_validation"]),
-        ca_trust_path=params.get("ca_trust_path"),
+        ca_trust_path=params.get("ca_trust_path") or None,  # an empty value (an unset AWX field) is no CA file
         certificate_pem=params.get("certificate_pem"),
         certificate_key_pem=params.get("certificate_key_pem"),
         connection_timeout=params["connection_timeout"],
