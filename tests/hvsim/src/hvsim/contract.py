@@ -13,7 +13,6 @@ output values to psrpcore objects (CLIXML) on the way out. Nothing here imports 
 
 from __future__ import annotations
 
-import datetime
 import typing
 from dataclasses import dataclass, field
 

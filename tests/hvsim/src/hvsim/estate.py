@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import random
 import typing
-from dataclasses import dataclass, field
 
 from hvsim.world.model import DomainInfo, Machine, World
 

@@ -40,8 +40,8 @@ SUPPORTED_VERSIONS = ("8.0", "9.0", "9.1", "9.2", "9.3", "10.0", "11.0", "12.0")
 
 
 def enum(type_name: str, members: dict[str, int], name: str) -> PSEnumValue:
-    canonical = next((m for m in members if m.lower() == str(name).lower()), str(name))
-    return PSEnumValue(type_name=f"{NS}.{type_name}", name=canonical, value=members.get(canonical, 0))
+    spelled = next((m for m in members if m.lower() == str(name).lower()), str(name))
+    return PSEnumValue(type_name=f"{NS}.{type_name}", name=spelled, value=members.get(spelled, 0))
 
 
 def canonical(members: typing.Iterable[str], given: typing.Any, what: str, inv: Invocation) -> str:

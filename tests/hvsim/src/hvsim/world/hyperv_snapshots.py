@@ -16,7 +16,7 @@ import typing
 from hvsim.contract import CmdletError, PSOutObject
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.filesystem import MIB, VhdInfo
-from hvsim.world.hyperv import NS, VM, VM_STATES, Checkpoint, enum, host_of, hv_error, part_object, vms_from
+from hvsim.world.hyperv import VM, VM_STATES, Checkpoint, enum, host_of, hv_error, part_object, vms_from
 from hvsim.world.vhd import sync_open_files
 
 SNAPSHOT_TYPES = {"Standard": 0, "Recovery": 1, "Planned": 2, "Missing": 3, "Replica": 4,
