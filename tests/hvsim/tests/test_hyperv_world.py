@@ -122,3 +122,16 @@ def test_generation_2_refuses_a_vhd_and_takes_it_once_converted(world: typing.An
     outputs(run(world, [c("Convert-VHD", Path=f"{DISKS}\\spare.vhd", DestinationPath=f"{DISKS}\\spare.vhdx")]))
     outputs(run(world, [c("Get-VM", Name="web1"), c("Add-VMHardDiskDrive", Path=f"{DISKS}\\spare.vhdx")]))
     assert vm(world, "web1").hard_drives[-1].path == f"{DISKS}\\spare.vhdx"
+
+
+def test_a_host_restart_applies_the_vms_automatic_stop_and_start_actions(world: typing.Any) -> None:
+    outputs(run(world, [c("Set-VM", Name="app1", AutomaticStartAction="Start")],
+                [c("Get-VM", Name="ws1"), c("Stop-VM", Force=True)],
+                [c("Set-VM", Name="ws1", AutomaticStopAction="ShutDown", AutomaticStartAction="Nothing")],
+                [c("Get-VM", Name="ws1"), c("Start-VM")]))
+    world.machine("hv1").platform.begin_restart()
+    states = {name: vm(world, name).state for name in ("web1", "app1", "ws1", "legacy1")}
+    assert states == {"web1": "Running",  # Save + StartIfRunning: saved, then resumed
+                      "app1": "Running",  # off, but Start: started with the host
+                      "ws1": "Off",  # ShutDown + Nothing: stays off
+                      "legacy1": "Off"}  # off and StartIfRunning: stays off

@@ -285,7 +285,28 @@ def build(machine: Machine, spec: dict[str, typing.Any], world: World) -> HyperV
 
     if machine.fs is not None:
         sync_open_files(machine, state)
+    hook = getattr(machine.platform, "on_restart", None)
+    if hook is not None:
+        hook(lambda: restart_vms(machine))
     return state
+
+
+def restart_vms(machine: Machine) -> None:
+    """The host restarts: each running VM takes its automatic stop action (Save, ShutDown, TurnOff), then its
+    automatic start action when the host is back (Start, StartIfRunning, Nothing)."""
+    from hvsim.world.vhd import sync_open_files
+
+    state = machine.hyperv
+    if state is None:
+        return
+    for vm in state.vms.values():
+        was_running = vm.state in ("Running", "Paused")
+        if was_running:
+            vm.state = "Saved" if vm.automatic_stop_action == "Save" else "Off"
+        if vm.automatic_start_action == "Start" or (vm.automatic_start_action == "StartIfRunning" and was_running):
+            vm.state = "Running"
+    if machine.fs is not None:
+        sync_open_files(machine, state)
 
 
 def _state_of(value: typing.Any) -> str:

@@ -172,6 +172,7 @@ class PlatformState:
     reboot_seconds: float = 3.0
     first_boot: str = DEFAULT_BOOT  # ISO time of the boot the estate starts in
     _down_until: float = field(default=0.0, repr=False, compare=False)
+    _restart_hooks: list[typing.Callable[[], None]] = field(default_factory=list, repr=False, compare=False)
     _machine: typing.Any = field(default=None, repr=False, compare=False)  # the Machine (hyperv.installed sync)
 
     # -- reachability and power --------------------------------------------------------------
@@ -189,8 +190,14 @@ class PlatformState:
 
     def begin_restart(self) -> None:
         """Restart-Computer: finish what waited for a restart; unreachable for ``reboot_seconds``."""
+        for hook in self._restart_hooks:
+            hook()
         self._boot()
         self._down_until = time.monotonic() + self.reboot_seconds
+
+    def on_restart(self, hook: typing.Callable[[], None]) -> None:
+        """Call ``hook`` whenever the machine restarts (Hyper-V applies its VMs' automatic stop/start actions)."""
+        self._restart_hooks.append(hook)
 
     def _boot(self) -> None:
         self.boot_count += 1
