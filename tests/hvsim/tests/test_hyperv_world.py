@@ -135,3 +135,14 @@ def test_a_host_restart_applies_the_vms_automatic_stop_and_start_actions(world: 
                       "app1": "Running",  # off, but Start: started with the host
                       "ws1": "Off",  # ShutDown + Nothing: stays off
                       "legacy1": "Off"}  # off and StartIfRunning: stays off
+
+
+def test_applying_a_checkpoint_of_a_running_vm(world: typing.Any) -> None:
+    web1 = vm(world, "web1")
+    outputs(run(world, [c("Checkpoint-VM", Name="web1", SnapshotName="running")]))
+    taken = next(ch for ch in web1.checkpoints.values() if ch.name == "running")
+    outputs(run(world, [c("Get-VMSnapshot", Id=taken.id), c("Restore-VMSnapshot", Confirm=False)]))
+    assert web1.state == "Off", "lab3's checkpoints are production checkpoints: applied, the VM is off"
+    fs = world.machine("hv1").fs
+    assert fs.get(web1.hard_drives[0].path).vhd.parent_path == f"{DISKS}\\web1.vhdx", "a new child of the frozen disk"
+    assert not fs.exists(f"{DISKS}\\web1_{taken.id.upper()}.avhdx"), "the discarded changes are gone"

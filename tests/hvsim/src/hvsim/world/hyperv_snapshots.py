@@ -132,8 +132,9 @@ def _targets(inv: Invocation) -> list[tuple[VM, Checkpoint]]:
 def restore_vm_snapshot(inv: Invocation) -> None:
     machine, state = host_of(inv)
     for vm, checkpoint in _targets(inv):
-        if vm.state not in ("Off", "Saved"):
-            vm.state = "Off"  # applying a checkpoint to a running VM turns it off first
+        if vm.state != "Off":
+            vm.state = "Off"  # applying a checkpoint turns the VM off first (a saved state is discarded)
+            sync_open_files(machine, state)
         for drive in vm.hard_drives:
             if drive.path and drive.path.lower().endswith((".avhdx", ".avhd")) and not _used_by_checkpoint(vm, drive.path):
                 machine.fs.remove(drive.path)
