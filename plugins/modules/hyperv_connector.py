@@ -250,7 +250,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._connector_rules im
     offline_violations,
     template_firmware,
 )
-from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError, find_hint
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 
 
@@ -397,7 +397,9 @@ class ConnectorTask:
         self.result["test"] = outcome
         if not outcome.get("success"):
             reasons = [f"{e.get('field')}: {e.get('message')}" for e in outcome.get("errors", [])]
-            self.fail(f"the appliance's TEST of '{config.name}' failed: " + "; ".join(reasons), violations=reasons)
+            known = find_hint(None, "; ".join(reasons))
+            hint = f" Hint: {known.remedy}" if known else ""
+            self.fail(f"the appliance's TEST of '{config.name}' failed: " + "; ".join(reasons) + hint, violations=reasons)
 
 
 def _changed_fields(before: ConnectorConfig, after: ConnectorConfig) -> list[str]:

@@ -50,3 +50,11 @@ def test_a_credssp_refusal_says_how_to_enable_the_server_role() -> None:
     error = HyperVError("wg1", "could not open a PowerShell session: AuthenticationException: Server did not response "
                                "with a CredSSP token after step Credential exchange")
     assert error.category == "authentication failed" and "credssp_server" in (error.hint or "")
+
+
+def test_the_app_layering_copy_error_gets_its_own_fix() -> None:
+    hint = find_hint(None, "storage: Error copying file to D:\\path\\file.vhdx. The certificate authority is invalid or "
+                           "incorrect.")
+    assert hint is not None and "useHttpsFileTransfer" in hint.remedy
+    generic = find_hint(None, "SSL: CERTIFICATE_VERIFY_FAILED certificate verify failed")
+    assert generic is not None and "ca_trust_path" in generic.remedy
