@@ -22,6 +22,7 @@ SERVER_TRUST_ACCOUNT = 0x2000
 TRUSTED_TO_AUTH_FOR_DELEGATION = 0x1000000
 AD_NS = "Microsoft.ActiveDirectory.Management"
 MIGRATION_SERVICE = "Microsoft Virtual System Migration Service"
+REPLICA_SERVICE = "Hyper-V Replica Service"
 
 
 @dataclass
@@ -76,27 +77,28 @@ class Directory:
         names = {f"{service}/{machine.netbios}".lower(), f"{service}/{machine.fqdn}".lower()}
         return any(s.lower() in names for s in account.spns)
 
+    def _delegating_account(self, source: str, target: str, service: str) -> ADObject | None:
+        """``source``'s account when its msDS-AllowedToDelegateTo lists ``service/<target>`` (NetBIOS name or FQDN)."""
+        account = self.computer(source)
+        short = target.split(".")[0].lower()
+        for entry in account.delegate_to if account is not None else []:
+            entry_service, _, host = entry.lower().partition("/")
+            if entry_service == service.lower() and host.split(".")[0] == short:
+                return account
+        return None
+
     def may_delegate(self, source: typing.Any, target: typing.Any, service: str, session_auth: str) -> bool:
         """Constrained delegation from ``source``'s account to ``service/target``; a session that did not use
         Kerberos needs protocol transition ("any protocol")."""
-        account = self.computer(source.name)
+        account = self._delegating_account(source.name, target.name, service)
         if account is None:
             return False
-        names = {f"{service}/{target.netbios}".lower(), f"{service}/{target.fqdn}".lower()}
-        if not any(entry.lower() in names for entry in account.delegate_to):
-            return False
         return session_auth == "kerberos" or bool(account.user_account_control & TRUSTED_TO_AUTH_FOR_DELEGATION)
-
 
     def can_delegate(self, source: str, target: str, service: str) -> bool:
         """Whether ``source``'s account lists ``service/<target>`` (the SMB second hop; the session's protocol is
         not known to the item cmdlets, so a listed entry is enough here)."""
-        account = self.computer(source)
-        if account is None:
-            return False
-        short = target.split(".")[0].lower()
-        return any(entry.lower().split("/", 1)[0] == service.lower()
-                   and entry.lower().split("/", 1)[1].split(".")[0] == short for entry in account.delegate_to)
+        return self._delegating_account(source, target, service) is not None
 
     def account_exists(self, name: str) -> bool:
         """A domain user, group or computer account of that name (``HV1$``, ``Domain Admins``, ``Administrator``)."""

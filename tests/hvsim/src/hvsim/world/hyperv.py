@@ -21,6 +21,7 @@ GIB = 1024**3
 ID_NAMESPACE = uuid.UUID("8f1c0b9e-3d2a-4e57-9b61-7c4e2a90d5f3")
 NS = "Microsoft.HyperV.PowerShell"
 E_VIRTUALIZATION = -2146233088  # 0x80131500
+TARGET_UNKNOWN = 0x80090303  # SEC_E_TARGET_UNKNOWN: no account holds the SPN Kerberos asked for
 VM_STATES = {"Other": 1, "Running": 2, "Off": 3, "Stopping": 4, "Saved": 6, "Paused": 9, "Starting": 10,
              "Reset": 11, "Saving": 32773, "Pausing": 32776, "Resuming": 32777}
 START_ACTIONS = {"Nothing": 2, "StartIfRunning": 3, "Start": 4}
@@ -69,6 +70,11 @@ def hv_error(inv: Invocation, message: str, category: str = "InvalidOperation", 
     return ErrorInfo(message=message, category=category, fqid=f"{reason},{command_class(inv.name)}",
                      exception_type=f"{NS}.VirtualizationException", hresult=E_VIRTUALIZATION, target=target,
                      activity=inv.name, reason="VirtualizationException")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """``"10.0"`` -> ``(10, 0)``, to compare configuration versions."""
+    return tuple(int(part) for part in str(version).split("."))
 
 
 def stable_id(*parts: str) -> str:

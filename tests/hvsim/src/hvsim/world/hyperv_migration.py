@@ -27,15 +27,26 @@ import typing
 from hvsim.contract import CmdletError, PSEnumValue, PSOutObject
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.filesystem import FsError, clean_path, leaf_name, parent_of, path_key
-from hvsim.world.hyperv import NS, VM, HyperVState, host_of, hv_error, is_installed, share_problem, vm_object, vms_from
+from hvsim.world.directory import MIGRATION_SERVICE
+from hvsim.world.hyperv import (
+    NS,
+    TARGET_UNKNOWN,
+    VM,
+    HyperVState,
+    host_of,
+    hv_error,
+    is_installed,
+    share_problem,
+    version_key,
+    vm_object,
+    vms_from,
+)
 from hvsim.world.vhd import sync_open_files
 
 if typing.TYPE_CHECKING:
     from hvsim.world.model import Machine
 
 NO_CREDENTIALS = 0x8009030E
-TARGET_UNKNOWN = 0x80090303
-MIGRATION_SERVICE = "Microsoft Virtual System Migration Service"
 CREDENTIALS_NOT_RECOGNIZED = 0x8009030D
 NOT_REACHABLE = 0x8007274C
 # MessageIds of the incompatibilities Compare-VM reports (33012 is Hyper-V's "switch not found")
@@ -135,9 +146,6 @@ def _check_hosts(inv: Invocation, source: Machine, destination: Machine) -> None
 
 # -- one VM's move ------------------------------------------------------------------------------------
 
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in str(version).split("."))
-
 
 def _disk_chain(source: Machine, path: str) -> tuple[list[str], str | None]:
     """The files that move with a drive (the disk and the checkpoint chain below it), and the parent
@@ -173,7 +181,7 @@ def _plan(inv: Invocation, vm: VM, source: Machine, destination: Machine, storag
         for adapter in vm.adapters:
             if adapter.switch_name and dst_state.switch(adapter.switch_name) is None:
                 plan.problems.append((SWITCH_MISSING, f"Could not find Ethernet switch '{adapter.switch_name}'."))
-        if _version_key(vm.version) > _version_key(dst_state.host.max_configuration_version):
+        if version_key(vm.version) > version_key(dst_state.host.max_configuration_version):
             plan.problems.append((VERSION_UNSUPPORTED, f"The virtual machine '{vm.name}' is using configuration version "
                                                        f"{vm.version}, which '{destination.netbios}' does not support "
                                                        f"(highest: {dst_state.host.max_configuration_version})."))

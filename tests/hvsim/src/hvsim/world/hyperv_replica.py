@@ -34,6 +34,7 @@ from hvsim.world.filesystem import FsError, VhdInfo, clean_path, leaf_name, pare
 from hvsim.world.hyperv import (
     NS,
     REPLICATION_STATES,
+    TARGET_UNKNOWN,
     VM,
     Checkpoint,
     HyperVState,
@@ -43,9 +44,11 @@ from hvsim.world.hyperv import (
     hv_error,
     is_installed,
     part_object,
+    version_key,
     vm_of_object,
     vms_from,
 )
+from hvsim.world.directory import REPLICA_SERVICE
 from hvsim.world.hyperv_devices import drive_object
 from hvsim.world.vhd import sync_open_files
 
@@ -53,8 +56,6 @@ if typing.TYPE_CHECKING:
     from hvsim.world.model import Machine, World
 
 AUTH_TYPES = {"Kerberos": 1, "Certificate": 2}
-REPLICA_SERVICE = "Hyper-V Replica Service"
-TARGET_UNKNOWN = 0x80090303
 SERVER_AUTH_TYPES = {"Kerberos": 1, "Certificate": 2, "CertificateAndKerberos": 3}
 MODES = {"None": 0, "Primary": 1, "Replica": 2, "TestReplica": 3, "ExtendedReplica": 4}
 HEALTH = {"NotApplicable": 0, "Normal": 1, "Warning": 2, "Critical": 3}
@@ -484,7 +485,7 @@ def enable_vm_replication(inv: Invocation) -> typing.Iterator[PSOutObject]:
                                 f"'{REPLICA_SERVICE}' service principal name.", TARGET_UNKNOWN, "AuthenticationError",
                            vm.name)
         top = replica.hyperv.host.max_configuration_version
-        if _version_key(vm.version) > _version_key(top):
+        if version_key(vm.version) > version_key(top):
             raise CmdletError(hv_error(inv, f"Hyper-V failed to enable replication for virtual machine '{vm.name}': the "
                                             f"Replica server '{replica.fqdn}' does not support configuration version "
                                             f"{vm.version} (its highest is {top}).", "InvalidOperation",
@@ -503,9 +504,6 @@ def enable_vm_replication(inv: Invocation) -> typing.Iterator[PSOutObject]:
         if inv.get("Passthru"):
             yield replication_object(machine, vm, side)
 
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in str(version).split("."))
 
 
 def _replicated_drives(vm: VM, side: Replication) -> list[str]:

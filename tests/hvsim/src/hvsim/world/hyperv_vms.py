@@ -23,14 +23,12 @@ from hvsim.world.hyperv import (
     hv_error,
     require_state,
     share_problem,
+    version_key,
     vm_object,
     vms_from,
 )
 from hvsim.world.vhd import sync_open_files
 
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in str(version).split("."))
 
 
 @cmdlet("Get-VM")
@@ -64,7 +62,7 @@ def new_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
         raise CmdletError(hv_error(inv, f"The generation {generation} is not valid. Specify 1 or 2.", "InvalidArgument",
                                    "InvalidParameter"))
     version = str(inv.get("Version") or state.host.default_configuration_version)
-    if version not in SUPPORTED_VERSIONS or _version_key(version) > _version_key(state.host.max_configuration_version):
+    if version not in SUPPORTED_VERSIONS or version_key(version) > version_key(state.host.max_configuration_version):
         raise CmdletError(hv_error(
             inv, f"'{name}' failed to create the virtual machine: configuration version {version} is not supported by "
                  f"this host (its highest is {state.host.max_configuration_version}; see Get-VMHostSupportedVersion).",
@@ -309,8 +307,8 @@ def update_vm_version(inv: Invocation) -> None:
 @cmdlet("Get-VMHostSupportedVersion")
 def get_vmhost_supported_version(inv: Invocation) -> typing.Iterator[PSOutObject]:
     _machine, state = host_of(inv)
-    top = _version_key(state.host.max_configuration_version)
-    versions = [v for v in SUPPORTED_VERSIONS if _version_key(v) <= top]
+    top = version_key(state.host.max_configuration_version)
+    versions = [v for v in SUPPORTED_VERSIONS if version_key(v) <= top]
     if inv.get("Default"):
         versions = [state.host.default_configuration_version]
     for version in versions:
