@@ -119,6 +119,9 @@ def test_generation_2_refuses_a_vhd_and_takes_it_once_converted(world: typing.An
     outputs(run(world, [c("New-VHD", Path=f"{DISKS}\\spare.vhd", SizeBytes=1024**3, Dynamic=True)]))
     refused = run(world, [c("Get-VM", Name="web1"), c("Add-VMHardDiskDrive", Path=f"{DISKS}\\spare.vhd")])
     assert isinstance(refused[-1], Failed) and "generation 2" in refused[-1].info.message
+    swapped = run(world, [c("Get-VM", Name="web1"), c("Get-VMHardDiskDrive"), c("Set-VMHardDiskDrive", Path=f"{DISKS}\\spare.vhd")])
+    assert isinstance(swapped[-1], Failed) and "generation 2" in swapped[-1].info.message
+    assert vm(world, "web1").hard_drives[0].path == f"{DISKS}\\web1.vhdx", "Set-VMHardDiskDrive -Path is held to it too"
     outputs(run(world, [c("Convert-VHD", Path=f"{DISKS}\\spare.vhd", DestinationPath=f"{DISKS}\\spare.vhdx")]))
     outputs(run(world, [c("Get-VM", Name="web1"), c("Add-VMHardDiskDrive", Path=f"{DISKS}\\spare.vhdx")]))
     assert vm(world, "web1").hard_drives[-1].path == f"{DISKS}\\spare.vhdx"

@@ -144,20 +144,20 @@ class Engine:
         outputs: list[typing.Any] = []
         if input_objects is None:
             self._call_once(principal, world, info, bound, bound.parameter_set, bound.params, NO_INPUT,
-                            call, events, outputs, record)
+                            events, outputs, record)
             return outputs
         for value in input_objects:
             try:
                 set_name, params = bind_input(bound, value)
             except CmdletError as exc:
-                self._error(bound, exc.info, call, events, record)
+                self._error(bound, exc.info, events, record)
                 continue
-            self._call_once(principal, world, info, bound, set_name, params, value, call, events, outputs, record)
+            self._call_once(principal, world, info, bound, set_name, params, value, events, outputs, record)
         return outputs
 
     def _call_once(self, principal: Principal, world: typing.Any, info: CmdletInfo, bound: Bound, set_name: str,
-                   params: dict[str, typing.Any], value: typing.Any, call: CommandCall,
-                   events: list[PipelineEvent], outputs: list[typing.Any], record: dict[str, typing.Any]) -> None:
+                   params: dict[str, typing.Any], value: typing.Any, events: list[PipelineEvent],
+                   outputs: list[typing.Any], record: dict[str, typing.Any]) -> None:
         invocation = Invocation(name=info.name, parameter_set=set_name, params=params, principal=principal,
                                 world=world, input=value, error_action=bound.error_action)
         implementation = REGISTRY[info.name]
@@ -169,22 +169,21 @@ class Engine:
         except CmdletError as exc:
             if exc.info.activity is None:
                 exc.info.activity = info.name
-            self._flush(bound, invocation, call, events, record)
+            self._flush(bound, invocation, events, record)
             raise _Stop(exc.info) from None
-        self._flush(bound, invocation, call, events, record)
+        self._flush(bound, invocation, events, record)
 
-    def _flush(self, bound: Bound, invocation: Invocation, call: CommandCall, events: list[PipelineEvent],
+    def _flush(self, bound: Bound, invocation: Invocation, events: list[PipelineEvent],
                record: dict[str, typing.Any]) -> None:
         warnings, invocation._warnings = invocation._warnings, []
         if bound.common.get("WarningAction") not in QUIET:
             events.extend(WarningEvent(message) for message in warnings)
         errors, invocation._errors = invocation._errors, []
         for info in errors:
-            self._error(bound, info, call, events, record)
+            self._error(bound, info, events, record)
 
     @staticmethod
-    def _error(bound: Bound, info: ErrorInfo, call: CommandCall, events: list[PipelineEvent],
-               record: dict[str, typing.Any]) -> None:
+    def _error(bound: Bound, info: ErrorInfo, events: list[PipelineEvent], record: dict[str, typing.Any]) -> None:
         if info.activity is None:
             info.activity = bound.cmdlet.name
         if record["outcome"] == "ok":

@@ -256,8 +256,7 @@ def is_installed(machine: Machine) -> bool:
 
 def build(machine: Machine, spec: dict[str, typing.Any], world: World) -> HyperVState:
     state = HyperVState(machine=machine.name)
-    features = {str(f).lower() for f in ((spec.get("_features") or []))}
-    state.installed = bool(spec) or "hyper-v" in features
+    state.installed = bool(spec)  # the platform's Hyper-V feature decides once it is known (PlatformState.sync)
     host = spec.get("host") or {}
     settings = state.host
     for key, attribute in (("virtual_machine_path", "virtual_machine_path"),

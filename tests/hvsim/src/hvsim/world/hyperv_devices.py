@@ -306,11 +306,26 @@ def _existing_file(inv: Invocation, machine: typing.Any, path: str, what: str, v
             raise CmdletError(hv_error(inv, f"'{vm.name}' failed to add device 'Virtual Hard Disk'. The file '{path}' is "
                                             f"already attached to virtual machine '{other.name}'.",
                                        "ResourceBusy", "InvalidOperation", path))
+    if what == "Virtual Hard Disk" and vm.generation == 2 and path.lower().endswith((".vhd", ".avhd")):
+        raise CmdletError(hv_error(
+            inv, f"'{vm.name}' failed to add device 'Virtual Hard Disk'. The VHD format of '{path}' is not "
+                 "supported by generation 2 virtual machines: convert it to VHDX (Convert-VHD).",
+            "InvalidArgument", "InvalidParameter", path))
     denied = share_problem(inv.world, machine, path)
     if denied is not None:
         raise CmdletError(hv_error(inv, f"'{vm.name}' failed to add device '{what}'. {denied}", "PermissionDenied",
                                    "AccessDenied", path))
     return entry.path if not path.startswith("\\\\") else path
+
+
+def _attach(inv: Invocation, machine: typing.Any, state: typing.Any, vm: VM, kind: str, path: str | None,
+            dvd: bool) -> Drive:
+    """A new drive in the requested (or first free) slot of the controller."""
+    slot = _place(inv, vm, kind, inv.get("ControllerNumber"), inv.get("ControllerLocation"))
+    drive = Drive(kind, slot[0], slot[1], path)
+    (vm.dvd_drives if dvd else vm.hard_drives).append(drive)
+    sync_open_files(machine, state)
+    return drive
 
 
 @cmdlet("Add-VMHardDiskDrive")
@@ -326,15 +341,7 @@ def add_vm_hard_disk_drive(inv: Invocation) -> typing.Iterator[PSOutObject]:
             raise CmdletError(hv_error(inv, "hvsim attaches virtual hard disk files only (give -Path).",
                                        "NotImplemented", "NotImplemented"))
         shown = _existing_file(inv, machine, path, "Virtual Hard Disk", vm)
-        if vm.generation == 2 and shown.lower().endswith((".vhd", ".avhd")):
-            raise CmdletError(hv_error(
-                inv, f"'{vm.name}' failed to add device 'Virtual Hard Disk'. The VHD format of '{shown}' is not "
-                     "supported by generation 2 virtual machines: convert it to VHDX (Convert-VHD).",
-                "InvalidArgument", "InvalidParameter", shown))
-        slot = _place(inv, vm, kind, inv.get("ControllerNumber"), inv.get("ControllerLocation"))
-        drive = Drive(kind, slot[0], slot[1], shown)
-        vm.hard_drives.append(drive)
-        sync_open_files(machine, state)
+        drive = _attach(inv, machine, state, vm, kind, shown, dvd=False)
         if inv.get("Passthru"):
             yield drive_object(machine, vm, drive, dvd=False)
 
@@ -381,10 +388,7 @@ def add_vm_dvd_drive(inv: Invocation) -> typing.Iterator[PSOutObject]:
             require_state(inv, vm, ("Off",), "DVD Drive")
         path = inv.get("Path")
         shown = _existing_file(inv, machine, path, "DVD Drive", vm) if path else None
-        slot = _place(inv, vm, kind, inv.get("ControllerNumber"), inv.get("ControllerLocation"))
-        drive = Drive(kind, slot[0], slot[1], shown)
-        vm.dvd_drives.append(drive)
-        sync_open_files(machine, state)
+        drive = _attach(inv, machine, state, vm, kind, shown, dvd=True)
         if inv.get("Passthru"):
             yield drive_object(machine, vm, drive, dvd=True)
 

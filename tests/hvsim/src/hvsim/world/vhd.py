@@ -53,7 +53,9 @@ def _locate(inv: Invocation, path: str) -> tuple[Machine, str]:
         raise CmdletError(_fs_error(inv, exc)) from None
 
 
-def vhd_object(owner: Machine, shown_path: str, entry: FileEntry, session_machine: Machine) -> PSOutObject:
+def vhd_object(requested: str, entry: FileEntry, session_machine: Machine) -> PSOutObject:
+    """Get-VHD's object: a UNC path as asked for, a local one as the file system spells it."""
+    shown_path = clean_path(requested) if requested.startswith("\\\\") else entry.path
     info = typing.cast(VhdInfo, entry.vhd)
     return PSOutObject(
         type_names=["Microsoft.Vhd.PowerShell.VirtualHardDisk"],
@@ -109,8 +111,8 @@ def get_vhd(inv: Invocation) -> typing.Iterator[PSOutObject]:
     for path in paths or []:
         found = _vhd_entry(inv, path)
         if found is not None:
-            owner, _local, entry = found
-            yield vhd_object(owner, clean_path(path) if path.startswith("\\\\") else entry.path, entry, session)
+            _owner, _local, entry = found
+            yield vhd_object(path, entry, session)
 
 
 def _size_for(info: VhdInfo) -> int:
@@ -173,7 +175,7 @@ def _new_vhd(inv: Invocation, path: str) -> PSOutObject:
         entry = owner.fs.write_file(local, _size_for(info), info)
     except FsError as exc:
         raise CmdletError(_fs_error(inv, exc)) from None
-    return vhd_object(owner, clean_path(path) if path.startswith("\\\\") else entry.path, entry, session)
+    return vhd_object(path, entry, session)
 
 
 def _require_detached(inv: Invocation, entry: FileEntry, path: str, online_ok: bool = False) -> None:
@@ -226,7 +228,7 @@ def _resize_vhd(inv: Invocation, path: str) -> PSOutObject | None:
         except FsError as exc:
             raise CmdletError(_fs_error(inv, exc)) from None
     info.size = wanted
-    return vhd_object(owner, entry.path, entry, inv.world.machines[inv.principal.machine])
+    return vhd_object(path, entry, inv.world.machines[inv.principal.machine])
 
 
 @cmdlet("Convert-VHD")
@@ -267,7 +269,7 @@ def convert_vhd(inv: Invocation) -> typing.Iterator[PSOutObject]:
     except FsError as exc:
         raise CmdletError(_fs_error(inv, exc)) from None
     if inv.get("Passthru"):
-        yield vhd_object(target_owner, written.path, written, inv.world.machines[inv.principal.machine])
+        yield vhd_object(destination, written, inv.world.machines[inv.principal.machine])
 
 
 @cmdlet("Set-VHD")
