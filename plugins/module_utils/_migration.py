@@ -90,11 +90,14 @@ def admin_share_path(host: str, path: str) -> str:
     return f"\\\\{host}\\{path[0].upper()}$" + path[2:]
 
 
-def copy_commands(parent: DiskFile, destination: str) -> tuple[list[Cmd], list[Cmd]]:
-    """(on the destination: make the folder; on the source: copy the file to the destination's admin share)."""
-    folder = parent.path.rsplit("\\", 1)[0]
-    make = [Cmd("New-Item", {"ItemType": "Directory", "Path": folder, "Force": True}, select=["FullName"])]
-    copy = [Cmd("Copy-Item", {"LiteralPath": parent.path, "Destination": admin_share_path(destination, parent.path)})]
+def copy_commands(parents: t.Sequence[DiskFile], destination: str) -> tuple[list[Cmd], list[Cmd]]:
+    """(on the destination: make the parents' folders; on the source: copy each file, root first, to the
+    destination's admin share) - one batch for each host, however many parents."""
+    folders = dict.fromkeys(parent.path.rsplit("\\", 1)[0] for parent in parents)
+    make = [Cmd("New-Item", {"ItemType": "Directory", "Path": folder, "Force": True}, select=["FullName"])
+            for folder in folders]
+    copy = [Cmd("Copy-Item", {"LiteralPath": parent.path, "Destination": admin_share_path(destination, parent.path)})
+            for parent in parents]
     return make, copy
 
 

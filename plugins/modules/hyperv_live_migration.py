@@ -215,19 +215,22 @@ def _disk_files(module: HyperVModule, source: t.Any, target: t.Any,
 
 
 def _copy_parents(module: HyperVModule, source: t.Any, target: t.Any, plan: MigrationPlan, destination: str) -> None:
-    """Requirement F5: copy each missing parent (root first) to the same path on the destination, then check that
-    the copy is the same disk before any VM moves."""
+    """Requirement F5: copy the missing parents (root first) to the same paths on the destination, then check that
+    each copy is the same disk before any VM moves: three round trips however many parents."""
+    if not plan.parent_copies:
+        return
+    make, copy = copy_commands(plan.parent_copies, destination)
+    try:
+        target.run(make)
+        source.run(copy)
+        copied = disk_files(target.run([vhd_command(p.path for p in plan.parent_copies)])[0])
+    except HyperVError as err:
+        module.fail_hyperv(err, changed=True, moved=[], round_trips=module.round_trips)
     for parent in plan.parent_copies:
-        make, copy = copy_commands(parent, destination)
-        try:
-            target.run(make)
-            source.run(copy)
-            copied = disk_files(target.run([vhd_command([parent.path])])[0]).get(parent.path.lower())
-        except HyperVError as err:
-            module.fail_hyperv(err, changed=True, moved=[], round_trips=module.round_trips)
-        if copied is None or copied.identifier.lower() != parent.identifier.lower():
+        there = copied.get(parent.path.lower())
+        if there is None or there.identifier.lower() != parent.identifier.lower():
             module.fail_json(msg=f"the copy of '{parent.path}' on {destination} is not the same disk (identifier "
-                                 f"{copied.identifier if copied else 'missing'}, expected {parent.identifier}); no VM "
+                                 f"{there.identifier if there else 'missing'}, expected {parent.identifier}); no VM "
                                  "was moved", changed=True, moved=[], round_trips=module.round_trips)
 
 

@@ -46,7 +46,11 @@ def test_checkpoint_examples(lab3: t.Any) -> None:
 
 def test_host_info_examples(lab3: t.Any) -> None:
     tasks = examples("hyperv_host_info")
-    assert_all_ran(run_playbook(lab3, tasks), len(tasks))
+    before = lab3.snapshot()
+    run = run_playbook(lab3, tasks)
+    assert_all_ran(run, len(tasks))
+    assert run.result("Read the host")["facts"]["computer_name"] == "HV1"
+    assert lab3.snapshot() == before, "reading the host changes nothing"
 
 
 def test_smb_share_examples(lab3: t.Any) -> None:
