@@ -1,6 +1,6 @@
 # Copyright: winvirt.hyperv contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Citrix App Layering Hyper-V connector: the configuration and the G2 rules (pure, no I/O).
+"""Citrix App Layering Hyper-V connector: the configuration and its rules (pure, no I/O).
 
 FOR INTERNAL COLLECTION USE ONLY.
 
@@ -25,7 +25,7 @@ _UNC_PATH = re.compile(r"^\\\\[^\\]+\\[^\\]+")
 
 @dataclasses.dataclass(frozen=True)
 class ConnectorConfig:
-    """A Hyper-V connector configuration, as the form (requirement G1) has it."""
+    """A Hyper-V connector configuration, as the form has it."""
 
     name: str
     agent: str
@@ -91,14 +91,14 @@ def is_unc(path: str) -> bool:
 
 
 def template_firmware(template: TemplateFacts | None) -> str:
-    """The firmware published VMs get: BIOS without a template, else the template's (G2)."""
+    """The firmware published VMs get: BIOS without a template, else the template's."""
     if template is None or template.generation == 1:
         return "BIOS"
     return "UEFI secure boot" if template.secure_boot else "UEFI"
 
 
 def offline_violations(config: ConnectorConfig) -> list[str]:
-    """Every G2 (and range) rule the options alone break, each with its reason."""
+    """Every rule the options alone break, each with its reason."""
     problems = []
     vhdx = config.disk_format.lower() == "vhdx"
     if config.generation == 2 and not config.offload_compositing:

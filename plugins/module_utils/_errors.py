@@ -52,7 +52,7 @@ HINTS: tuple[Hint, ...] = (
         r"Error copying file to .*certificate authority is invalid",
         "App Layering file transfer certificate",
         "The App Layering connector copies disks over HTTPS and the appliance's file transfer certificate is "
-        "expired or not trusted by the Hyper-V host (requirement G5). Upload a renewed certificate to the appliance "
+        "expired or not trusted by the Hyper-V host. Upload a renewed certificate to the appliance "
         "and trust its CA on the host, or switch HTTPS file transfer off (roles/app_layering "
         "app_layering_https_file_transfer: false sets useHttpsFileTransfer: false and ignoreCertificateErrors: true "
         "in the connector's config.json) and restart the connector.",

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a Windows machine says about itself: OS, edition, domain membership, whether Hyper-V runs.
 
-FOR INTERNAL COLLECTION USE ONLY. Nothing here knows a version table (requirement C3): the module
+FOR INTERNAL COLLECTION USE ONLY. Nothing here knows a version table: the module
 reports what the host reports.
 """
 

@@ -35,7 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
             {"tcpip": "TCPIP", "compression": "Compression", "smb": "SMB"}),
     Setting("use_any_network_for_migration", "UseAnyNetworkForMigration"),
 )
-# What the host reports about itself (C3: capabilities as the host states them, no version tables).
+# What the host reports about itself (capabilities as the host states them, no version tables).
 _REPORTED = ["ComputerName", "LogicalProcessorCount", "MemoryCapacity", "VirtualMachineMigrationEnabled",
              "MacAddressMinimum", "MacAddressMaximum"]
 VMHOST_PROPERTIES = [s.prop for s in SETTINGS] + _REPORTED
@@ -137,7 +137,7 @@ def plan_settings(spec: HostSettingsSpec, current: HostSettingsState) -> Setting
     return SettingsPlan(changes, commands, after)
 
 
-# -- the CredSSP server role (A2: workgroup hosts) ---------------------------------------------------
+# -- the CredSSP server role (workgroup hosts) -------------------------------------------------------
 
 CREDSSP_SERVER_PATH = "WSMan:\\localhost\\Service\\Auth\\CredSSP"
 

@@ -1,6 +1,6 @@
 # Copyright: winvirt.hyperv contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A Windows management client that manages workgroup Hyper-V hosts (requirement A2), pure planning.
+"""A Windows management client that manages workgroup Hyper-V hosts, pure planning.
 
 FOR INTERNAL COLLECTION USE ONLY.
 

@@ -183,7 +183,7 @@ def staying_parents(disk: str, files: t.Mapping[str, DiskFile]) -> tuple[list[st
 
 def parent_copy_plan(moving: t.Iterable[VmFacts], source_files: t.Mapping[str, DiskFile],
                      destination_files: t.Mapping[str, DiskFile]) -> tuple[list[DiskFile], list[Problem]]:
-    """Requirement F5: every staying parent must be on the destination at the same path as the same disk (its
+    """Every staying parent must be on the destination at the same path as the same disk (its
     disk identifier); a missing one is copied first, a different file at that path is never overwritten."""
     copies: list[DiskFile] = []
     problems: list[Problem] = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-# The one place for the Hyper-V service classes (requirements E1, D9).
+# The one place for the Hyper-V service classes.
 MIGRATION_SERVICE = "Microsoft Virtual System Migration Service"
 REPLICA_SERVICE = "Hyper-V Replica Service"
 CONSOLE_SERVICE = "Microsoft Virtual Console Service"

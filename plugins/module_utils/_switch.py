@@ -4,7 +4,7 @@
 
 FOR INTERNAL COLLECTION USE ONLY.
 
-The one thing here that is not bookkeeping is requirement B5: the management OS adapter of a
+The one thing here that is not bookkeeping: the management OS adapter of a
 switch may be the path the controller reaches the host over. A change to that adapter (a VLAN,
 taking it away, unbinding the switch from its NIC, removing the switch) can cut the controller off
 the host, so such changes are refused unless the user accepts the cutoff. Whether the connection
@@ -291,7 +291,7 @@ def _cutoff_refusal(spec: SwitchSpec, over: bool | None, network: HostNetwork, w
         why = (f"the address the controller connects to ({address}) was not found on any interface of the host, "
                f"so it cannot be shown that the connection does not run over switch '{spec.name}'")
     return (f"Refusing to {what}: {why}. The change can cut the controller (and untagged devices on the LAN) off "
-            "from the host's management OS (requirement B5). Connect over another NIC, or set "
+            "from the host's management OS. Connect over another NIC, or set "
             "accept_management_cutoff: true if the host stays reachable another way (for example the controller is "
             "on the same VLAN, or the host has a second NIC).")
 
@@ -344,7 +344,7 @@ def _plan_create(spec: SwitchSpec, network: HostNetwork) -> SwitchPlan:
         errors.append(
             f"Refusing to bind switch '{spec.name}' to '{spec.net_adapter_name}' without the management OS: the "
             f"controller reaches this host at {network.connection_address} on that NIC, and binding it to a switch "
-            "that the management OS does not share takes the address away (requirement B5). Set allow_management_os: "
+            "that the management OS does not share takes the address away. Set allow_management_os: "
             "true, connect over another NIC, or set accept_management_cutoff: true.")
     elif risky_nic:
         warnings.append(f"'{spec.net_adapter_name}' carries the connection to this host; creating the switch moves its "

@@ -13,7 +13,7 @@ description:
   - Set the host's Hyper-V settings, live migration settings and migration networks.
   - Enable the CredSSP server role a workgroup host needs for remote management.
   - Prepare a Windows management client (O(management_client)) for managing workgroup hosts, the other
-    half of requirement A2; point the task at the client instead of a host for that.
+    half of managing workgroup hosts; point the task at the client instead of a host for that.
   - Only the options given are managed; everything else on the machine is left as it is.
   - Reads in two round trips (what the machine is, then its features and Hyper-V settings; the second is
     skipped when neither is asked for) and applies everything in one more.

@@ -215,7 +215,7 @@ def _disk_files(module: HyperVModule, source: t.Any, target: t.Any,
 
 
 def _copy_parents(module: HyperVModule, source: t.Any, target: t.Any, plan: MigrationPlan, destination: str) -> None:
-    """Requirement F5: copy the missing parents (root first) to the same paths on the destination, then check that
+    """Copy the missing parents (root first) to the same paths on the destination, then check that
     each copy is the same disk before any VM moves: three round trips however many parents."""
     if not plan.parent_copies:
         return

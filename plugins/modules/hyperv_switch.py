@@ -104,7 +104,7 @@ attributes:
     description: Will return details on what has changed (or would change, in check mode).
     support: full
 notes:
-  - Requirement B5 (VLAN isolation across hosts), in short. VMs tagged with a VLAN on an external switch reach
+  - VLAN isolation across hosts, in short. VMs tagged with a VLAN on an external switch reach
     VMs of the same VLAN on other hosts only when the physical network carries that VLAN between the hosts;
     in the common lab setup the management OS side of the switch is put on the same VLAN, which takes the host
     off the untagged LAN unless it has another NIC. Give such hosts a second NIC for management, or accept the cutoff.
