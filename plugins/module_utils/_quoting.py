@@ -4,10 +4,14 @@
 
 FOR INTERNAL COLLECTION USE ONLY.
 
-WinRS hands the command line to cmd.exe, which then starts the program; the program splits it
-with the Microsoft C runtime rules (CommandLineToArgvW). So each argument is quoted for those
-rules first, then every cmd.exe metacharacter is escaped with a caret, which keeps cmd.exe from
-expanding %VARIABLES% or running a second command (``& calc``).
+The collection starts native programs over WinRS without cmd.exe (WINRS_SKIP_CMD_SHELL): the line
+goes to CreateProcess and the program splits it with CommandLineToArgvW's rules
+(https://learn.microsoft.com/windows/win32/api/shellapi/nf-shellapi-commandlinetoargvw): 2n
+backslashes before a quote are n backslashes and a quote that toggles quoting, 2n+1 backslashes
+before a quote are n backslashes and a literal quote, other backslashes are literal. So arguments
+are quoted for those rules only. Nothing is escaped for cmd.exe, because no cmd.exe reads the line:
+carets cannot stop cmd.exe's %VAR:old=new% expansion, which runs before carets are removed, so the
+only safe cmd.exe is none.
 """
 
 from __future__ import annotations
@@ -15,12 +19,11 @@ from __future__ import annotations
 import typing as t
 
 _NEEDS_QUOTES = frozenset(' \t\v"')
-_CMD_METACHARACTERS = frozenset('()%!^"<>&|')
 _FORBIDDEN = frozenset("\0\r\n")
 
 
 class UnquotableArgumentError(ValueError):
-    """An argument cmd.exe cannot carry (NUL or a line break)."""
+    """An argument a Windows command line cannot carry (NUL, a line break, a quote in the program)."""
 
 
 def quote_argument(argument: str) -> str:
@@ -49,14 +52,10 @@ def _quote_program(program: str) -> str:
     return f'"{program}"' if (not program or _NEEDS_QUOTES.intersection(program)) else program
 
 
-def _escape_for_cmd(text: str) -> str:
-    return "".join("^" + char if char in _CMD_METACHARACTERS else char for char in text)
-
-
 def build_command_line(program: str, arguments: t.Sequence[str]) -> str:
-    """The command line for ``program`` with ``arguments``, safe to pass through cmd.exe."""
+    """The command line for ``program`` with ``arguments``, for CreateProcess (never for cmd.exe)."""
     for value in (program, *arguments):
         if _FORBIDDEN.intersection(value):
             raise UnquotableArgumentError(f"an argument cannot contain NUL or a line break: {value!r}")
     parts = [_quote_program(program), *(quote_argument(argument) for argument in arguments)]
-    return _escape_for_cmd(" ".join(parts))
+    return " ".join(parts)

@@ -1,6 +1,6 @@
 # Copyright: winvirt.hyperv contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Native executables (setspn.exe, the App Layering agent, icacls.exe) over a WinRS cmd shell.
+"""Native executables (setspn.exe, the App Layering agent, icacls.exe) over WinRS, started without cmd.exe.
 
 FOR INTERNAL COLLECTION USE ONLY.
 """
@@ -24,6 +24,9 @@ except ImportError:
 
 _TRANSPORTS = {"negotiate": "ntlm", "ntlm": "ntlm", "kerberos": "kerberos", "credssp": "credssp",
                "certificate": "certificate", "basic": "basic"}
+
+
+_FILE_NOT_FOUND = "2147942402"  # 0x80070002: WinRS could not start the program (no cmd.exe to say 9009)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +62,11 @@ def _protocol(options: ConnectionOptions) -> t.Any:
 def run_native(
     options: ConnectionOptions, program: str, arguments: t.Sequence[str], *, secret_arguments: t.Sequence[int] = ()
 ) -> NativeOutput:
-    """Run ``program`` with ``arguments`` (each quoted by the one quoting function) and wait for it."""
+    """Run ``program`` with ``arguments`` (each quoted by the one quoting function) and wait for it.
+
+    WINRS_SKIP_CMD_SHELL makes WinRS start the program itself, so no cmd.exe expands %VARIABLES% or
+    splits the line at ``&`` (cmd.exe expands ``%NAME:a=b%`` before it removes carets, so escaping
+    for it cannot be made safe)."""
     shown = masked_command_line(program, arguments, secret_arguments)
     if PYWINRM_IMPORT_ERROR:
         raise HyperVError(options.hostname, "the Python library pywinrm is not installed on the controller",
@@ -69,7 +76,7 @@ def run_native(
         protocol = _protocol(options)
         shell_id = protocol.open_shell()
         try:
-            command_id = protocol.run_command(shell_id, command_line)
+            command_id = protocol.run_command(shell_id, command_line, skip_cmd_shell=True)
             stdout, stderr, rc = protocol.get_command_output(shell_id, command_id)
             protocol.cleanup_command(shell_id, command_id)
         finally:
@@ -81,5 +88,8 @@ def run_native(
         for index in secret_arguments:
             if arguments[index]:
                 text = text.replace(arguments[index], "********")
+        if _FILE_NOT_FOUND in text:
+            raise HyperVError(options.hostname, f"the program {program} was not found", command=shown,
+                              category="not found", hint="check the program's path on that host") from None
         raise HyperVError(options.hostname, f"{type(exc).__name__}: {text}", command=shown) from None
     return NativeOutput(rc=rc, stdout=stdout.decode("utf-8", errors="replace"), stderr=stderr.decode("utf-8", errors="replace"))

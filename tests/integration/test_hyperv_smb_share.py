@@ -77,3 +77,15 @@ def test_an_existing_share_elsewhere_is_refused(lab3: t.Any) -> None:
     run = run_playbook(lab3, [task("moved", name="VM", path="E:\\Other")], host="fs1")
     assert run.rc != 0 and "cannot move a share" in run.result("moved")["msg"]
     assert not lab3.world.machine("fs1").fs.exists("E:\\Other")
+
+
+def test_an_icacls_account_reaches_icacls_as_one_argument_without_cmd_exe(lab3: t.Any) -> None:
+    """Issue 16: through cmd.exe, %OS:W=w% was expanded and & started a second command despite the carets."""
+    account = "x%OS:W=w%y&whoami"
+    run = run_playbook(lab3, [task("hostile", name="VM", path="E:\\Shares\\VM", ntfs_full_control=[account])], host="fs1")
+    assert run.rc != 0
+    assert f"{account}: No mapping between account names" in run.result("hostile")["msg"], run.result("hostile")["msg"]
+    natives = [record for record in lab3.call_log() if "native" in record and record["machine"] == "fs1"]
+    assert all(record["shell"] == "none" for record in natives)
+    assert natives[-1]["argv"] == [["icacls.exe", "E:\\Shares\\VM", "/grant:r", f"{account}:(OI)(CI)F"]]
+    assert not any(argv[0] == "whoami" for record in natives for argv in record["argv"])

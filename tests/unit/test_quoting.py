@@ -1,4 +1,7 @@
-"""The one quoting function against an independent parser of what Windows does with the line."""
+"""The one quoting function against an independent parser of what Windows does with the line.
+
+Native programs are started without cmd.exe (WINRS_SKIP_CMD_SHELL), so the line reaches the program
+through CreateProcess and is split by CommandLineToArgvW's rules (hvsim.cmdline.command_line_to_argv)."""
 
 import pytest
 from hypothesis import given, settings
@@ -9,23 +12,26 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._quoting import (
     build_command_line,
     quote_argument,
 )
-from hvsim.cmdline import command_line_to_argv, split_cmd_commands
+from hvsim.cmdline import cmd_exe_commands, command_line_to_argv
 
 PROGRAM = r"C:\Program Files\Citrix\Agent\Citrix.AppLayering.Agent.Service.exe"
 
-
-def windows_sees(line: str) -> list[list[str]]:
-    """What cmd.exe and then the program make of ``line``: one argv per command cmd.exe runs."""
-    return [command_line_to_argv(command) for command in split_cmd_commands(line)]
-
-
 argument = st.text(alphabet=st.characters(blacklist_characters="\0\r\n", blacklist_categories=("Cs",)), max_size=40)
+# Characters with a meaning to CommandLineToArgvW or to cmd.exe, dense, so the generator hits their combinations.
+hostile_argument = st.text(alphabet=st.sampled_from(list(' \t"\\%^&|<>()!*?[]`$\'-/:=~;,\u201c\u201d\u2018\u2019') + ["a", "S"]),
+                           max_size=30)
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(argument, max_size=6))
-def test_any_arguments_survive_cmd_and_argv_parsing(arguments: list[str]) -> None:
-    assert windows_sees(build_command_line(PROGRAM, arguments)) == [[PROGRAM, *arguments]]
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(argument, hostile_argument), max_size=6))
+def test_any_arguments_survive_command_line_to_argv(arguments: list[str]) -> None:
+    assert command_line_to_argv(build_command_line(PROGRAM, arguments)) == [PROGRAM, *arguments]
+
+
+@settings(max_examples=300, deadline=None)
+@given(hostile_argument)
+def test_quote_argument_round_trips_alone(value: str) -> None:
+    assert command_line_to_argv("x.exe " + quote_argument(value)) == ["x.exe", value]
 
 
 @pytest.mark.parametrize(
@@ -35,17 +41,29 @@ def test_any_arguments_survive_cmd_and_argv_parsing(arguments: list[str]) -> Non
         'a" & calc.exe & "',
         "& del /q C:\\*",
         "%COMSPEC%",
+        "x%SystemRoot:s=%&whoami",
+        "Pa%SystemRoot:s=%&powershell -c calc;#",
+        "x%OS:W=w%y",
         "| shutdown /s",
         'trailing\\',
         'quote\\"inside',
         "",
         "^^^",
         "!PATH!",
+        "-L",
+        " leading space",
     ],
 )
 def test_hostile_values_stay_one_argument(hostile: str) -> None:
     line = build_command_line("setspn.exe", ["-S", hostile])
-    assert windows_sees(line) == [["setspn.exe", "-S", hostile]]
+    assert command_line_to_argv(line) == ["setspn.exe", "-S", hostile]
+    assert "^" not in line.replace(hostile, "")  # nothing is escaped for a cmd.exe that is not there
+
+
+def test_the_line_must_not_go_through_cmd_exe() -> None:
+    """Why WINRS_SKIP_CMD_SHELL: cmd.exe expands %VAR% in the quoted line, so it would not be one argument."""
+    line = build_command_line("icacls.exe", ["E:\\Shares\\VM", "/grant:r", "x%OS:W=w%y:(OI)(CI)F"])
+    assert cmd_exe_commands(line) == [["icacls.exe", "E:\\Shares\\VM", "/grant:r", "xwindows_NTy:(OI)(CI)F"]]
 
 
 @pytest.mark.parametrize("bad", ["line\nbreak", "carriage\rreturn", "nul\0byte"])
@@ -59,8 +77,9 @@ def test_simple_arguments_are_left_bare() -> None:
     assert build_command_line("setspn.exe", ["-L", "hv1"]) == "setspn.exe -L hv1"
 
 
-def test_program_with_spaces_is_quoted_and_cmd_escaped() -> None:
+def test_program_with_spaces_is_quoted() -> None:
     line = build_command_line(PROGRAM, ["registerwithelm"])
-    assert line.startswith('^"C:\\Program Files')
+    assert line == f'"{PROGRAM}" registerwithelm'
+    assert command_line_to_argv(line) == [PROGRAM, "registerwithelm"]
     with pytest.raises(UnquotableArgumentError):
         build_command_line('bad"program.exe', [])

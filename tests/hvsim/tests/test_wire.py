@@ -83,7 +83,7 @@ class EchoBackend:
                 to_string=f"VirtualMachine (Name = '{command.name}')",
             ))
 
-    def run_native(self, principal: Principal, command_line: str) -> NativeResult:
+    def run_native(self, principal: Principal, command_line: str, *, through_cmd: bool = True) -> NativeResult:
         return NativeResult(f"ran {command_line}\r\n".encode(), b"oops\r\n" if "fail" in command_line else b"",
                             3 if "fail" in command_line else 0)
 

@@ -180,6 +180,14 @@ class NativeResult:
     exit_code: int
 
 
+class ProgramNotFound(Exception):
+    """A program started without cmd.exe (WINRS_SKIP_CMD_SHELL) that CreateProcess cannot find."""
+
+    def __init__(self, program: str) -> None:
+        super().__init__(program)
+        self.program = program
+
+
 @dataclass(frozen=True)
 class AccountSecret:
     """One account the wire layer may authenticate (goes into pyspnego's NTLM_USER_FILE)."""
@@ -214,8 +222,9 @@ class Backend(typing.Protocol):
     ) -> typing.Iterator[PipelineEvent]:
         """Run statements in order; stop at the first Failed event."""
 
-    def run_native(self, principal: Principal, command_line: str) -> NativeResult:
-        """Run a native executable in a WinRS cmd shell (``command_line`` as Windows would see it)."""
+    def run_native(self, principal: Principal, command_line: str, *, through_cmd: bool = True) -> NativeResult:
+        """Run a native executable in a WinRS cmd shell (``command_line`` as Windows would see it):
+        through ``cmd.exe /c`` or, with WINRS_SKIP_CMD_SHELL, started directly (may raise ProgramNotFound)."""
 
     def record_wire(self, machine: str, messages: int, bytes_in: int, bytes_out: int) -> None:
         """Count WS-Management traffic per machine."""

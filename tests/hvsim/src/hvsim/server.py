@@ -11,9 +11,9 @@ import typing
 from dataclasses import dataclass, field
 
 import hvsim.world
-from hvsim.contract import AccountSecret, AuthKind, NativeResult, PipelineEvent, Principal, Statement
+from hvsim.contract import AccountSecret, AuthKind, NativeResult, PipelineEvent, Principal, ProgramNotFound, Statement
 from hvsim.engine.executor import Engine
-from hvsim.native import run_command_line
+from hvsim.native import commands_of, run_command_line
 from hvsim.world.model import World
 
 
@@ -133,20 +133,23 @@ class Simulation:
         self.counters[principal.machine].pipelines += 1
         return self.engine.run(principal, self.world, statements, input_objects, on_call=self._record_call)
 
-    def run_native(self, principal: Principal, command_line: str) -> NativeResult:
+    def run_native(self, principal: Principal, command_line: str, *, through_cmd: bool = True) -> NativeResult:
         counters = self.counters[principal.machine]
         counters.native_calls += 1
-        result = run_command_line(principal, self.world, command_line)
-        self._log(
-            {
-                "machine": principal.machine,
-                "user": principal.user,
-                "auth": principal.auth,
-                "native": command_line_for_log(command_line),
-                "exit_code": result.exit_code,
-                "outcome": "ok" if result.exit_code == 0 else "error",
-            }
-        )
+        record: dict[str, typing.Any] = {
+            "machine": principal.machine,
+            "user": principal.user,
+            "auth": principal.auth,
+            "shell": "cmd" if through_cmd else "none",
+            **native_for_log(command_line, commands_of(command_line, through_cmd=through_cmd)),
+        }
+        try:
+            result = run_command_line(principal, self.world, command_line, through_cmd=through_cmd)
+        except ProgramNotFound:
+            counters.failed_calls += 1
+            self._log({**record, "exit_code": None, "outcome": "error"})
+            raise
+        self._log({**record, "exit_code": result.exit_code, "outcome": "ok" if result.exit_code == 0 else "error"})
         if result.exit_code != 0:
             counters.failed_calls += 1
         return result
@@ -180,14 +183,18 @@ class Simulation:
             self.counters[name] = MachineCounters()
 
 
-def command_line_for_log(command_line: str) -> str:
-    """Native command lines may carry passwords (/password:...): mask them in the log."""
-    masked = []
-    for token in command_line.split(" "):
-        lowered = token.lower().lstrip("^\"")
-        if lowered.startswith(("/password:", "-password:", "/p:")):
-            prefix = token[: token.index(":") + 1]
-            masked.append(prefix + "***")
-        else:
-            masked.append(token)
-    return " ".join(masked)
+_SECRET_ARGUMENT_PREFIXES = ("/password:", "-password:", "/p:")
+
+
+def _masked_argument(argument: str) -> str:
+    if argument.lower().startswith(_SECRET_ARGUMENT_PREFIXES):
+        return argument[: argument.index(":") + 1] + "***"
+    return argument
+
+
+def native_for_log(command_line: str, commands: list[list[str]]) -> dict[str, typing.Any]:
+    """A native command for the call log: each process's argv as the program reads it, passwords
+    (/password:...) masked whole, however they were quoted; the raw line only when it holds no secret."""
+    argvs = [[_masked_argument(argument) for argument in argv] for argv in commands]
+    has_secret = any(argument.lower().startswith(_SECRET_ARGUMENT_PREFIXES) for argv in commands for argument in argv)
+    return {"native": "(masked: holds a password)" if has_secret else command_line, "argv": argvs}

@@ -34,6 +34,7 @@ from hvsim.contract import (
     NativeResult,
     Output,
     Principal,
+    ProgramNotFound,
     Statement,
     VerboseEvent,
     WarningEvent,
@@ -178,9 +179,14 @@ class CmdShell:
     results: dict[str, NativeResult] = field(default_factory=dict)
     closed: bool = False
 
-    def command(self, command_id: str, command: str, arguments: list[str]) -> None:
+    def command(self, command_id: str, command: str, arguments: list[str], *, skip_cmd_shell: bool = False) -> None:
         line = " ".join([command, *arguments]) if arguments else command
-        self.results[command_id.upper()] = self.backend.run_native(self.principal, line)
+        try:
+            self.results[command_id.upper()] = self.backend.run_native(self.principal, line, through_cmd=not skip_cmd_shell)
+        except ProgramNotFound:
+            # CreateProcess's ERROR_FILE_NOT_FOUND as an HRESULT (0x80070002), as WinRS reports it
+            raise soap.SoapError(2147942402, "The system cannot find the file specified.", subcode="w:InternalError",
+                                 value="s:Receiver") from None
 
     def receive(self, command_id: str) -> NativeResult | None:
         return self.results.pop(command_id.upper(), None)
@@ -298,7 +304,9 @@ class ShellTable:
         if isinstance(shell, PsrpShell):
             shell.command(command_id, base64.b64decode("".join(arguments)))
         else:
-            shell.command(command_id, (command_el.text or "") if command_el is not None else "", arguments)
+            skip_cmd_shell = request.options.get("WINRS_SKIP_CMD_SHELL", "FALSE").upper() == "TRUE"
+            shell.command(command_id, (command_el.text or "") if command_el is not None else "", arguments,
+                          skip_cmd_shell=skip_cmd_shell)
         envelope, body = soap.response(request)
         response_el = ET.SubElement(body, soap.q("rsp", "CommandResponse"))
         ET.SubElement(response_el, soap.q("rsp", "CommandId")).text = command_id
