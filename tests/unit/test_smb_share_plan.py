@@ -114,5 +114,4 @@ def test_icacls_arguments_go_through_the_one_quoting_function() -> None:
     arguments = icacls_grant_arguments("E:\\Shares\\VM Store", ["LAB\\HV1$", "LAB\\Hyper-V Hosts"])
     assert arguments == ["E:\\Shares\\VM Store", "/grant:r", "LAB\\HV1$:(OI)(CI)F", "LAB\\Hyper-V Hosts:(OI)(CI)F"]
     line = build_command_line("icacls.exe", arguments)
-    assert line == ('icacls.exe ^"E:\\Shares\\VM Store^" /grant:r LAB\\HV1$:^(OI^)^(CI^)F '
-                    '^"LAB\\Hyper-V Hosts:^(OI^)^(CI^)F^"')
+    assert line == 'icacls.exe "E:\\Shares\\VM Store" /grant:r LAB\\HV1$:(OI)(CI)F "LAB\\Hyper-V Hosts:(OI)(CI)F"'
