@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
-from ansible.module_utils.basic import env_fallback
+from ansible_collections.winvirt.hyperv.plugins.module_utils._env import env_fallback
 
 AUTH_CHOICES = ["negotiate", "ntlm", "kerberos", "credssp", "certificate", "basic"]
 

@@ -18,7 +18,7 @@ import ssl
 import traceback
 import typing as t
 
-from ansible.module_utils.basic import env_fallback
+from ansible_collections.winvirt.hyperv.plugins.module_utils._env import env_fallback
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 

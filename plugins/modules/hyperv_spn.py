@@ -292,10 +292,9 @@ directory:
 
 import typing as t
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.winvirt.hyperv.plugins.module_utils._ad_ldap import LdapDirectory
 from ansible_collections.winvirt.hyperv.plugins.module_utils._ad_powershell import PowerShellDirectory
+from ansible_collections.winvirt.hyperv.plugins.module_utils._env import env_fallback
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._ldap_connection import ldap_argument_spec, resolve_ldap
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule

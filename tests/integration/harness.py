@@ -61,7 +61,7 @@ def connection_defaults(estate: RunningEstate, machine: str, auth: str = "ntlm")
     return {"hostname": estate.address(machine), "username": user, "password": password, "auth": auth}
 
 
-def _environment(capture: pathlib.Path, workdir: pathlib.Path) -> dict[str, str]:
+def _environment(capture: pathlib.Path, workdir: pathlib.Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
@@ -75,15 +75,16 @@ def _environment(capture: pathlib.Path, workdir: pathlib.Path) -> dict[str, str]
         ANSIBLE_DEPRECATION_WARNINGS="0",
     )
     env.pop("HYPERV_HOST", None)
+    env.update(extra or {})
     return env
 
 
-def _run(arguments: list[str], workdir: pathlib.Path) -> PlaybookRun:
+def _run(arguments: list[str], workdir: pathlib.Path, environment: dict[str, str] | None = None) -> PlaybookRun:
     capture = workdir / "results.jsonl"
     capture.write_text("")
     binary = pathlib.Path(sys.executable).parent / "ansible-playbook"
     completed = subprocess.run(
-        [str(binary), *arguments], capture_output=True, text=True, env=_environment(capture, workdir),
+        [str(binary), *arguments], capture_output=True, text=True, env=_environment(capture, workdir, environment),
         cwd=workdir, timeout=900, check=False,
     )
     results = [json.loads(line) for line in capture.read_text().splitlines() if line.strip()]
@@ -99,14 +100,22 @@ def run_playbook(
     diff: bool = False,
     extra_vars: dict[str, typing.Any] | None = None,
     auth: str = "ntlm",
+    connection: dict[str, typing.Any] | None = None,
+    environment: dict[str, str] | None = None,
 ) -> PlaybookRun:
-    """One play on localhost whose winvirt.hyperv modules connect to ``host`` of the estate."""
+    """One play on localhost whose winvirt.hyperv modules connect to ``host`` of the estate.
+
+    ``connection`` replaces the estate administrator's connection options (``module_defaults``);
+    ``environment`` adds variables to ansible-playbook's environment (e.g. the ``HYPERV_*`` of a credential).
+    """
     play = {
         "name": "integration test",
         "hosts": "localhost",
         "connection": "local",
         "gather_facts": False,
-        "module_defaults": {"group/winvirt.hyperv.hyperv": connection_defaults(estate, host, auth)},
+        "module_defaults": {
+            "group/winvirt.hyperv.hyperv": connection if connection is not None else connection_defaults(estate, host, auth)
+        },
         "tasks": tasks,
     }
     with tempfile.TemporaryDirectory(prefix="hvsim-play-") as name:
@@ -121,7 +130,7 @@ def run_playbook(
             arguments.append("--diff")
         if extra_vars:
             arguments += ["-e", json.dumps(extra_vars)]
-        return _run(arguments, workdir)
+        return _run(arguments, workdir, environment)
 
 
 def estate_inventory(estate: RunningEstate, name: str, workdir: pathlib.Path) -> pathlib.Path:

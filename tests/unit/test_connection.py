@@ -16,7 +16,8 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 
 ENV = ("HYPERV_HOST", "HYPERV_PORT", "HYPERV_USER", "HYPERV_PASSWORD", "HYPERV_AUTH", "HYPERV_SSL",
-       "HYPERV_CERT_VALIDATION", "HYPERV_CA_TRUST_PATH")
+       "HYPERV_CERT_VALIDATION", "HYPERV_CA_TRUST_PATH", "HYPERV_CERTIFICATE_PEM", "HYPERV_CERTIFICATE_KEY_PEM",
+       "HYPERV_CONNECTION_TIMEOUT", "HYPERV_OPERATION_TIMEOUT", "HYPERV_READ_TIMEOUT", "HYPERV_PROXY")
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +44,18 @@ def test_environment_fills_every_option(monkeypatch) -> None:
     assert options.ca_trust_path == "/etc/ssl/lab-ca.pem"
     assert options.endpoint == "https://hv1.lab.test:5986/wsman"
     assert "s3cret" not in repr(options)
+
+
+def test_empty_variables_count_as_unset(monkeypatch) -> None:
+    """AWX renders an injector of an unfilled field as an empty variable: the option's default applies."""
+    monkeypatch.setenv("HYPERV_HOST", "hv1.lab.test")
+    monkeypatch.setenv("HYPERV_USER", "LAB\\admin")
+    for name in ENV[3:]:
+        monkeypatch.setenv(name, "")
+    options = _module({}).connection_options()
+    assert (options.auth, options.ssl, options.cert_validation, options.port) == ("negotiate", False, True, 5985)
+    assert options.password is None and options.ca_trust_path is None and options.certificate_pem is None
+    assert (options.connection_timeout, options.operation_timeout, options.read_timeout) == (30, 20, 30)
 
 
 def test_task_arguments_win_over_environment(monkeypatch) -> None:
@@ -91,3 +104,20 @@ def test_destination_inherits_credentials_and_may_override() -> None:
     assert (inherited.hostname, inherited.username, inherited.password, inherited.auth) == ("hv2", "u", "p", "negotiate")
     own = resolve_destination(_params(ssl=False, destination={"hostname": "hv3", "username": "v", "ssl": True}))
     assert (own.username, own.password, own.ssl, own.port) == ("v", "p", True, 5986)
+
+
+def test_empty_ldap_variables_count_as_unset(monkeypatch) -> None:
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    from ansible_collections.winvirt.hyperv.plugins.module_utils._ldap_connection import ldap_argument_spec
+
+    spec = ldap_argument_spec()
+    for option in spec.values():
+        for name in option["fallback"][1]:
+            monkeypatch.setenv(name, "")
+    monkeypatch.setenv("HYPERV_LDAP_SERVER", "dc1.lab.test")
+    result = ArgumentSpecValidator(spec).validate({})
+    assert not result.error_messages, result.error_messages
+    params = result.validated_parameters
+    assert params["ldap_server"] == "dc1.lab.test"
+    assert (params["ldap_encryption"], params["ldap_cert_validation"], params["ldap_ca_path"]) == ("ldaps", True, None)
