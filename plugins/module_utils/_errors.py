@@ -82,6 +82,15 @@ HINTS: tuple[Hint, ...] = (
     ),
     Hint(
         None,
+        r"The term '(?:Hyper-V\\)?[A-Za-z]+-(?:VM|VHD)[A-Za-z]*' is not recognized",
+        "Hyper-V module missing",
+        "The host has no Hyper-V PowerShell module, so its Hyper-V cmdlets are unknown. Install the management tools "
+        "with their PowerShell module: winvirt.hyperv.hyperv_host features: [RSAT-Hyper-V-Tools] (which installs "
+        "Hyper-V-PowerShell with it; on Windows Server by hand: Install-WindowsFeature RSAT-Hyper-V-Tools "
+        "-IncludeAllSubFeature), or features: [Hyper-V] for the role with its tools.",
+    ),
+    Hint(
+        None,
         r"processor does not have required virtualization capabilities|hypervisor is not running|"
         r"virtualization support is disabled in the firmware",
         "no virtualization extensions",

@@ -60,11 +60,13 @@ class HostRun:
         self.check_mode = check_mode
         self.warn = warn
         self.changes: list[str] = []
+        self.applied = False  # the apply round trip ran: a failure after it has changed the machine
 
     # -- reading -----------------------------------------------------------------------------
     def _read_facts(self) -> tuple[HostFacts, dict[str, list[list[t.Any]]]]:
         batch = _Batch()
         batch.add("facts", facts_read())
+        batch.add("reboot_pending", [features.reboot_pending_command()])
         if self.spec.credssp_server is not None:
             batch.add("credssp", [settings.credssp_server_read()])
         if self.spec.management_client is not None:
@@ -85,6 +87,9 @@ class HostRun:
         spec = self.spec
         facts, first = self._read_facts()
         method = features.choose_method(spec.feature_method, facts.is_client_os)
+        refusal = features.dism_refusal(spec.features, method, str(facts.os.get("Caption") or ""), facts.is_client_os)
+        if refusal:
+            raise ValueError(refusal)
         second = self._read_hyperv(method, facts.hyperv_running)
         result: dict[str, t.Any] = {"facts": facts.to_result(), "rebooted": False}
         before: dict[str, t.Any] = {}
@@ -103,6 +108,7 @@ class HostRun:
                 tool = "Install-WindowsFeature" if method == "server_manager" else "Enable-WindowsOptionalFeature"
                 self.changes.append(f"install {', '.join(feature_plan.to_install)} with {tool}")
                 apply.add("install", feature_plan.commands)
+                apply.add("modules", [features.module_check(module) for module in feature_plan.modules])
 
         if spec.credssp_server is not None:
             enabled = settings.credssp_enabled(first["credssp"][0])
@@ -142,7 +148,9 @@ class HostRun:
                                  f"{'is ' + facts.hyperv_service if facts.hyperv_service else 'does not exist'}), so its "
                                  "settings cannot be read or set; add Hyper-V to features (and reboot: true)")
 
-        reboot_required = bool(feature_plan and feature_plan.pending_reboot)
+        # a restart any earlier install (this module's, DISM's, Windows Update's) still waits for counts too
+        servicing_pending = bool(first["reboot_pending"][0] and first["reboot_pending"][0][0] is True)
+        reboot_required = bool(feature_plan and feature_plan.pending_reboot) or servicing_pending
         result["changed"] = bool(self.changes)
         result["changes"] = self.changes
         result["diff"] = {"before": before, "after": after}
@@ -158,10 +166,18 @@ class HostRun:
             return result
 
         applied = apply.run(self.client)
+        self.applied = bool(apply.commands)
         if "install" in applied:
             reboot_required = reboot_required or features.restart_needed(applied["install"][0])
             states_after = {name: ("install_pending" if reboot_required else "installed") for name in feature_plan.to_install}
             result["features"] = {**before["features"], **states_after}
+            missing = [module for module, rows in zip(feature_plan.modules, applied["modules"]) if not rows]
+            if missing:
+                raise ValueError(
+                    f"{', '.join(feature_plan.to_install)} installed, but the PowerShell module "
+                    f"{', '.join(missing)} is still not on the host (Get-Module -ListAvailable finds nothing), so "
+                    "the Hyper-V cmdlets are 'not recognized'; install its sub feature (Hyper-V-PowerShell, or "
+                    "Microsoft-Hyper-V-Management-PowerShell with DISM) on the host and run the task again")
         for key in ("credssp_server", "management_client"):
             if key in after:
                 result[key] = after[key]

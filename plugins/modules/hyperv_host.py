@@ -23,6 +23,11 @@ options:
   features:
     description:
       - Windows features to install. V(Hyper-V) is installed with its management tools.
+      - V(RSAT-Hyper-V-Tools) and V(RSAT-Clustering) are installed with all their sub features
+        (C(-IncludeAllSubFeature); with DISM, their sub features are named), since the PowerShell module is one of
+        them; such a feature counts as installed only when its sub features are (else its state is V(partial)).
+        After installing V(RSAT-Hyper-V-Tools) the task checks that the Hyper-V PowerShell module is there and fails
+        if it is not.
       - Features are only added, never removed.
     type: list
     elements: str
@@ -39,8 +44,9 @@ options:
     default: auto
   reboot:
     description:
-      - Restart the machine when an installed feature needs it (or already waited for a restart), then wait until
-        it answers again and apply the Hyper-V settings that needed the role running.
+      - Restart the machine when an installed feature needs it, or when an earlier install (this module's, DISM's,
+        Windows Update's) still waits for a restart (Windows' Component Based Servicing C(RebootPending) key), then
+        wait until it answers again and apply the Hyper-V settings that needed the role running.
       - When false the task reports RV(reboot_required) and applies the settings on a later run.
     type: bool
     default: false
@@ -182,12 +188,16 @@ facts:
   returned: always
   type: dict
 features:
-  description: State of each feature in O(features) after the task (V(installed), V(install_pending), V(available)).
+  description:
+    - State of each feature in O(features) after the task (V(installed), V(install_pending), V(available), or
+      V(partial) for a tools feature installed without all its sub features).
   returned: when O(features) is set
   type: dict
   sample: {"Hyper-V": installed}
 reboot_required:
-  description: True when a restart is still needed to finish installing features.
+  description:
+    - True when a restart is still needed to finish installing features, this task's or earlier ones (Windows'
+      Component Based Servicing reports a pending restart).
   returned: always
   type: bool
 rebooted:
@@ -319,10 +329,11 @@ def main() -> None:
     try:
         result = run.execute()
     except HyperVError as err:
-        module.fail_hyperv(err, changes=run.changes, round_trips=module.round_trips)
+        module.fail_hyperv(err, changed=run.applied, changes=run.changes if run.applied else [],
+                           round_trips=module.round_trips)
     except ValueError as exc:
-        module.fail_json(msg=f"{module.connection_options().hostname}: {exc}", changes=run.changes,
-                         round_trips=module.round_trips)
+        module.fail_json(msg=f"{module.connection_options().hostname}: {exc}", changed=run.applied,
+                         changes=run.changes if run.applied else [], round_trips=module.round_trips)
     if not module._diff:
         result.pop("diff", None)
     module.exit_json(round_trips=module.round_trips, **result)

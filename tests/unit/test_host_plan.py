@@ -21,6 +21,8 @@ def test_method_follows_the_os_unless_forced() -> None:
 def test_server_manager_installs_only_missing_features_with_management_tools() -> None:
     names = ["Hyper-V", "RSAT-Hyper-V-Tools", "Multipath-IO"]
     rows = [[{"Name": "Hyper-V", "InstallState": "Available"}, {"Name": "RSAT-Hyper-V-Tools", "InstallState": "Installed"},
+             {"Name": "Hyper-V-Tools", "InstallState": "Installed"},
+             {"Name": "Hyper-V-PowerShell", "InstallState": "Installed"},
              {"Name": "Multipath-IO", "InstallState": "Available"}]]
     plan = features.plan_features(features.parse_states(names, "server_manager", rows), "server_manager")
     assert plan.to_install == ["Hyper-V", "Multipath-IO"]
@@ -29,12 +31,45 @@ def test_server_manager_installs_only_missing_features_with_management_tools() -
     assert cmd.parameters == {"Name": ["Hyper-V", "Multipath-IO"], "IncludeManagementTools": True}
 
 
+def test_tools_feature_without_its_powershell_module_is_partial_and_installed_with_all_sub_features() -> None:
+    names = ["RSAT-Hyper-V-Tools"]
+    (read,) = features.read_commands(names, "server_manager")
+    assert read.parameters["Name"] == ["RSAT-Hyper-V-Tools", "Hyper-V-Tools", "Hyper-V-PowerShell"]
+    rows = [[{"Name": "RSAT-Hyper-V-Tools", "InstallState": "Installed"}, {"Name": "Hyper-V-Tools", "InstallState": "Installed"},
+             {"Name": "Hyper-V-PowerShell", "InstallState": "Available"}]]
+    states = features.parse_states(names, "server_manager", rows)
+    assert states[0].state == "partial"
+    plan = features.plan_features(states, "server_manager")
+    assert plan.commands[0].parameters == {"Name": ["RSAT-Hyper-V-Tools"], "IncludeAllSubFeature": True}
+    assert plan.modules == ["Hyper-V"]
+    dism = features.plan_features(features.parse_states(names, "dism", [[{"State": "Enabled"}], [{"State": "Enabled"}], []]),
+                                  "dism")
+    assert dism.commands == [], "a part DISM does not show is unknown, not missing"
+    dism = features.plan_features(features.parse_states(
+        names, "dism", [[{"State": "Enabled"}], [{"State": "Enabled"}], [{"State": "Disabled"}]]), "dism")
+    assert dism.commands[0].parameters["FeatureName"] == [
+        "Microsoft-Hyper-V-Tools-All", "Microsoft-Hyper-V-Management-Clients", "Microsoft-Hyper-V-Management-PowerShell"]
+
+
+def test_dism_refusal_is_worded_by_the_real_os_and_names_every_feature() -> None:
+    server = features.dism_refusal(["RSAT-Clustering", "Hyper-V"], "dism", "Microsoft Windows Server 2025 Datacenter",
+                                   is_client_os=False)
+    assert server is not None and "on Microsoft Windows Server 2025 Datacenter" in server
+    assert "client OS" not in server and "feature_method: server_manager" in server
+    client = features.dism_refusal(["RSAT-Clustering"], "dism", "Microsoft Windows 11 Pro", is_client_os=True)
+    assert client is not None and "Windows 11 Pro" in client and "Add-WindowsCapability" in client
+    assert features.dism_refusal(["RSAT-Clustering"], "server_manager", "x", is_client_os=False) is None
+
+
 def test_dism_uses_optional_feature_names_all_and_no_restart() -> None:
     names = ["Hyper-V", "RSAT-Hyper-V-Tools"]
     reads = features.read_commands(names, "dism")
-    assert [c.parameters["FeatureName"] for c in reads] == ["Microsoft-Hyper-V", "Microsoft-Hyper-V-Tools-All"]
-    plan = features.plan_features(features.parse_states(names, "dism", [[{"State": "Disabled"}], [{"State": "Enabled"}]]),
-                                  "dism")
+    assert [c.parameters["FeatureName"] for c in reads] == [
+        "Microsoft-Hyper-V", "Microsoft-Hyper-V-Tools-All", "Microsoft-Hyper-V-Management-Clients",
+        "Microsoft-Hyper-V-Management-PowerShell"]
+    plan = features.plan_features(features.parse_states(
+        names, "dism", [[{"State": "Disabled"}], [{"State": "Enabled"}], [{"State": "Enabled"}], [{"State": "Enabled"}]]),
+        "dism")
     assert plan.commands[0].cmdlet == "Enable-WindowsOptionalFeature"
     assert plan.commands[0].parameters == {"Online": True, "FeatureName": ["Microsoft-Hyper-V"], "All": True,
                                            "NoRestart": True}
@@ -51,6 +86,14 @@ def test_unknown_feature_and_dism_only_gaps_are_errors() -> None:
     assert "does not offer" in features.plan_features(states, "dism").errors[0]
     with pytest.raises(ValueError, match="RSAT-Clustering cannot be installed with DISM"):
         features.read_commands(["RSAT-Clustering"], "dism")
+
+
+def test_a_missing_hyperv_cmdlet_gets_the_module_hint() -> None:
+    err = HyperVError("hv1", "The term 'Get-VM' is not recognized as the name of a cmdlet, function, script file, or "
+                             "operable program.", command="Get-VM")
+    assert err.category == "Hyper-V module missing" and "RSAT-Hyper-V-Tools" in (err.hint or "")
+    other = HyperVError("hv1", "The term 'Get-ADComputer' is not recognized as the name of a cmdlet")
+    assert other.category != "Hyper-V module missing"
 
 
 @pytest.mark.parametrize(

@@ -95,6 +95,14 @@ class Catalog:
     def __len__(self) -> int:
         return len(self._cmdlets)
 
+    def modules(self) -> dict[str, list[str]]:
+        """Module name -> the cmdlets it exports, as the catalog captured them."""
+        found: dict[str, list[str]] = {}
+        for info in self._cmdlets.values():
+            if info.module:
+                found.setdefault(info.module, []).append(info.name)
+        return found
+
 
 @functools.lru_cache(maxsize=1)
 def load_catalog(path: pathlib.Path = CATALOG_PATH) -> Catalog:

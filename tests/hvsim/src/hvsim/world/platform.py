@@ -33,6 +33,8 @@ if typing.TYPE_CHECKING:
 INSTALLED = ("Installed", "Enabled")
 PENDING_INSTALL = ("InstallPending", "EnablePending")
 PENDING_REMOVE = ("UninstallPending", "DisablePending")
+# Component Based Servicing keeps this key while a feature change waits for a restart (DESIGN.md cites the source)
+CBS_REBOOT_PENDING = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending"
 DEFAULT_BOOT = "2025-01-06T06:00:00+00:00"
 ID_NAMESPACE = uuid.UUID("0f3c9a52-6d1e-4b7a-9c85-3e2d1a4b5c6d")
 
@@ -259,6 +261,10 @@ class PlatformState:
         hyperv = getattr(self._machine, "hyperv", None)
         if hyperv is not None and hasattr(hyperv, "installed"):
             hyperv.installed = self.hyperv_installed()
+        if any(state in (*PENDING_INSTALL, *PENDING_REMOVE) for state in self.features.values()):
+            self.registry.create_key(CBS_REBOOT_PENDING)
+        else:
+            self.registry.delete_key(CBS_REBOOT_PENDING)
 
     # -- network -----------------------------------------------------------------------------
     def next_interface_index(self) -> int:
@@ -429,4 +435,4 @@ def stable_guid(*parts: str) -> str:
 
 # the cmdlets register when these are imported (hvsim.server imports every hvsim.world module anyway)
 # pylint: disable-next=wrong-import-position,cyclic-import,unused-import
-from hvsim.world import platform_cmdlets, platform_security  # noqa: E402,F401
+from hvsim.world import module_cmdlets, platform_cmdlets, platform_security  # noqa: E402,F401
