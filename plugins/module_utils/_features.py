@@ -63,6 +63,11 @@ class FeatureState:
         return self.state in ("installed", "install_pending")
 
 
+def feature(name: str) -> Feature:
+    """The table's entry, or a plain feature without parts for a name only read (Failover-Clustering)."""
+    return FEATURES.get(name) or Feature(name, None)
+
+
 def choose_method(requested: str, is_client_os: bool) -> str:
     if requested != "auto":
         return requested
@@ -87,11 +92,11 @@ def _queried(names: t.Sequence[str], method: str) -> list[str]:
     """Each feature followed by its parts, in the names the tool knows them by."""
     found: list[str] = []
     for name in names:
-        feature = FEATURES[name]
+        entry = feature(name)
         if method == "server_manager":
-            found += [feature.name, *feature.parts]
+            found += [entry.name, *entry.parts]
         else:
-            found += [dism_name(name), *feature.dism_parts]
+            found += [dism_name(name), *entry.dism_parts]
     return found
 
 
@@ -106,10 +111,10 @@ def read_commands(names: t.Sequence[str], method: str) -> list[Cmd]:
 
 
 def dism_name(name: str) -> str:
-    feature = FEATURES[name]
-    if feature.dism_name is None:
+    dism = feature(name).dism_name
+    if dism is None:
         raise ValueError(f"{name} cannot be installed with DISM (Enable-WindowsOptionalFeature)")
-    return feature.dism_name
+    return dism
 
 
 def _normalise(raw: t.Any) -> str:
@@ -142,9 +147,8 @@ def parse_states(names: t.Sequence[str], method: str, results: list[list[t.Any]]
                  for name, rows in zip(_queried(names, method), results)}
     states = []
     for name in names:
-        feature = FEATURES[name]
-        own, parts = ((feature.name, feature.parts) if method == "server_manager"
-                      else (dism_name(name), feature.dism_parts))
+        entry = feature(name)
+        own, parts = ((entry.name, entry.parts) if method == "server_manager" else (dism_name(name), entry.dism_parts))
         states.append(FeatureState(name, _combined(found[own], [found[p] for p in parts])))
     return states
 

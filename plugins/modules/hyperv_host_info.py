@@ -52,7 +52,8 @@ facts:
   type: dict
 features:
   description: State of each feature winvirt.hyperv.hyperv_host manages, and Failover-Clustering (V(installed),
-    V(install_pending), V(available), V(unknown) when the host does not offer it).
+    V(install_pending), V(available), V(partial) for a tools feature without all its sub features, V(unknown) when
+    the host does not offer it).
   returned: always
   type: dict
   sample: {"Hyper-V": installed, "Failover-Clustering": available}
@@ -139,6 +140,7 @@ def main() -> None:
         method = features.choose_method(module.params["feature_method"], facts.is_client_os)
         names = _feature_names(method)
         second_commands = features.read_commands(names, method)
+        feature_count = len(second_commands)
         hyperv = facts.hyperv_running
         if hyperv:
             second_commands += [
@@ -150,7 +152,6 @@ def main() -> None:
         second = client.run(second_commands, retry=True)
     except HyperVError as err:
         module.fail_hyperv(err, round_trips=module.round_trips)
-    feature_count = 1 if method == "server_manager" else len(names)
     states = features.parse_states(names, method, second[:feature_count])
     result: dict[str, t.Any] = {
         "changed": False,
