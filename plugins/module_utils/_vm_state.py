@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
@@ -28,8 +29,12 @@ FIRMWARE_PROPERTIES = ["VMId", "SecureBoot", "SecureBootTemplate"]
 BIOS_PROPERTIES = ["VMId", "StartupOrder"]
 DRIVE_PROPERTIES = ["VMId", "Path", "ControllerType", "ControllerNumber", "ControllerLocation"]
 CONTROLLER_PROPERTIES = ["VMId", "ControllerNumber"]
-ADAPTER_PROPERTIES = ["VMId", "Name", "SwitchName", "MacAddress", "DynamicMacAddressEnabled"]
-VLAN_PROPERTIES = ["OperationMode", "AccessVlanId", "NativeVlanId", "AllowedVlanIdList"]
+ADAPTER_PROPERTIES = ["VMId", "Id", "Name", "SwitchName", "MacAddress", "DynamicMacAddressEnabled"]
+# ParentAdapter names the adapter a VLAN setting belongs to: over remoting (depth 1) it arrives as the adapter's
+# ToString(), "VMNetworkAdapter (Name = '...', VMName = '...') [Id = '...', VMId = '...']" (Hyper-V's
+# VirtualizationObject.ToString lists the properties marked as identifiers: Name, VMName, Id, VMId).
+VLAN_PROPERTIES = ["OperationMode", "AccessVlanId", "NativeVlanId", "AllowedVlanIdList", "ParentAdapter"]
+_ADAPTER_ID = re.compile(r"(?<![A-Za-z])Id = '([^']*)'")
 # The parts read for every VM, in the order of the read batch (after Get-VM itself).
 PARTS: tuple[tuple[str, list[str]], ...] = (
     ("Get-VMMemory", MEMORY_PROPERTIES),
@@ -270,13 +275,23 @@ def parse_vms(rows: list[list[t.Any]]) -> list[VmView]:
     return views
 
 
+def parent_adapter_id(row: t.Any) -> str | None:
+    """The Id of the adapter a Get-VMNetworkAdapterVlan row belongs to (its ParentAdapter, as a string or an object)."""
+    parent = row.get("ParentAdapter") if isinstance(row, dict) else None
+    if isinstance(parent, dict):
+        return _text(parent.get("Id"))
+    match = _ADAPTER_ID.search(str(parent or ""))
+    return match.group(1) if match else None
+
+
 def _adapters(adapter_rows: list[t.Any], vlan_rows: list[t.Any], vm_id: str) -> list[Adapter]:
-    """Adapters of one VM; Get-VMNetworkAdapterVlan lists the same adapters in the same order."""
+    """Adapters of one VM, each with the VLAN setting whose ParentAdapter is that adapter (by adapter Id)."""
+    vlans = {key.lower(): row for row in vlan_rows if (key := parent_adapter_id(row))}
     found = []
-    for index, row in enumerate(adapter_rows):
+    for row in adapter_rows:
         if not belongs_to(row, vm_id):
             continue
-        vlan_row = vlan_rows[index] if index < len(vlan_rows) and isinstance(vlan_rows[index], dict) else None
+        vlan_row = vlans.get(str(row.get("Id") or "").lower())
         found.append(Adapter(name=str(row.get("Name")), switch=_text(row.get("SwitchName")),
                              mac_address=_text(row.get("MacAddress")),
                              dynamic_mac=row.get("DynamicMacAddressEnabled") if isinstance(row.get("DynamicMacAddressEnabled"), bool) else None,

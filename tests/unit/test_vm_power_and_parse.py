@@ -55,7 +55,12 @@ def _rows(**parts: list[dict[str, t.Any]]) -> list[list[t.Any]]:
     return rows
 
 
-def test_parse_vms_matches_parts_by_vm_and_vlans_by_adapter_order() -> None:
+def _parent(vm: str, vm_id: str, name: str, adapter_id: str) -> str:
+    """A VLAN row's ParentAdapter as it crosses PSRP at depth 1: the adapter's ToString()."""
+    return f"VMNetworkAdapter (Name = '{name}', VMName = '{vm}') [Id = '{adapter_id}', VMId = '{vm_id}']"
+
+
+def test_parse_vms_matches_parts_by_vm_and_vlans_by_adapter_identity() -> None:
     rows = _rows(
         vm=[{"Name": "a", "Id": "A", "State": "Running", "Generation": 2, "ProcessorCount": 2, "Notes": ""},
             {"Name": "b", "Id": "B", "State": "Off", "Generation": 1}],
@@ -67,16 +72,22 @@ def test_parse_vms_matches_parts_by_vm_and_vlans_by_adapter_order() -> None:
         Get_VMHardDiskDrive=[{"VMId": "b", "Path": "C:\\b.vhd", "ControllerType": "IDE", "ControllerNumber": 0,
                               "ControllerLocation": 0}],
         Get_VMScsiController=[{"VMId": "A", "ControllerNumber": 0}],
-        Get_VMNetworkAdapter=[{"VMId": "A", "Name": "n1", "SwitchName": "s", "MacAddress": "00155D000001",
-                               "DynamicMacAddressEnabled": False},
-                              {"VMId": "B", "Name": "n2", "SwitchName": None}],
-        Get_VMNetworkAdapterVlan=[{"OperationMode": "Access", "AccessVlanId": 20},
-                                  {"OperationMode": "Trunk", "AllowedVlanIdList": [30, 10], "NativeVlanId": 1}],
+        Get_VMNetworkAdapter=[{"VMId": "A", "Id": "Microsoft:A\\1", "Name": "n1", "SwitchName": "s",
+                               "MacAddress": "00155D000001", "DynamicMacAddressEnabled": False},
+                              {"VMId": "A", "Id": "Microsoft:A\\2", "Name": "n1", "SwitchName": "s"},
+                              {"VMId": "B", "Id": "Microsoft:B\\1", "Name": "n2", "SwitchName": None}],
+        # not in the adapters' order, and two adapters of A share a name: only the adapter Id pairs them
+        Get_VMNetworkAdapterVlan=[
+            {"OperationMode": "Trunk", "AllowedVlanIdList": [30, 10], "NativeVlanId": 1,
+             "ParentAdapter": _parent("b", "B", "n2", "Microsoft:B\\1")},
+            {"OperationMode": "Untagged", "ParentAdapter": _parent("a", "A", "n1", "Microsoft:A\\2")},
+            {"OperationMode": "Access", "AccessVlanId": 20, "ParentAdapter": _parent("a", "A", "n1", "Microsoft:A\\1")}],
     )
     a, b = parse_vms(rows)
     assert (a.startup_mb, a.dynamic_memory, a.minimum_mb, a.maximum_mb, a.buffer_percent) == (2048, True, 512, 4096, 20)
     assert a.secure_boot is True and a.boot_order is None and a.scsi_controllers == 1 and a.disks == []
     assert a.adapters[0].vlan.to_result() == {"mode": "access", "id": 20, "allowed": [], "native_id": None}
+    assert a.adapters[1].vlan.to_result()["mode"] == "untagged"
     assert b.boot_order == ["CD", "IDE", "LegacyNetworkAdapter", "Floppy"] and b.secure_boot is None
     assert [d.path for d in b.disks] == ["C:\\b.vhd"]
     assert b.adapters[0].vlan.to_result() == {"mode": "trunk", "id": None, "allowed": [10, 30], "native_id": 1}

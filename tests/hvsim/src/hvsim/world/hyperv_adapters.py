@@ -23,10 +23,14 @@ def adapter_object(machine: typing.Any, vm: VM | None, adapter: NetworkAdapter) 
                     "MacAddress": adapter.mac_address, "DynamicMacAddressEnabled": adapter.dynamic_mac,
                     "IsManagementOs": vm is None, "IsLegacy": False, "Status": ["Ok"] if vm is None or vm.state == "Running" else [],
                     "IPAddresses": [], "ComputerName": machine.netbios},
-        to_string=f"VMNetworkAdapter (Name = '{adapter.name}', VMName = '{vm.name if vm else ''}') [VMId = '{vm.id if vm else ''}']")
+        # Hyper-V's VirtualizationObject.ToString(): the type name, the friendly-name identifiers in parentheses and
+        # the unique identifiers in brackets (VMDevice: Name, Id; VMComponentObject: VMId, VMName).
+        to_string=f"VMNetworkAdapter (Name = '{adapter.name}', VMName = '{vm.name if vm else ''}') "
+                  f"[Id = '{adapter.id}', VMId = '{vm.id if vm else ''}']")
 
 
-def vlan_object(vm: VM | None, adapter: NetworkAdapter) -> PSOutObject:
+def vlan_object(machine: typing.Any, vm: VM | None, adapter: NetworkAdapter) -> PSOutObject:
+    """A VLAN setting; its ParentAdapter is the adapter object (VMNetworkAdapterFeatureBase.ParentAdapter)."""
     vlan = adapter.vlan
     allowed = vlan.allowed if vlan.mode == "Trunk" else []
     return PSOutObject(
@@ -35,7 +39,7 @@ def vlan_object(vm: VM | None, adapter: NetworkAdapter) -> PSOutObject:
                     "AccessVlanId": vlan.access_id if vlan.mode == "Access" else 0,
                     "NativeVlanId": vlan.native_id if vlan.mode == "Trunk" else 0,
                     "AllowedVlanIdList": allowed, "AllowedVlanIdListString": _ranges(allowed),
-                    "ParentAdapter": adapter.name, "VMName": vm.name if vm else None,
+                    "ParentAdapter": adapter_object(machine, vm, adapter), "VMName": vm.name if vm else None,
                     "IsManagementOs": vm is None})
 
 
@@ -226,8 +230,9 @@ def set_vm_network_adapter(inv: Invocation) -> None:
 
 @cmdlet("Get-VMNetworkAdapterVlan")
 def get_vm_network_adapter_vlan(inv: Invocation) -> typing.Iterator[PSOutObject]:
+    machine, _state = host_of(inv)
     for vm, adapter in _adapter_pairs(inv, name_parameter="VMNetworkAdapterName"):
-        yield vlan_object(vm, adapter)
+        yield vlan_object(machine, vm, adapter)
 
 
 @cmdlet("Set-VMNetworkAdapterVlan")
