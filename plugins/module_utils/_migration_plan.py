@@ -116,6 +116,23 @@ def _matches(pattern: str, name: str) -> bool:
     return fnmatch.fnmatchcase(name.lower(), pattern.lower()) if is_pattern(pattern) else name.lower() == pattern.lower()
 
 
+def _leaf(path: str) -> str:
+    return path.replace("/", "\\").rstrip("\\").rsplit("\\", 1)[-1]
+
+
+def vhd_path_problems(vhd_paths: t.Mapping[str, str] | None) -> list[Problem]:
+    """Move-VM -Vhds: "The virtual hard disk name must be identical in both entries" (Microsoft's Move-VM
+    reference): a disk can change folder in a move, never its file name."""
+    problems = []
+    for source, target in (vhd_paths or {}).items():
+        if _leaf(str(source)).lower() != _leaf(str(target)).lower():
+            problems.append(Problem(
+                f"vhd_paths maps '{source}' to '{target}': Move-VM keeps a disk's file name ('{_leaf(str(source))}').",
+                f"Use a destination path ending in '{_leaf(str(source))}' (only the folder can change), and rename the "
+                "disk after the move if needed."))
+    return problems
+
+
 def host_problems(source: HostFacts, destination: HostFacts) -> list[Problem]:
     """Both hosts must allow migrations and agree on how they authenticate to each other."""
     problems = []

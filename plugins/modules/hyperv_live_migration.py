@@ -50,6 +50,8 @@ options:
     description:
       - Per-disk destination, source path to destination path (shared_nothing only). Disks not listed keep their
         path; the configuration goes to O(destination_path) when set.
+      - Only the folder can change; Move-VM keeps a disk's file name, so a destination with another file name fails
+        before anything is contacted.
     type: dict
   switch_map:
     description:
@@ -161,6 +163,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan imp
     plan_migration,
     plan_storage_move,
     select_vms,
+    vhd_path_problems,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 
@@ -256,6 +259,9 @@ def main() -> None:
                                        ("mode", "vm_only", ["destination"])])
     params = module.params
     started = time.monotonic()
+    bad_paths = vhd_path_problems(params["vhd_paths"])
+    if bad_paths:
+        _fail_preflight(module, MigrationPlan(problems=bad_paths))
     source = module.client()
     try:
         source_rows = source.run(source_commands(), retry=True)

@@ -67,6 +67,18 @@ def test_preflight_lists_every_problem_with_its_fix(lab3: t.Any) -> None:
     assert lab3.snapshot() == before
 
 
+def test_vhd_paths_that_rename_a_disk_fail_before_any_host_is_asked(lab3: t.Any) -> None:
+    enable_migrations(lab3)
+    before = lab3.snapshot()
+    task = move(lab3, "hv2", name=["app1"], destination_path="D:\\VMs\\app1",
+                vhd_paths={f"{DISKS}\\app1.vhdx": "D:\\VMs\\app1\\app1-data.vhdx"})
+    failed = run_playbook(lab3, [task], auth="credssp")
+    assert failed.rc != 0
+    problems = failed.result("move")["problems"]
+    assert len(problems) == 1 and "'app1.vhdx'" in problems[0]["what"] and "folder" in problems[0]["fix"], problems
+    assert lab3.call_log() == [] and lab3.snapshot() == before
+
+
 def test_kerberos_from_the_controller_needs_delegation_or_credssp(lab3: t.Any) -> None:
     enable_migrations(lab3)
     failed = run_playbook(lab3, [move(lab3, "hv2", name=["app1"])], auth="ntlm")

@@ -81,9 +81,18 @@ def test_a_running_vm_keeps_running_and_its_files_are_held_on_the_destination(wo
 
 def test_per_vhd_destinations(world: typing.Any) -> None:
     outputs(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", VirtualMachinePath="D:\\Hyper-V",
-                         Vhds=[{"SourceFilePath": f"{DISKS}\\app1.vhdx", "DestinationFilePath": "D:\\Data\\a.vhdx"}],
+                         Vhds=[{"SourceFilePath": f"{DISKS}\\app1.vhdx", "DestinationFilePath": "D:\\Data\\app1.vhdx"}],
                          ErrorAction="Stop")))
-    assert vm_on(world, "hv2", "app1").hard_drives[0].path == "D:\\Data\\a.vhdx"
+    assert vm_on(world, "hv2", "app1").hard_drives[0].path == "D:\\Data\\app1.vhdx"
+
+
+def test_per_vhd_destinations_keep_the_file_name(world: typing.Any) -> None:
+    """Move-VM -Vhds: "The virtual hard disk name must be identical in both entries"."""
+    before = to_data(world)
+    message = failure(run(world, c("Move-VM", Name="app1", DestinationHost="hv2", VirtualMachinePath="D:\\Hyper-V",
+                                   Vhds=[{"SourceFilePath": f"{DISKS}\\app1.vhdx",
+                                          "DestinationFilePath": "D:\\Data\\renamed.vhdx"}], ErrorAction="Stop")))
+    assert "file names must be identical" in message and to_data(world) == before
 
 
 def test_a_differencing_disk_moves_when_the_destination_has_its_parent(world: typing.Any) -> None:

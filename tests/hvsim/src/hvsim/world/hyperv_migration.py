@@ -161,11 +161,18 @@ def _disk_chain(source: Machine, path: str) -> tuple[list[str], str | None]:
 
 
 def _vhd_targets(inv: Invocation) -> dict[str, str]:
+    """-Vhds: "The virtual hard disk name must be identical in both entries" (Move-VM / Move-VMStorage reference);
+    the wording of the refusal is hvsim's (no recorded Windows message found)."""
     targets: dict[str, str] = {}
     for item in inv.get("Vhds") or []:
         table = {str(k).lower(): v for k, v in dict(item).items()}
         if "sourcefilepath" in table and "destinationfilepath" in table:
-            targets[path_key(str(table["sourcefilepath"]))] = clean_path(str(table["destinationfilepath"]))
+            source, target = clean_path(str(table["sourcefilepath"])), clean_path(str(table["destinationfilepath"]))
+            if leaf_name(source).lower() != leaf_name(target).lower():
+                raise CmdletError(hv_error(inv, f"The virtual hard disk '{source}' cannot be moved to '{target}': the "
+                                                "source and destination file names must be identical.",
+                                           "InvalidArgument", "InvalidParameter", source))
+            targets[path_key(source)] = target
     return targets
 
 
