@@ -16,7 +16,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cm
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
-    option: str  # our option name (under host settings)
+    option: str  # hyperv_host's option name, a dotted path for suboptions (live_migration.authentication)
     prop: str  # the Get-VMHost property and Set-VMHost parameter
     values: dict[str, str] | None = None  # our choice -> Hyper-V enum name
 
@@ -28,12 +28,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("enhanced_session_mode", "EnableEnhancedSessionMode"),
     Setting("numa_spanning", "NumaSpanningEnabled"),
     Setting("max_storage_migrations", "MaximumStorageMigrations"),
-    Setting("max_migrations", "MaximumVirtualMachineMigrations"),
-    Setting("migration_authentication", "VirtualMachineMigrationAuthenticationType",
+    Setting("live_migration.max_migrations", "MaximumVirtualMachineMigrations"),
+    Setting("live_migration.authentication", "VirtualMachineMigrationAuthenticationType",
             {"credssp": "CredSSP", "kerberos": "Kerberos"}),
-    Setting("migration_performance", "VirtualMachineMigrationPerformanceOption",
+    Setting("live_migration.performance", "VirtualMachineMigrationPerformanceOption",
             {"tcpip": "TCPIP", "compression": "Compression", "smb": "SMB"}),
-    Setting("use_any_network_for_migration", "UseAnyNetworkForMigration"),
+    Setting("live_migration.use_any_network", "UseAnyNetworkForMigration"),
 )
 # What the host reports about itself (capabilities as the host states them, no version tables).
 _REPORTED = ["ComputerName", "LogicalProcessorCount", "MemoryCapacity", "VirtualMachineMigrationEnabled",
@@ -56,8 +56,13 @@ class HostSettingsState:
     reported: dict[str, t.Any]
 
     def to_result(self) -> dict[str, t.Any]:
-        return {**self.values, "live_migration_enabled": self.migration_enabled,
-                "migration_networks": list(self.migration_networks)}
+        """In hyperv_host's option names: the live migration settings under live_migration."""
+        result: dict[str, t.Any] = {"live_migration": {"enabled": self.migration_enabled,
+                                                       "networks": list(self.migration_networks)}}
+        for option, value in self.values.items():
+            group, _, name = option.rpartition(".")
+            (result.setdefault(group, {}) if group else result)[name] = value
+        return result
 
 
 def _ours(setting: Setting, value: t.Any) -> t.Any:
@@ -109,7 +114,7 @@ def _same(option: str, current: t.Any, wanted: t.Any) -> bool:
 def plan_settings(spec: HostSettingsSpec, current: HostSettingsState) -> SettingsPlan:
     changes: list[str] = []
     commands: list[Cmd] = []
-    after = current.to_result()
+    after = dataclasses.replace(current, values=dict(current.values), migration_networks=list(current.migration_networks))
     set_params: dict[str, t.Any] = {}
     for setting in SETTINGS:
         wanted = spec.values.get(setting.option)
@@ -117,11 +122,11 @@ def plan_settings(spec: HostSettingsSpec, current: HostSettingsState) -> Setting
             continue
         set_params[setting.prop] = setting.values[wanted] if setting.values else wanted
         changes.append(f"{setting.option}: {current.values.get(setting.option)!r} -> {wanted!r}")
-        after[setting.option] = wanted
+        after.values[setting.option] = wanted
     if spec.live_migration is not None and spec.live_migration != current.migration_enabled:
         commands.append(Cmd("Enable-VMMigration" if spec.live_migration else "Disable-VMMigration", {}))
         changes.append(f"live migration {'enabled' if spec.live_migration else 'disabled'}")
-        after["live_migration_enabled"] = spec.live_migration
+        after.migration_enabled = spec.live_migration
     if set_params:
         commands.append(Cmd("Set-VMHost", set_params))
     if spec.migration_networks is not None:
@@ -133,8 +138,8 @@ def plan_settings(spec: HostSettingsSpec, current: HostSettingsState) -> Setting
             if subnet not in current.migration_networks:
                 commands.append(Cmd("Add-VMMigrationNetwork", {"Subnet": subnet, "Priority": priority}))
                 changes.append(f"add migration network {subnet}")
-        after["migration_networks"] = sorted(set(wanted_networks))
-    return SettingsPlan(changes, commands, after)
+        after.migration_networks = sorted(set(wanted_networks))
+    return SettingsPlan(changes, commands, after.to_result())
 
 
 # -- the CredSSP server role (workgroup hosts) -------------------------------------------------------

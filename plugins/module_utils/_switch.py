@@ -56,6 +56,7 @@ class SwitchSpec:
     minimum_bandwidth_mode: str | None = None
     recreate: bool = False
     accept_management_cutoff: bool = False
+    management_vlan_cutoff: str = "fail"  # fail | skip: a management VLAN the cutoff refuses fails, or is left out
 
     @property
     def vnic_name(self) -> str:
@@ -296,6 +297,12 @@ def _cutoff_refusal(spec: SwitchSpec, over: bool | None, network: HostNetwork, w
             "on the same VLAN, or the host has a second NIC).")
 
 
+def _skipped_vlan(refusal: str, vlan: Vlan) -> str:
+    """The warning of a management VLAN left out (management_vlan_cutoff: skip) instead of a refusal."""
+    return (f"{refusal.replace('Refusing to ', 'Not going to ', 1)} The management OS adapter stays as it is, so VMs "
+            f"on {vlan.describe()} on this host cannot reach VMs on other hosts until it carries the VLAN too.")
+
+
 def plan_switch(spec: SwitchSpec, current: SwitchState | None, network: HostNetwork) -> SwitchPlan:
     over = connection_over_switch(spec, network) if current else False
     if spec.state == "absent":
@@ -350,19 +357,25 @@ def _plan_create(spec: SwitchSpec, network: HostNetwork) -> SwitchPlan:
         warnings.append(f"'{spec.net_adapter_name}' carries the connection to this host; creating the switch moves its "
                         f"IP configuration to vEthernet ({spec.name}) and briefly interrupts the connection")
     vlan = spec.management_vlan if spec.management_vlan and spec.management_vlan.mode != "untagged" else None
+    planned_vlan = spec.management_vlan
     if vlan and not _has_management_os(switch_type, allow):
         errors.append(f"management_vlan needs a management OS adapter, which a {switch_type} switch"
                       f"{'' if switch_type != 'external' else ' with allow_management_os: false'} does not have")
     elif vlan:
         risky = bool(risky_nic)
-        if risky and not spec.accept_management_cutoff:
-            what = f"put the management OS of new switch '{spec.name}' on {vlan.describe()}"
-            errors.append(_cutoff_refusal(spec, True, network, what))
-        changes.append(Change(f"set the management OS adapter '{spec.name}' to {vlan.describe()}",
-                              _vlan_commands(spec.name, vlan), risks_connection=risky))
+        refusal = _cutoff_refusal(spec, True, network, f"put the management OS of new switch '{spec.name}' on "
+                                  f"{vlan.describe()}") if risky and not spec.accept_management_cutoff else None
+        if refusal and spec.management_vlan_cutoff == "skip":
+            warnings.append(_skipped_vlan(refusal, vlan))
+            planned_vlan = None
+        else:
+            if refusal:
+                errors.append(refusal)
+            changes.append(Change(f"set the management OS adapter '{spec.name}' to {vlan.describe()}",
+                                  _vlan_commands(spec.name, vlan), risks_connection=risky))
     after = SwitchState(spec.name, switch_type, None, _has_management_os(switch_type, allow), spec.notes or "",
                         bool(spec.enable_iov), spec.minimum_bandwidth_mode or "absolute",
-                        (spec.management_vlan or Vlan("untagged")) if _has_management_os(switch_type, allow) else None,
+                        (planned_vlan or Vlan("untagged")) if _has_management_os(switch_type, allow) else None,
                         net_adapter_name=spec.net_adapter_name)
     return SwitchPlan(changes, errors, warnings, bool(risky_nic), after)
 
@@ -436,6 +449,12 @@ def _plan_update(spec: SwitchSpec, current: SwitchState, network: HostNetwork, o
         elif vnics and not named:
             errors.append(f"switch '{spec.name}' has no management OS adapter named '{spec.vnic_name}'; its management "
                           f"OS adapters are: {', '.join(v.name for v in vnics)}. Set management_adapter_name.")
+        elif spec.management_vlan != (current.management_vlan or Vlan("untagged")) and (
+                (over if named else False) is not False and not spec.accept_management_cutoff
+                and spec.management_vlan_cutoff == "skip"):
+            warnings.append(_skipped_vlan(_cutoff_refusal(spec, over, network, f"put the management OS adapter "
+                                                          f"'{spec.vnic_name}' on {spec.management_vlan.describe()}"),
+                                          spec.management_vlan))
         elif spec.management_vlan != (current.management_vlan or Vlan("untagged")):
             vnic_over = over if named else False
             change = Change(f"set the management OS adapter '{spec.vnic_name}' from "

@@ -205,7 +205,9 @@ rebooted:
   returned: always
   type: bool
 settings:
-  description: The Hyper-V host settings after the task (as planned, in check mode).
+  description:
+    - The Hyper-V host settings after the task (as planned, in check mode), under this module's option names
+      (live migration settings under V(live_migration)), the same shape winvirt.hyperv.hyperv_host_info returns.
   returned: when Hyper-V runs on the host
   type: dict
 credssp_server:
@@ -290,10 +292,10 @@ def spec_from_params(params: dict[str, t.Any]) -> HostSpec:
             "enhanced_session_mode": params.get("enhanced_session_mode"),
             "numa_spanning": params.get("numa_spanning"),
             "max_storage_migrations": params.get("max_storage_migrations"),
-            "max_migrations": migration.get("max_migrations"),
-            "migration_authentication": migration.get("authentication"),
-            "migration_performance": migration.get("performance"),
-            "use_any_network_for_migration": migration.get("use_any_network"),
+            "live_migration.max_migrations": migration.get("max_migrations"),
+            "live_migration.authentication": migration.get("authentication"),
+            "live_migration.performance": migration.get("performance"),
+            "live_migration.use_any_network": migration.get("use_any_network"),
         },
         live_migration=migration.get("enabled"),
         migration_networks=tuple(migration["networks"]) if migration.get("networks") is not None else None,

@@ -62,10 +62,19 @@ hyperv_running:
   returned: always
   type: bool
 settings:
-  description: Host settings in the vocabulary of winvirt.hyperv.hyperv_host's options, plus live_migration_enabled and
-    migration_networks.
+  description:
+    - Host settings under winvirt.hyperv.hyperv_host's option names, so they can be given back to it as they are
+      (V(live_migration.enabled), V(live_migration.authentication), V(live_migration.networks), ...).
   returned: when Hyper-V runs
   type: dict
+  sample:
+    virtual_machine_path: C:\ProgramData\Microsoft\Windows\Hyper-V
+    virtual_hard_disk_path: C:\ProgramData\Microsoft\Windows\Virtual Hard Disks
+    enhanced_session_mode: false
+    numa_spanning: true
+    max_storage_migrations: 2
+    live_migration: {enabled: true, authentication: kerberos, performance: compression, max_migrations: 2,
+                     use_any_network: false, networks: [10.0.50.0/24]}
 reported:
   description: What Get-VMHost reports about capacity (logical processors, memory capacity, MAC address pool).
   returned: when Hyper-V runs

@@ -96,6 +96,15 @@ options:
         instead of failing.
     type: bool
     default: false
+  management_vlan_cutoff:
+    description:
+      - What happens to a O(management_vlan) change that O(accept_management_cutoff) does not allow.
+      - V(fail) refuses the task.
+      - V(skip) leaves the management OS adapter's VLAN as it is, applies the rest and warns (naming
+        O(accept_management_cutoff)), for example in a play over several hosts where some are managed over the switch.
+    type: str
+    choices: [fail, skip]
+    default: fail
 attributes:
   check_mode:
     description: Can run in check_mode and return the changed status prediction without changing the host.
@@ -149,7 +158,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 switch:
-  description: The switch after the task (as it would be, in check mode); null when absent.
+  description:
+    - The switch after the task (as it would be, in check mode); null when absent.
+    - When the task fails it is the switch as it is on the host, never the refused or half-applied wish.
   returned: always
   type: dict
   contains:
@@ -261,6 +272,7 @@ def argument_spec() -> dict[str, t.Any]:
         "minimum_bandwidth_mode": {"type": "str", "choices": list(BANDWIDTH_MODES)},
         "recreate": {"type": "bool", "default": False},
         "accept_management_cutoff": {"type": "bool", "default": False},
+        "management_vlan_cutoff": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
     }
 
 
@@ -292,7 +304,19 @@ def spec_from_params(params: dict[str, t.Any]) -> SwitchSpec:
         minimum_bandwidth_mode=params["minimum_bandwidth_mode"],
         recreate=params["recreate"],
         accept_management_cutoff=params["accept_management_cutoff"],
+        management_vlan_cutoff=params["management_vlan_cutoff"],
     )
+
+
+def _state_after_failure(client: t.Any, spec: SwitchSpec, address: str, before: t.Any) -> dict[str, t.Any]:
+    """The switch as it is after a failed apply, and whether the failed task changed it."""
+    try:
+        results = client.run(read_commands(spec, address), retry=True)
+    except HyperVError:
+        return {"switch": None, "changed": True}  # unknown: the apply may have gone through
+    now = parse_switch(spec, results[0], results[2], parse_network(results, address))
+    shown = now.to_result() if now else None
+    return {"switch": shown, "changed": shown != (before.to_result() if before else None)}
 
 
 def main() -> None:
@@ -318,7 +342,8 @@ def main() -> None:
         "switch": plan.after.to_result() if plan.after else None,
     }
     if plan.errors:
-        result.update(changed=False, changes=[])  # nothing was changed, nothing will be
+        # nothing was changed, nothing will be: the switch is shown as it is, not as refused
+        result.update(changed=False, changes=[], switch=current.to_result() if current else None)
         module.fail_json(msg=" ".join(plan.errors), round_trips=module.round_trips, **result)
     for warning in plan.warnings:
         module.warn(warning)
@@ -333,6 +358,7 @@ def main() -> None:
         if plan.risks_connection and spec.accept_management_cutoff and err.category in _LOST_CONNECTION:
             module.warn(f"the connection to {err.host} was lost while applying an accepted management cutoff: {err.message}")
             module.exit_json(connection_lost=True, round_trips=module.round_trips, **result)
+        result.update(_state_after_failure(client, spec, address, current))
         module.fail_hyperv(err, round_trips=module.round_trips, **result)
     after = parse_switch(spec, applied[-2], applied[-1], network)
     result["switch"] = after.to_result() if after else None

@@ -35,19 +35,21 @@ def test_host_settings(lab3) -> None:
     checked = run_playbook(lab3, [task("settings", **SETTINGS)], check=True, diff=True)
     assert checked.rc == 0, checked.stdout
     assert checked.result("settings")["changed"] is True
-    assert checked.result("settings")["diff"]["after"]["settings"]["migration_authentication"] == "kerberos"
+    assert checked.result("settings")["diff"]["after"]["settings"]["live_migration"]["authentication"] == "kerberos"
     assert lab3.snapshot() == before, "check mode changed the world"
 
     applied = run_playbook(lab3, [task("settings", **SETTINGS)])
     result = applied.result("settings")
     assert applied.rc == 0, applied.stdout
     assert result["changed"] is True and result["round_trips"] == 3
-    assert result["settings"]["migration_networks"] == ["10.0.50.0/24"]
-    assert result["settings"]["live_migration_enabled"] is True
+    assert result["settings"]["live_migration"]["networks"] == ["10.0.50.0/24"]
+    assert result["settings"]["live_migration"]["enabled"] is True
 
     reread = run_playbook(lab3, [task("info", INFO)]).result("info")["settings"]
     assert reread["virtual_machine_path"].rstrip("\\") == "D:\\Hyper-V"
-    assert reread["migration_performance"] == "compression" and reread["max_migrations"] == 3
+    assert reread["live_migration"]["performance"] == "compression" and reread["live_migration"]["max_migrations"] == 3
+    # hyperv_host_info answers in hyperv_host's option names: its settings can be fed back to hyperv_host
+    assert set(reread["live_migration"]) == set(SETTINGS["live_migration"])
 
     again = run_playbook(lab3, [task("settings", **SETTINGS)])
     assert again.result("settings")["changed"] is False and again.result("settings")["round_trips"] == 2

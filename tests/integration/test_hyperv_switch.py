@@ -89,6 +89,9 @@ def test_management_vlan_on_the_connection_switch_needs_the_cutoff_accepted(lab3
     msg = refused.result("vlan")["msg"]
     assert "accept_management_cutoff" in msg and lab3.address("hv1") in msg
     assert lab3.snapshot() == before
+    shown = refused.result("vlan")["switch"]
+    assert shown is not None and shown["management_vlan"] != {"mode": "access", "id": 20}, \
+        "a refused change is not the switch's state"
 
     accepted = run_playbook(lab3, [task("vlan", name=name, management_vlan={"mode": "access", "id": 20},
                                         accept_management_cutoff=True)], diff=True)
@@ -97,3 +100,14 @@ def test_management_vlan_on_the_connection_switch_needs_the_cutoff_accepted(lab3
     assert result["diff"]["after"]["management_vlan"] == {"mode": "access", "id": 20}
     calls = [c for c in lab3.call_log() if c["command"] == "Set-VMNetworkAdapterVlan" and c["machine"] == "hv1"]
     assert calls and calls[-1]["parameters"].get("VlanId") == 20 and calls[-1]["parameters"].get("ManagementOS") in (True, None)
+
+
+def test_failed_results_carry_the_real_traceback_when_asked(lab3, monkeypatch) -> None:
+    """ansible-core puts "(traceback unavailable)" in every failed module result; with tracebacks enabled
+    (ANSIBLE_DISPLAY_TRACEBACK=error, as README says) the result holds the module's real traceback instead."""
+    name = _connection_switch(lab3)
+    monkeypatch.setenv("ANSIBLE_DISPLAY_TRACEBACK", "error")
+    refused = run_playbook(lab3, [task("vlan", name=name, management_vlan={"mode": "access", "id": 20})])
+    exception = refused.result("vlan")["exception"]
+    assert refused.rc != 0 and exception != "(traceback unavailable)"
+    assert "Traceback" in exception and "hyperv_switch" in exception, exception

@@ -116,17 +116,17 @@ HOST_ROWS = [[{"VirtualMachinePath": "C:\\ProgramData\\Microsoft\\Windows\\Hyper
 
 def test_settings_translate_enums_and_compare_paths_loosely() -> None:
     state = settings.parse_state(HOST_ROWS)
-    assert state.values["migration_authentication"] == "credssp"
-    assert state.values["migration_performance"] == "tcpip"
-    spec = settings.HostSettingsSpec({"virtual_hard_disk_path": "c:\\vhd", "migration_authentication": "credssp"})
+    assert state.values["live_migration.authentication"] == "credssp"
+    assert state.values["live_migration.performance"] == "tcpip"
+    spec = settings.HostSettingsSpec({"virtual_hard_disk_path": "c:\\vhd", "live_migration.authentication": "credssp"})
     assert settings.plan_settings(spec, state).commands == []
 
 
 def test_settings_plan_one_set_vmhost_plus_migration_toggles_and_networks() -> None:
     state = settings.parse_state(HOST_ROWS)
     spec = settings.HostSettingsSpec(
-        {"enhanced_session_mode": True, "migration_authentication": "kerberos", "migration_performance": "smb",
-         "max_migrations": 4},
+        {"enhanced_session_mode": True, "live_migration.authentication": "kerberos", "live_migration.performance": "smb",
+         "live_migration.max_migrations": 4},
         live_migration=True,
         migration_networks=("10.0.1.7/24", "10.0.2.0/24"),
     )
@@ -139,8 +139,18 @@ def test_settings_plan_one_set_vmhost_plus_migration_toggles_and_networks() -> N
         ("Remove-VMMigrationNetwork", {"Subnet": "10.0.9.0/24"}),
         ("Add-VMMigrationNetwork", {"Subnet": "10.0.2.0/24", "Priority": 2}),
     ]
-    assert plan.after["migration_networks"] == ["10.0.1.0/24", "10.0.2.0/24"]
-    assert plan.after["live_migration_enabled"] is True
+    assert plan.after["live_migration"] == {"enabled": True, "networks": ["10.0.1.0/24", "10.0.2.0/24"],
+                                            "max_migrations": 4, "authentication": "kerberos", "performance": "smb",
+                                            "use_any_network": False}
+    assert plan.after["enhanced_session_mode"] is True and "migration_authentication" not in plan.after
+
+
+def test_settings_results_use_hyperv_hosts_option_names() -> None:
+    result = settings.parse_state(HOST_ROWS).to_result()
+    assert set(result) == {"virtual_machine_path", "virtual_hard_disk_path", "enhanced_session_mode", "numa_spanning",
+                           "max_storage_migrations", "live_migration"}
+    assert set(result["live_migration"]) == {"enabled", "authentication", "performance", "max_migrations",
+                                             "use_any_network", "networks"}
 
 
 def test_credssp_server_role() -> None:
