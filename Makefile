@@ -8,9 +8,9 @@ COLLECTION_ROOT := build/collections/ansible_collections/winvirt/hyperv
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup system-deps collection demo test unit hvsim-test integration sanity lint bench clean
+.PHONY: setup system-deps collection demo test unit hvsim-test integration packaging sanity lint bench clean
 
-$(STAMP): requirements.txt requirements-test.txt tests/hvsim/pyproject.toml
+$(STAMP): requirements.txt meta/ee-requirements.txt requirements-test.txt tests/constraints.txt tests/hvsim/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
@@ -35,6 +35,10 @@ hvsim-test: setup
 integration: setup
 	$(BIN)/python -m pytest -q -n auto tests/integration
 
+# The tarball as Galaxy imports it (galaxy-importer), the execution environment ansible-builder makes of it.
+packaging: setup
+	$(BIN)/python -m pytest -q tests/packaging
+
 sanity: setup
 	@bash tests/run-sanity.sh
 
@@ -43,7 +47,7 @@ lint: setup
 
 # Tests run in parallel workers (pytest-xdist); each worker's estates and Samba DC take their own loopback block.
 test: setup
-	$(BIN)/python -m pytest -q -n auto tests/unit tests/hvsim/tests tests/integration
+	$(BIN)/python -m pytest -q -n auto tests/unit tests/hvsim/tests tests/integration tests/packaging
 	@bash tests/run-sanity.sh
 	@bash tests/run-lint.sh
 

@@ -155,8 +155,9 @@ def run_playbook_file(
     check: bool = False,
     diff: bool = False,
     limit: str | None = None,
+    environment: dict[str, str] | None = None,
 ) -> PlaybookRun:
-    """Run a playbook from playbooks/ against the estate with its shipped inventory."""
+    """Run a playbook from playbooks/ against the estate with its shipped inventory (``environment`` as in run_playbook)."""
     path = pathlib.Path(playbook)
     if not path.is_absolute():
         path = ROOT / "playbooks" / path
@@ -172,4 +173,4 @@ def run_playbook_file(
             arguments += ["--limit", limit]
         if extra_vars:
             arguments += ["-e", json.dumps(extra_vars)]
-        return _run(arguments, workdir)
+        return _run(arguments, workdir, environment)
