@@ -170,3 +170,19 @@ def test_no_internal_requirement_ids_in_user_documents() -> None:
                     places.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not places, "\n".join(places)
 
+
+
+def test_antsibull_docs_lint_is_clean(installed: pathlib.Path) -> None:
+    """Module, role and plugin docs as a docsite renders them (markup, references, schemas) and docs/docsite."""
+    collection = installed / "ansible_collections" / GALAXY["namespace"] / GALAXY["name"]
+    result = run([str(BIN / "antsibull-docs"), "lint-collection-docs", "--plugin-docs", str(collection)], installed,
+                 ANSIBLE_COLLECTIONS_PATH=str(installed))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docsite_links_point_at_shipped_documents() -> None:
+    links = yaml.safe_load((ROOT / "docs" / "docsite" / "links.yml").read_text(encoding="utf-8"))
+    prefix = f"{GALAXY['repository']}/blob/main/"
+    for link in links["extra_links"]:
+        if link["url"].startswith(prefix):
+            assert (ROOT / link["url"].removeprefix(prefix)).is_file(), link
