@@ -266,11 +266,15 @@ def plan_adapters(selector: Selector, adapters: t.Sequence[AdapterSpec] | None, 
             vlan = spec.vlan or VlanSpec("untagged")
             if vlan.mode != "untagged":
                 commands.append(adapter_of(selector(), spec.name).pipe(Cmd("Set-VMNetworkAdapterVlan", vlan_parameters(vlan))))
+            if spec.mac_address_spoofing:
+                commands.append(adapter_of(selector(), spec.name).pipe(Cmd("Set-VMNetworkAdapter",
+                                                                           {"MacAddressSpoofing": "On"})))
             on = f" on switch '{switch}'" if "SwitchName" in params else " (not connected)"
             tagged = f", {describe_vlan(vlan)}" if vlan.mode != "untagged" else ""
             changes.append(Change(f"add network adapter '{spec.name}'{on}{tagged}", commands,
                                   needs_off=not hot_plug and not creating))
-            after.adapters.append(Adapter(spec.name, params.get("SwitchName"), static, static is None, vlan))
+            after.adapters.append(Adapter(spec.name, params.get("SwitchName"), static, static is None, vlan,
+                                          bool(spec.mac_address_spoofing)))
             continue
         changes.extend(_update_adapter(selector, spec, switch, current))
     return changes, problems
@@ -297,6 +301,13 @@ def _update_adapter(selector: Selector, spec: AdapterSpec, switch: str | None, c
                               [adapter_of(selector(), current.name).pipe(Cmd("Set-VMNetworkAdapter", {"StaticMacAddress": spec.mac_address}))],
                               needs_off=True))
         current.mac_address, current.dynamic_mac = spec.mac_address, False
+    if spec.mac_address_spoofing is not None and spec.mac_address_spoofing != current.mac_address_spoofing:
+        # a running VM's adapter takes it (Microsoft's nested virtualization guide sets it on a running VM's adapter)
+        state = "On" if spec.mac_address_spoofing else "Off"
+        changes.append(Change(f"turn MAC address spoofing of {label} {state.lower()}",
+                              [adapter_of(selector(), current.name).pipe(Cmd("Set-VMNetworkAdapter",
+                                                                             {"MacAddressSpoofing": state}))]))
+        current.mac_address_spoofing = spec.mac_address_spoofing
     if spec.vlan is not None and spec.vlan != current.vlan:
         changes.append(Change(f"set the VLAN of {label} to {describe_vlan(spec.vlan)} (was {describe_vlan(current.vlan)})",
                               [adapter_of(selector(), current.name).pipe(Cmd("Set-VMNetworkAdapterVlan", vlan_parameters(spec.vlan)))]))

@@ -160,6 +160,20 @@ def _settings(spec: VmSpec, selector: Selector, after: VmView, creating: bool) -
         changes.append(Change(f"processor count {_was(after.processor_count, spec.processor_count)}",
                               [from_vm(selector(), "Set-VMProcessor", {"Count": spec.processor_count})], needs_off=True))
         after.processor_count = spec.processor_count
+    expose = spec.expose_virtualization_extensions
+    if expose is not None and bool(after.expose_virtualization_extensions) != expose:
+        # Hyper-V changes it only while the VM is off (Microsoft Learn, nested virtualization)
+        changes.append(Change(f"{'expose' if expose else 'hide'} the processor's virtualization extensions "
+                              "(nested virtualization)",
+                              [from_vm(selector(), "Set-VMProcessor", {"ExposeVirtualizationExtensions": expose})],
+                              needs_off=True))
+        after.expose_virtualization_extensions = expose
+    transport = spec.enhanced_session_transport_type
+    if transport is not None and (after.enhanced_session_transport_type or "VMBus").lower() != transport.lower():
+        changes.append(Change(f"enhanced session transport {_was(after.enhanced_session_transport_type, transport)}",
+                              [from_vm(selector(), "Set-VM", {"EnhancedSessionTransportType": transport})],
+                              needs_off=True))
+        after.enhanced_session_transport_type = transport
     memory_change, memory_problems = _memory(spec, selector, after, creating)
     changes.extend(memory_change)
     problems.extend(memory_problems)

@@ -23,6 +23,7 @@ START_ACTIONS = {"nothing": "Nothing", "start_if_running": "StartIfRunning", "st
 STOP_ACTIONS = {"turn_off": "TurnOff", "save": "Save", "shut_down": "ShutDown"}
 CHECKPOINT_TYPES = {"disabled": "Disabled", "production": "Production", "production_only": "ProductionOnly",
                     "standard": "Standard"}
+SESSION_TRANSPORTS = {"vmbus": "VMBus", "hvsocket": "HvSocket"}
 SECURE_BOOT_TEMPLATES = ("MicrosoftWindows", "MicrosoftUEFICertificateAuthority", "OpenSourceShieldedVM")
 # Generation 1 boot devices (Set-VMBios -StartupOrder, BootDevice enum names).
 BIOS_BOOT_DEVICES = ("CD", "IDE", "LegacyNetworkAdapter", "Floppy")
@@ -86,6 +87,7 @@ class AdapterSpec:
     connected: bool = True  # False: disconnect from any switch
     mac_address: str | None = None  # 12 hex digits upper case, "dynamic", or None (leave)
     vlan: VlanSpec | None = None
+    mac_address_spoofing: bool | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +98,8 @@ class VmSpec:
     configuration_version: str | None = None
     path: str | None = None
     processor_count: int | None = None
+    expose_virtualization_extensions: bool | None = None
+    enhanced_session_transport_type: str | None = None  # Hyper-V enum name
     memory: MemorySpec = MemorySpec()
     firmware: FirmwareSpec = FirmwareSpec()
     notes: str | None = None
@@ -179,7 +183,7 @@ def _adapter_spec(raw: dict[str, t.Any], problems: list[str]) -> AdapterSpec:
         mac = "dynamic"
     vlan = _vlan_spec(raw["vlan"], name, problems) if raw.get("vlan") is not None else None
     return AdapterSpec(name=name, switch=raw.get("switch"), connected=raw.get("connected", True), mac_address=mac,
-                       vlan=vlan)
+                       vlan=vlan, mac_address_spoofing=raw.get("mac_address_spoofing"))
 
 
 def _disk_spec(raw: dict[str, t.Any], problems: list[str]) -> DiskSpec:
@@ -310,6 +314,8 @@ def build_spec(params: dict[str, t.Any]) -> VmSpec:
         configuration_version=version,
         path=params.get("path"),
         processor_count=processors,
+        expose_virtualization_extensions=params.get("expose_virtualization_extensions"),
+        enhanced_session_transport_type=_pick(SESSION_TRANSPORTS, params.get("enhanced_session_transport_type")),
         memory=memory,
         firmware=_firmware(params.get("firmware")),
         notes=params.get("notes"),

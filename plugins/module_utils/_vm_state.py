@@ -23,13 +23,14 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_spec import MB,
 _WILDCARD_CHARACTERS = frozenset("*?[]`")
 VM_PROPERTIES = ["Name", "Id", "State", "Generation", "Version", "Path", "Notes", "ProcessorCount",
                  "AutomaticStartAction", "AutomaticStopAction", "CheckpointType", "ReplicationState",
-                 "ReplicationHealth", "ComputerName"]
+                 "ReplicationHealth", "ComputerName", "EnhancedSessionTransportType"]
 MEMORY_PROPERTIES = ["VMId", "Startup", "DynamicMemoryEnabled", "Minimum", "Maximum", "Buffer"]
 FIRMWARE_PROPERTIES = ["VMId", "SecureBoot", "SecureBootTemplate"]
 BIOS_PROPERTIES = ["VMId", "StartupOrder"]
 DRIVE_PROPERTIES = ["VMId", "Path", "ControllerType", "ControllerNumber", "ControllerLocation"]
 CONTROLLER_PROPERTIES = ["VMId", "ControllerNumber"]
-ADAPTER_PROPERTIES = ["VMId", "Id", "Name", "SwitchName", "MacAddress", "DynamicMacAddressEnabled"]
+ADAPTER_PROPERTIES = ["VMId", "Id", "Name", "SwitchName", "MacAddress", "DynamicMacAddressEnabled", "MacAddressSpoofing"]
+PROCESSOR_PROPERTIES = ["VMId", "ExposeVirtualizationExtensions"]
 # ParentAdapter names the adapter a VLAN setting belongs to: over remoting (depth 1) it arrives as the adapter's
 # ToString(), "VMNetworkAdapter (Name = '...', VMName = '...') [Id = '...', VMId = '...']" (Hyper-V's
 # VirtualizationObject.ToString lists the properties marked as identifiers: Name, VMName, Id, VMId).
@@ -45,6 +46,7 @@ PARTS: tuple[tuple[str, list[str]], ...] = (
     ("Get-VMScsiController", CONTROLLER_PROPERTIES),
     ("Get-VMNetworkAdapter", ADAPTER_PROPERTIES),
     ("Get-VMNetworkAdapterVlan", VLAN_PROPERTIES),
+    ("Get-VMProcessor", PROCESSOR_PROPERTIES),
 )
 
 
@@ -100,10 +102,12 @@ class Adapter:
     mac_address: str | None
     dynamic_mac: bool | None
     vlan: VlanSpec
+    mac_address_spoofing: bool | None = None
 
     def to_result(self) -> dict[str, t.Any]:
         return {"name": self.name, "switch": self.switch, "mac_address": self.mac_address,
-                "dynamic_mac": self.dynamic_mac, "vlan": self.vlan.to_result()}
+                "dynamic_mac": self.dynamic_mac, "vlan": self.vlan.to_result(),
+                "mac_address_spoofing": self.mac_address_spoofing}
 
 
 @dataclasses.dataclass
@@ -118,6 +122,8 @@ class VmView:
     path: str | None = None
     notes: str | None = None
     processor_count: int | None = None
+    expose_virtualization_extensions: bool | None = None
+    enhanced_session_transport_type: str | None = None  # VMBus | HvSocket (Hyper-V's spelling)
     startup_mb: int | None = None
     dynamic_memory: bool | None = None
     minimum_mb: int | None = None
@@ -159,6 +165,8 @@ class VmView:
             "path": self.path,
             "notes": self.notes,
             "processor_count": self.processor_count,
+            "expose_virtualization_extensions": self.expose_virtualization_extensions,
+            "enhanced_session_transport_type": (self.enhanced_session_transport_type or "").lower() or None,
             "memory": {"startup_mb": self.startup_mb, "dynamic": self.dynamic_memory, "minimum_mb": self.minimum_mb,
                        "maximum_mb": self.maximum_mb, "buffer_percent": self.buffer_percent},
             "firmware": firmware,
@@ -234,7 +242,7 @@ def _boot_order(value: t.Any) -> list[str] | None:
 
 def parse_vms(rows: list[list[t.Any]]) -> list[VmView]:
     """The rows of ``read_vm_commands`` (in that order) -> one view per VM read."""
-    vm_rows, memory, firmware, bios, disks, dvds, controllers, adapters, vlans = rows[: 1 + len(PARTS)]
+    vm_rows, memory, firmware, bios, disks, dvds, controllers, adapters, vlans, processors = rows[: 1 + len(PARTS)]
     views = []
     for row in vm_rows:
         if not isinstance(row, dict) or not row.get("Name"):
@@ -243,6 +251,7 @@ def parse_vms(rows: list[list[t.Any]]) -> list[VmView]:
         mem = next(iter(_mine(memory, vm_id)), {})
         fw = next(iter(_mine(firmware, vm_id)), {})
         bios_row = next(iter(_mine(bios, vm_id)), {})
+        processor = next(iter(_mine(processors, vm_id)), {})
         generation = int(row.get("Generation") or 1)
         views.append(VmView(
             name=str(row["Name"]),
@@ -253,6 +262,8 @@ def parse_vms(rows: list[list[t.Any]]) -> list[VmView]:
             path=_text(row.get("Path")),
             notes=row.get("Notes") if row.get("Notes") is not None else None,
             processor_count=_int(row.get("ProcessorCount")),
+            expose_virtualization_extensions=_on(processor.get("ExposeVirtualizationExtensions")),
+            enhanced_session_transport_type=_text(row.get("EnhancedSessionTransportType")),
             startup_mb=_mb(mem.get("Startup")),
             dynamic_memory=_on(mem.get("DynamicMemoryEnabled")),
             minimum_mb=_mb(mem.get("Minimum")),
@@ -295,7 +306,8 @@ def _adapters(adapter_rows: list[t.Any], vlan_rows: list[t.Any], vm_id: str) -> 
         found.append(Adapter(name=str(row.get("Name")), switch=_text(row.get("SwitchName")),
                              mac_address=_text(row.get("MacAddress")),
                              dynamic_mac=row.get("DynamicMacAddressEnabled") if isinstance(row.get("DynamicMacAddressEnabled"), bool) else None,
-                             vlan=parse_vlan(vlan_row)))
+                             vlan=parse_vlan(vlan_row),
+                             mac_address_spoofing=_on(row.get("MacAddressSpoofing"))))
     return found
 
 

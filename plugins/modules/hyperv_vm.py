@@ -56,6 +56,21 @@ options:
   processor_count:
     description: Number of virtual processors.
     type: int
+  expose_virtualization_extensions:
+    description:
+      - Expose the processor's virtualization extensions to the guest (C(Set-VMProcessor -ExposeVirtualizationExtensions)),
+        so that it can run Hyper-V itself (nested virtualization). Give its adapters O(network_adapters[].mac_address_spoofing)
+        so that the VMs inside reach the network.
+      - Hyper-V changes it only while the VM is off; on a VM that is not off the task fails unless O(allow_restart) is true.
+    type: bool
+  enhanced_session_transport_type:
+    description:
+      - The transport of enhanced session connections (C(Set-VM -EnhancedSessionTransportType)). Linux guests with XRDP
+        need V(hvsocket).
+      - Changed only while the VM is off (as Microsoft's instructions do it); on a VM that is not off the task fails
+        unless O(allow_restart) is true.
+    type: str
+    choices: [vmbus, hvsocket]
   memory:
     description: Memory settings, in MB. Every value is at least 32 and a multiple of 2.
     type: dict
@@ -181,6 +196,11 @@ options:
       mac_address:
         description: A static MAC address (V(00:15:5D:01:02:03), V(00-15-5D-01-02-03) or V(00155D010203)), or V(dynamic).
         type: str
+      mac_address_spoofing:
+        description:
+          - Let the guest send frames from other MAC addresses (C(Set-VMNetworkAdapter -MacAddressSpoofing)), which the
+            VMs of a nested Hyper-V host need to reach the network. Changed on a running VM too.
+        type: bool
       vlan:
         description: The adapter's VLAN setting.
         type: dict
@@ -327,6 +347,12 @@ vm:
     processor_count:
       description: Virtual processors.
       type: int
+    expose_virtualization_extensions:
+      description: Whether the processor's virtualization extensions are exposed to the guest (nested virtualization).
+      type: bool
+    enhanced_session_transport_type:
+      description: The enhanced session transport, V(vmbus) or V(hvsocket); null when the host does not report it.
+      type: str
     memory:
       description: Memory in MB (startup_mb, dynamic, minimum_mb, maximum_mb, buffer_percent).
       type: dict
@@ -351,7 +377,8 @@ vm:
       type: list
       elements: dict
     network_adapters:
-      description: Adapters, each with name, switch, mac_address, dynamic_mac and vlan (mode, id, allowed, native_id).
+      description: Adapters, each with name, switch, mac_address, dynamic_mac, mac_address_spoofing and vlan (mode, id,
+        allowed, native_id).
       type: list
       elements: dict
     replication_state:
@@ -395,6 +422,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_plan import VmP
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_spec import (
     CHECKPOINT_TYPES,
     SECURE_BOOT_TEMPLATES,
+    SESSION_TRANSPORTS,
     START_ACTIONS,
     STATES,
     STOP_ACTIONS,
@@ -413,6 +441,8 @@ def argument_spec() -> dict[str, t.Any]:
         "configuration_version": {"type": "str"},
         "path": {"type": "str"},
         "processor_count": {"type": "int"},
+        "expose_virtualization_extensions": {"type": "bool"},
+        "enhanced_session_transport_type": {"type": "str", "choices": list(SESSION_TRANSPORTS)},
         "memory": {"type": "dict", "options": {
             "startup_mb": {"type": "int"}, "dynamic": {"type": "bool"}, "minimum_mb": {"type": "int"},
             "maximum_mb": {"type": "int"}, "buffer_percent": {"type": "int"}}},
@@ -442,6 +472,7 @@ def argument_spec() -> dict[str, t.Any]:
             "switch": {"type": "str"},
             "connected": {"type": "bool", "default": True},
             "mac_address": {"type": "str"},
+            "mac_address_spoofing": {"type": "bool"},
             "vlan": {"type": "dict", "options": {
                 "mode": {"type": "str", "choices": list(VLAN_MODES), "default": "untagged"},
                 "id": {"type": "int"},

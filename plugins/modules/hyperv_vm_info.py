@@ -84,6 +84,12 @@ vms:
     processor_count:
       description: Virtual processors.
       type: int
+    expose_virtualization_extensions:
+      description: Whether the processor's virtualization extensions are exposed to the guest (nested virtualization).
+      type: bool
+    enhanced_session_transport_type:
+      description: The enhanced session transport, V(vmbus) or V(hvsocket); null when the host does not report it.
+      type: str
     memory:
       description: Memory in MB (startup_mb, dynamic, minimum_mb, maximum_mb, buffer_percent).
       type: dict
@@ -111,7 +117,8 @@ vms:
       type: list
       elements: dict
     network_adapters:
-      description: Adapters with name, switch, mac_address, dynamic_mac and vlan (mode, id, allowed, native_id).
+      description: Adapters with name, switch, mac_address, dynamic_mac, mac_address_spoofing and vlan (mode, id, allowed,
+        native_id).
       type: list
       elements: dict
     checkpoints:

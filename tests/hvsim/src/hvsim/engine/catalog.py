@@ -18,6 +18,14 @@ ALL_SETS = "__AllParameterSets"
 # The catalog captured New-Item with the WSMan provider's dynamic parameters, where ConnectionURI is mandatory.
 # They exist only for WSMan: paths; on the file system and registry nothing of them is mandatory.
 PROVIDER_DYNAMIC = {"New-Item": ("ConnectionURI",)}
+# Parameters real cmdlets have that the documentation the catalog was built from leaves out, with where they are
+# shown in use: Set-VM -EnhancedSessionTransportType (Windows 10 1803 / Server 2019 and later) in Microsoft's
+# Virtualization team blog "Sneak Peek: Taking a Spin with Enhanced Linux VMs" (2018-02-28).
+UNDOCUMENTED_PARAMETERS: dict[str, dict[str, dict[str, typing.Any]]] = {
+    "Set-VM": {"EnhancedSessionTransportType": {
+        "type": "Microsoft.HyperV.PowerShell.EnhancedSessionTransportType", "position": "Named", "required": False,
+        "aliases": [], "pipeline": "False"}},
+}
 
 
 @dataclass(frozen=True)
@@ -82,9 +90,10 @@ class Catalog:
         for name, info in data.items():
             cmdlet = CmdletInfo(name=name, module=str(info.get("module", "")), default_set=info.get("default_set"))
             dynamic = PROVIDER_DYNAMIC.get(name, ())
+            extra = UNDOCUMENTED_PARAMETERS.get(name, {})
             for set_name, parameters in (info.get("parameter_sets") or {}).items():
                 cmdlet.sets[set_name] = {p: _parameter(p, {**i, "required": False} if p in dynamic else i)
-                                         for p, i in parameters.items()}
+                                         for p, i in {**parameters, **extra}.items()}
             self._cmdlets[name.lower()] = cmdlet
 
     def find(self, name: str) -> CmdletInfo | None:

@@ -27,6 +27,8 @@ VM_STATES = {"Other": 1, "Running": 2, "Off": 3, "Stopping": 4, "Saved": 6, "Pau
 START_ACTIONS = {"Nothing": 2, "StartIfRunning": 3, "Start": 4}
 STOP_ACTIONS = {"TurnOff": 2, "Save": 3, "ShutDown": 4}
 CHECKPOINT_TYPES = {"Disabled": 2, "Production": 3, "ProductionOnly": 4, "Standard": 5}
+SESSION_TRANSPORTS = {"VMBus": 0, "HvSocket": 1}
+ON_OFF = {"On": 0, "Off": 1}
 SWITCH_TYPES = {"Private": 0, "Internal": 1, "External": 2}
 VLAN_MODES = {"Untagged": 0, "Access": 1, "Trunk": 2, "Private": 3}
 CONTROLLER_TYPES = {"IDE": 0, "SCSI": 1}
@@ -107,6 +109,7 @@ class NetworkAdapter:
     mac_address: str = "000000000000"
     dynamic_mac: bool = True
     vlan: Vlan = field(default_factory=Vlan)
+    mac_address_spoofing: bool = False
 
 
 @dataclass
@@ -141,6 +144,8 @@ class VM:
     automatic_stop_action: str = "Save"
     checkpoint_type: str = "Production"
     notes: str = ""
+    expose_virtualization_extensions: bool = False
+    enhanced_session_transport: str = "VMBus"
     scsi_controllers: int = 0
     hard_drives: list[Drive] = field(default_factory=list)
     dvd_drives: list[Drive] = field(default_factory=list)
@@ -153,7 +158,8 @@ class VM:
     SETTINGS: typing.ClassVar[tuple[str, ...]] = (
         "processor_count", "startup", "dynamic_memory", "minimum", "maximum", "buffer", "secure_boot",
         "secure_boot_template", "boot_order", "automatic_start_action", "automatic_stop_action", "notes",
-        "scsi_controllers", "hard_drives", "dvd_drives", "adapters")
+        "expose_virtualization_extensions", "enhanced_session_transport", "scsi_controllers", "hard_drives",
+        "dvd_drives", "adapters")
 
     def settings(self) -> dict[str, typing.Any]:
         import copy
@@ -475,6 +481,8 @@ def vm_object(machine: Machine, vm: VM) -> PSOutObject:
             "AutomaticStartAction": enum("StartAction", START_ACTIONS, vm.automatic_start_action),
             "AutomaticStopAction": enum("StopAction", STOP_ACTIONS, vm.automatic_stop_action),
             "CheckpointType": enum("CheckpointType", CHECKPOINT_TYPES, vm.checkpoint_type),
+            "EnhancedSessionTransportType": enum("EnhancedSessionTransportType", SESSION_TRANSPORTS,
+                                                 vm.enhanced_session_transport),
             "ReplicationState": enum("VMReplicationState", REPLICATION_STATES, vm.replication_state),
             "ReplicationHealth": enum("VMReplicationHealthState", {"NotApplicable": 0, "Normal": 1, "Warning": 2,
                                                                    "Critical": 3}, vm.replication_health),

@@ -7,7 +7,19 @@ import typing
 
 from hvsim.contract import CmdletError, PSOutObject
 from hvsim.engine.api import Invocation, cmdlet
-from hvsim.world.hyperv import NS, VLAN_MODES, VM, NetworkAdapter, Vlan, enum, host_of, hv_error, require_state
+from hvsim.world.hyperv import (
+    NS,
+    ON_OFF,
+    VLAN_MODES,
+    VM,
+    NetworkAdapter,
+    Vlan,
+    canonical,
+    enum,
+    host_of,
+    hv_error,
+    require_state,
+)
 from hvsim.world.hyperv_devices import targets
 from hvsim.world.hyperv_network import vnic_name
 
@@ -21,6 +33,7 @@ def adapter_object(machine: typing.Any, vm: VM | None, adapter: NetworkAdapter) 
         properties={"Name": adapter.name, "Id": adapter.id, "VMId": vm.id if vm else None,
                     "VMName": vm.name if vm else None, "SwitchName": adapter.switch_name,
                     "MacAddress": adapter.mac_address, "DynamicMacAddressEnabled": adapter.dynamic_mac,
+                    "MacAddressSpoofing": enum("OnOffState", ON_OFF, "On" if adapter.mac_address_spoofing else "Off"),
                     "IsManagementOs": vm is None, "IsLegacy": False, "Status": ["Ok"] if vm is None or vm.state == "Running" else [],
                     "IPAddresses": [], "ComputerName": machine.netbios},
         # Hyper-V's VirtualizationObject.ToString(): the type name, the friendly-name identifiers in parentheses and
@@ -226,6 +239,8 @@ def set_vm_network_adapter(inv: Invocation) -> None:
                 require_state(inv, vm, ("Off",), "Network Adapter")
             adapter.dynamic_mac = True
             adapter.mac_address = "000000000000"
+        if inv.has("MacAddressSpoofing"):  # a running VM's adapter takes it (Microsoft's nested virtualization guide)
+            adapter.mac_address_spoofing = canonical(ON_OFF, inv.get("MacAddressSpoofing"), "OnOffState", inv) == "On"
 
 
 @cmdlet("Get-VMNetworkAdapterVlan")

@@ -92,7 +92,9 @@ def get_vm_processor(inv: Invocation) -> typing.Iterator[PSOutObject]:
     machine, _state = host_of(inv)
     for vm in targets(inv):
         yield part_object("VMProcessor", vm, machine, {"Count": vm.processor_count, "Reserve": 0, "Maximum": 100,
-                                                       "RelativeWeight": 100, "CompatibilityForMigrationEnabled": False})
+                                                       "RelativeWeight": 100, "CompatibilityForMigrationEnabled": False,
+                                                       "ExposeVirtualizationExtensions":
+                                                           vm.expose_virtualization_extensions})
 
 
 @cmdlet("Set-VMProcessor")
@@ -110,6 +112,11 @@ def set_vm_processor(inv: Invocation) -> None:
             vm.processor_count = count
         if inv.get("CompatibilityForMigrationEnabled") is not None:
             require_state(inv, vm, ("Off",), "Processor")
+        expose = inv.get("ExposeVirtualizationExtensions")
+        if expose is not None and bool(expose) != vm.expose_virtualization_extensions:
+            # Microsoft Learn, "Run Hyper-V in a Virtual Machine with Nested Virtualization": set it while the VM is off
+            require_state(inv, vm, ("Off",), "Processor")
+            vm.expose_virtualization_extensions = bool(expose)
 
 
 # -- firmware and BIOS --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from hvsim.world.hyperv import (
     CHECKPOINT_TYPES,
     MIB,
     NS,
+    SESSION_TRANSPORTS,
     START_ACTIONS,
     STOP_ACTIONS,
     SUPPORTED_VERSIONS,
@@ -178,6 +179,12 @@ def set_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
             vm.automatic_stop_action = action
         if inv.has("CheckpointType"):
             vm.checkpoint_type = canonical(CHECKPOINT_TYPES, inv.get("CheckpointType"), "CheckpointType", inv)
+        if inv.has("EnhancedSessionTransportType"):
+            transport = canonical(SESSION_TRANSPORTS, inv.get("EnhancedSessionTransportType"),
+                                  "EnhancedSessionTransportType", inv)
+            if transport != vm.enhanced_session_transport:
+                require_state(inv, vm, ("Off",), "Enhanced Session Transport Type")  # DESIGN.md: no refusal documented
+            vm.enhanced_session_transport = transport
         if inv.has("NewVMName"):
             vm.name = inv.get("NewVMName")
         if inv.get("Passthru"):
