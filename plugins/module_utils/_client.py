@@ -21,11 +21,13 @@ import uuid
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import ConnectionOptions
 from ansible_collections.winvirt.hyperv.plugins.module_utils._convert import to_plain
+from ansible_collections.winvirt.hyperv.plugins.module_utils._deadline import Deadline
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._winrs import NativeOutput, run_native
 
 try:
     from pypsrp.exceptions import AuthenticationError, WinRMTransportError, WSManFaultError
+    from pypsrp.complex_objects import PSInvocationState
     from pypsrp.powershell import PowerShell, RunspacePool
     from pypsrp.wsman import WSMan
     from requests.exceptions import ConnectionError as RequestsConnectionError
@@ -131,11 +133,14 @@ class HostClient:
         raise self._transport_error(last, "open a PowerShell session")
 
     # -- PowerShell batches ------------------------------------------------------------------
-    def run(self, commands: t.Sequence[Cmd], *, retry: bool = False) -> list[list[t.Any]]:
+    def run(self, commands: t.Sequence[Cmd], *, retry: bool = False,
+            deadline: Deadline | None = None) -> list[list[t.Any]]:
         """Run ``commands`` in one round trip; returns each command's output as plain Python.
 
         ``retry`` re-sends the batch after a transient transport fault; set it only for batches
-        that change nothing (reads), never for applies.
+        that change nothing (reads), never for applies. ``deadline`` bounds the batch: when it has
+        not finished by then it is stopped on the host and HyperVError (category "timeout") is
+        raised; without one the batch may run as long as the host works on it.
         """
         if not commands:
             return []
@@ -147,7 +152,7 @@ class HostClient:
                 self.close()
             pool = self._open()
             try:
-                return self._invoke(pool, commands)
+                return self._invoke(pool, commands, deadline or Deadline(None))
             except HyperVError:
                 raise
             except Exception as exc:  # pylint: disable=broad-except
@@ -156,7 +161,7 @@ class HostClient:
                     break
         raise self._transport_error(last, commands[0].describe())
 
-    def _invoke(self, pool: t.Any, commands: t.Sequence[Cmd]) -> list[list[t.Any]]:
+    def _invoke(self, pool: t.Any, commands: t.Sequence[Cmd], deadline: Deadline) -> list[list[t.Any]]:
         marker = f"winvirt-boundary-{uuid.uuid4()}"
         ps = PowerShell(pool)
         for index, command in enumerate(commands):
@@ -172,7 +177,7 @@ class HostClient:
             ps.add_statement()
             ps.add_cmdlet("Write-Output").add_parameter("InputObject", marker)
         self.round_trips += 1
-        output = ps.invoke()
+        output = self._wait(ps, commands, deadline)
         results: list[list[t.Any]] = [[]]
         for item in output:
             if isinstance(item, str) and item == marker:
@@ -187,6 +192,32 @@ class HostClient:
             if not failed.missing_ok or ps.had_errors:
                 raise self._remote_error(errors, failed)
         return results[: len(commands)]
+
+    def _wait(self, ps: t.Any, commands: t.Sequence[Cmd], deadline: Deadline) -> list[t.Any]:
+        """Start the pipeline and receive until it ends or the deadline passes (then stop it on the host)."""
+        ps.begin_invoke()
+        while ps.state == PSInvocationState.RUNNING:
+            remaining = deadline.remaining()
+            if remaining is not None and remaining <= 0:
+                self._stop(ps)
+                raise HyperVError(self.options.hostname,
+                                  f"the command did not finish within {deadline.seconds:g} s and was stopped on the host",
+                                  command=commands[-1].describe(), category="timeout",
+                                  hint="Raise the task's timeout if the host needs longer.")
+            wait = self.options.operation_timeout if remaining is None else \
+                max(1, min(self.options.operation_timeout, int(remaining + 0.999)))
+            progress = _progress(ps)
+            started = time.monotonic()
+            ps.poll_invoke(timeout=wait)
+            if ps.state == PSInvocationState.RUNNING and _progress(ps) == progress:
+                deadline.host_waited(wait, time.monotonic() - started)
+        return list(ps.output)
+
+    def _stop(self, ps: t.Any) -> None:
+        try:
+            ps.stop()
+        except Exception:  # pylint: disable=broad-except
+            self.close()  # the host is not answering: drop the session; the task fails anyway
 
     # -- native executables ------------------------------------------------------------------
     def run_native(self, program: str, arguments: t.Sequence[str], *, secret_arguments: t.Sequence[int] = ()) -> NativeOutput:
@@ -235,6 +266,13 @@ class HostClient:
         if type(exc).__name__ == "NTStatusException" or "SpnegoError" in type(exc).__name__:
             return HyperVError(host, f"authentication to {endpoint} failed: {exc}", category="authentication failed")
         return HyperVError(host, f"could not {doing}: {type(exc).__name__}: {exc}")
+
+
+def _progress(ps: t.Any) -> tuple[int, ...]:
+    """How much a pipeline has received so far (to tell an empty Receive from one that brought data)."""
+    streams = ps.streams
+    return (len(ps.output), len(streams.error), len(streams.warning), len(streams.verbose), len(streams.progress),
+            len(streams.information), len(streams.debug))
 
 
 def _property(obj: t.Any, name: str) -> t.Any:

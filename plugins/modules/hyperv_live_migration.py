@@ -62,8 +62,9 @@ options:
     default: {}
   timeout:
     description:
-      - Seconds the task may take. A move in progress is not interrupted; further VMs are not started after it,
-        and the task fails listing the VMs that did not move.
+      - Seconds the task may take. A move still running when they are up is stopped on the host (Hyper-V
+        cancels it; the VM stays on the source, running), further VMs are not started, and the task fails
+        listing the VMs that moved and those that did not.
     type: int
     default: 3600
 attributes:
@@ -137,6 +138,7 @@ import time
 import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
+from ansible_collections.winvirt.hyperv.plugins.module_utils._deadline import Deadline
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._migration import (
     copy_commands,
@@ -294,23 +296,24 @@ def main() -> None:
     if module.check_mode or not plan.moves:
         _finish(module, plan, [], started, diff)
     moved: list[str] = []
+    deadline = Deadline(params["timeout"] - (time.monotonic() - started))
     _copy_parents(module, source, target, plan, destination.name)
     for move in plan.moves:
         name = move.vm.name
-        if moved and time.monotonic() - started > params["timeout"]:
-            module.fail_json(msg=f"timeout ({params['timeout']} s) reached after moving {', '.join(moved)}; not "
-                                 f"moved: {', '.join(m.vm.name for m in plan.moves if m.vm.name not in moved)}",
-                             changed=True, moved=moved, round_trips=module.round_trips)
+        if deadline.expired:
+            _timed_out(module, plan, moved, None)
         parameters = move_parameters(name, destination.name, params["mode"], params["destination_path"],
                                      params["vhd_paths"])
         try:
-            source.run([*disconnect_commands(name, move.reconnect), Cmd("Move-VM", parameters)])
+            source.run([*disconnect_commands(name, move.reconnect), Cmd("Move-VM", parameters)], deadline=deadline)
         except HyperVError as err:
             if move.reconnect:
                 try:
                     source.run(reconnect_commands(name, move.reconnect, to_target=False))
                 except HyperVError as undo:
                     module.warn(f"could not reconnect the adapters of '{name}' on the source: {undo}")
+            if err.category == "timeout":
+                _timed_out(module, plan, moved, _where(source, target, name))
             module.fail_hyperv(err, changed=bool(moved), moved=moved, round_trips=module.round_trips)
         moved.append(name)
         if move.reconnect:
@@ -319,6 +322,28 @@ def main() -> None:
             except HyperVError as err:
                 module.fail_hyperv(err, changed=True, moved=moved, round_trips=module.round_trips)
     _finish(module, plan, moved, started, diff)
+
+
+def _where(source: t.Any, target: t.Any, name: str) -> str:
+    """Where a VM whose move was stopped is now, as far as the hosts say."""
+    for client, role in ((source, "source"), (target, "destination")):
+        try:
+            rows = client.run([Cmd("Get-VM", {"Name": name}, missing_ok=True, select=["Name", "State"])], retry=True,
+                              deadline=Deadline(60))
+        except HyperVError:
+            continue
+        if rows and rows[0]:
+            return f"'{name}' is on the {role} host {client.options.hostname} ({rows[0][0].get('State')})"
+    return f"where '{name}' is could not be read from either host"
+
+
+def _timed_out(module: HyperVModule, plan: MigrationPlan, moved: list[str], stopped: str | None) -> t.NoReturn:
+    timeout = module.params["timeout"]
+    left = [m.vm.name for m in plan.moves if m.vm.name not in moved]
+    detail = f"the move in progress was stopped on the host; {stopped}. " if stopped else ""
+    module.fail_json(msg=f"timeout ({timeout} s) reached: {detail}Moved: {', '.join(moved) or 'none'}; not moved: "
+                         f"{', '.join(left)}. Raise timeout if the moves need longer.",
+                     changed=bool(moved), moved=moved, round_trips=module.round_trips)
 
 
 def _storage(module: HyperVModule, source: t.Any, vms: dict[str, t.Any], started: float) -> t.NoReturn:

@@ -199,3 +199,33 @@ def test_differencing_parent_is_copied_first_and_never_overwritten(lab3: t.Any) 
     assert hv3.fs.get(f"{DISKS}\\ws1.vhdx").vhd.parent_path == base
     copies = [c for c in lab3.call_log() if c["command"] == "Copy-Item"]
     assert len(copies) == 1 and copies[0]["machine"] == "hv1" and copies[0]["parameters"]["LiteralPath"] == base
+
+
+def test_a_long_live_migration_takes_world_time_and_timeout_stops_it(lab3: t.Any) -> None:
+    """40 GB over the default 1 Gbit/s link take 320 s of world time: the module's Receives are answered
+    with OperationTimeout while it runs, and timeout 30 stops it on the host; the VM stays on the source."""
+    from harness import connection_defaults
+
+    enable_migrations(lab3)
+    with lab3.world.lock:
+        app1 = next(v for v in lab3.world.machine("hv1").hyperv.vms.values() if v.name == "app1")
+        app1.startup = 40 * 1000**3 - lab3.world.machine("hv1").fs.get(f"{DISKS}\\app1.vhdx").size
+        assert app1.state == "Running"
+        started = lab3.world.clock.now
+    connection = {**connection_defaults(lab3, "hv1", "credssp"), "operation_timeout": 5, "read_timeout": 15}
+    failed = run_playbook(lab3, [move(lab3, "hv2", name=["app1"], timeout=30)], connection=connection)
+    assert failed.rc != 0
+    result = failed.result("move")
+    assert "timeout (30 s) reached" in result["msg"] and "stopped on the host" in result["msg"], result["msg"]
+    assert "'app1' is on the source host" in result["msg"] and result["moved"] == [] and result["changed"] is False
+    assert "app1" in vm_names(lab3, "hv1") and "app1" not in vm_names(lab3, "hv2")
+    assert app1.state == "Running"
+    assert not lab3.world.machine("hv2").fs.exists(f"{DISKS}\\app1.vhdx")
+    waited = lab3.world.clock.now - started
+    assert 20 <= waited <= 40, waited
+    assert lab3.counters("hv1")["operation_timeouts"] >= 4
+
+    done = run_playbook(lab3, [move(lab3, "hv2", name=["app1"], timeout=900)], connection=connection)
+    assert done.rc == 0, done.stdout
+    assert "app1" in vm_names(lab3, "hv2")
+    assert lab3.world.clock.now - started >= 320

@@ -274,3 +274,19 @@ def test_kerberos_replication_needs_the_replica_servers_spn(world: typing.Any) -
     world.directory.computer("hv3").spns.append("Hyper-V Replica Service/hv3.lab.test")
     ok(world, "hv1", enabling)
     assert vm(world, "app1").replication_state != "Disabled"
+
+
+def test_the_world_clock_makes_recovery_points_as_time_passes(world: typing.Any) -> None:
+    """POST /clock's path: world time passing runs replication every 5 minutes, so a test can choose
+    among several recovery points; the oldest expire beyond RecoveryHistory."""
+    replicating(world, RecoveryHistory=4)
+    first = ok(world, "hv2", [c("Get-VMSnapshot", VMName="app1")])
+    world.clock.advance(4 * 60)
+    assert len(ok(world, "hv2", [c("Get-VMSnapshot", VMName="app1")])) == len(first) == 1, "no cycle yet"
+    world.clock.advance(16 * 60)
+    points = ok(world, "hv2", [c("Get-VMSnapshot", VMName="app1")])
+    assert len(points) == 5 and all(p.properties["SnapshotType"].name == "Replica" for p in points)
+    times = [p.properties["CreationTime"] for p in points]
+    assert len(set(map(str, times))) == 5, "each point has its own time"
+    world.clock.advance(24 * 3600)
+    assert len(ok(world, "hv2", [c("Get-VMSnapshot", VMName="app1")])) == 5, "RecoveryHistory + the latest"

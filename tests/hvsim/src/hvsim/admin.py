@@ -7,6 +7,8 @@ GET  /reachable?src=A&dst=B       A, B: "hv1" (management OS), "hv1/vm1" (a VM),
 POST /faults   {"machine": "hv1", "kind": "drop|delay|reset|http503|disk_full|clear", "seconds": 2, "count": 1,
                 "volume": "C:"}
 POST /power    {"machine": "hv1", "state": "off|on"}
+POST /clock    {"seconds": 600}   world time passes (replication cycles run, waiting cmdlets finish);
+                                  answers {"now": seconds since the estate's epoch}
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ def _handler_for(estate: RunningEstate) -> type[BaseHTTPRequestHandler]:
                 elif url.path == "/faults":
                     estate.inject_fault(**body)
                     self._send(200, {"ok": True})
+                elif url.path == "/clock":
+                    self._send(200, {"now": estate.advance_clock(float(body["seconds"]))})
                 elif url.path == "/power":
                     estate.set_power(body["machine"], body["state"] == "on")
                     self._send(200, {"ok": True})

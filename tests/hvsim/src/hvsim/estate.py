@@ -74,7 +74,9 @@ def _hyperv_folders(machine: Machine, spec: dict[str, typing.Any]) -> list[str]:
 
 def build_world(spec: dict[str, typing.Any]) -> World:
     """The world of an estate spec (a parsed estates/*.yml)."""
-    world = World(domain=make_domain(spec.get("domain")), networks=list(spec.get("networks") or []))
+    world = World(domain=make_domain(spec.get("domain")), networks=list(spec.get("networks") or []),
+                  links=_links(spec.get("links") or []))
+    world.clock.time_scale = float((spec.get("clock") or {}).get("time_scale", 0.0))
     machine_specs: list[tuple[Machine, dict[str, typing.Any]]] = []
     for machine_spec in spec.get("machines", []):
         machine = make_machine(machine_spec, world.domain)
@@ -96,7 +98,21 @@ def build_world(spec: dict[str, typing.Any]) -> World:
     directory = _part("directory")
     if directory is not None:
         world.directory = directory.build(world, spec.get("domain"))
+    replica = _part("hyperv_replica")
+    if replica is not None:
+        world.clock.on_advance(replica.follow_clock(world))
     return world
+
+
+def _links(specs: list[dict[str, typing.Any]]) -> dict[frozenset[str], float]:
+    """``links: [{between: [hv1, hv2], gbits: 10}]``: the bandwidth between two machines."""
+    links: dict[frozenset[str], float] = {}
+    for link in specs:
+        pair = [str(name).lower() for name in link["between"]]
+        if len(pair) != 2:
+            raise ValueError(f"a link is between two machines, not {pair}")
+        links[frozenset(pair)] = float(link["gbits"]) * 1_000_000_000
+    return links
 
 
 # -- the `fleet` estate --------------------------------------------------------------------------

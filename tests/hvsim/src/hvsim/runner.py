@@ -157,6 +157,11 @@ class RunningEstate:
             return
         self.wire.faults.set(target.name, kind, seconds=seconds, count=count)
 
+    def advance_clock(self, seconds: float) -> float:
+        """Let ``seconds`` of world time pass (hvsim.clock); returns the world clock's new reading."""
+        self.world.clock.advance(float(seconds))
+        return self.world.clock.now
+
     def set_power(self, machine: str, on: bool) -> None:
         target = self.world.machine(machine)
         if target is None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import hvsim.world
 from hvsim.contract import AccountSecret, AuthKind, NativeResult, PipelineEvent, Principal, ProgramNotFound, Statement
+from hvsim.clock import WorldClock
 from hvsim.engine.executor import Engine
 from hvsim.native import commands_of, run_command_line
 from hvsim.world.model import World
@@ -32,6 +33,7 @@ class MachineCounters:
     cmdlet_calls: int = 0
     native_calls: int = 0
     failed_calls: int = 0
+    operation_timeouts: int = 0  # Receives answered with the OperationTimeout fault (2150858793)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -133,6 +135,15 @@ class Simulation:
         self.counters[principal.machine].pipelines += 1
         return self.engine.run(principal, self.world, statements, input_objects, on_call=self._record_call)
 
+    def os_version(self, machine: str) -> str:
+        """The Windows build a machine runs (its PSVersionTable follows it)."""
+        target = self.world.machines.get(machine)
+        return target.os_version if target is not None else "10.0.17763"
+
+    @property
+    def clock(self) -> WorldClock:
+        return self.world.clock
+
     def run_native(self, principal: Principal, command_line: str, *, through_cmd: bool = True) -> NativeResult:
         counters = self.counters[principal.machine]
         counters.native_calls += 1
@@ -153,6 +164,11 @@ class Simulation:
         if result.exit_code != 0:
             counters.failed_calls += 1
         return result
+
+    def record_fault(self, machine: str, code: int) -> None:
+        counters = self.counters.get(machine)
+        if counters is not None and code == 2150858793:
+            counters.operation_timeouts += 1
 
     def record_wire(self, machine: str, messages: int, bytes_in: int, bytes_out: int) -> None:
         counters = self.counters.get(machine)

@@ -47,6 +47,12 @@ class Invocation:
     def write_warning(self, message: str) -> None:
         self._warnings.append(message)
 
+    def take_time(self, seconds: float) -> None:
+        """The cmdlet works for ``seconds`` of world time (hvsim.clock); the world lock is released meanwhile.
+        Raises hvsim.clock.Stopped when the pipeline is stopped first: the cmdlet then changes nothing."""
+        if seconds > 0:
+            self.world.clock.wait(seconds)
+
 
 CmdletFunc = typing.Callable[[Invocation], typing.Iterable[typing.Any] | None]
 

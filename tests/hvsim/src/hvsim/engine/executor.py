@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import typing
 
+from hvsim.clock import Stopped
 from hvsim.contract import (
     CmdletError,
     CommandCall,
@@ -118,6 +119,9 @@ class Engine:
             outputs = self._invoke(principal, world, call, input_objects, events, record)
         except _Stop as stop:
             record["outcome"], record["error"] = "failed", stop.info.message
+            raise
+        except Stopped:
+            record["outcome"], record["error"] = "stopped", "The pipeline has been stopped."
             raise
         finally:
             if on_call is not None and not _is_plumbing(call.name):

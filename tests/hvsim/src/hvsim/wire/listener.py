@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import socket
+import socketserver
 import ssl
 import threading
 import time
@@ -34,6 +35,14 @@ class _Server(http.server.ThreadingHTTPServer):
         self.authenticator = auth.Authenticator(backend, machine, https=ssl_context is not None)
         super().__init__(address, _Handler)
 
+    def server_bind(self) -> None:
+        """Bind without http.server's socket.getfqdn() of the address (a reverse DNS lookup that can stall
+        for seconds on a loopback address)."""
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
     def handle_error(self, request: typing.Any, client_address: typing.Any) -> None:
         """Dropped, refused and half-open connections are part of the simulation, not errors."""
         import sys  # pylint: disable=import-outside-toplevel
@@ -51,6 +60,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         self.auth_state = auth.ConnectionAuth()
+        # HTTP.sys sends each response at once; without TCP_NODELAY, Nagle's algorithm and the client's
+        # delayed ACK hold the last segment of a response for ~40 ms per exchange.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if not self.server.backend.is_reachable(self.server.machine):
             # powered off or rebooting: drop the connection before a byte is read
             self.request.close()
@@ -142,6 +154,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             envelope = self.server.shells.handle(request, principal, str(address))
             return 200, soap.to_bytes(envelope)
         except soap.SoapError as error:
+            record_fault = getattr(self.server.backend, "record_fault", None)
+            if record_fault is not None:
+                record_fault(self.server.machine, error.code)
             return 500, soap.fault(error, self.server.machine, request.message_id if request else "")
 
     def _send(self, status: int, body: bytes, content_type: str, headers: list[tuple[str, str]] | None = None) -> None:

@@ -1,205 +1,65 @@
-"""WS-Management shells: a PowerShell (PSRP) runspace pool per shell, and WinRS cmd shells.
+"""WS-Management shells of one machine: create, route each action to its shell, delete.
 
-A PSRP shell holds a psrpcore ServerRunspacePool. Command creates a ServerPipeline, runs the
-statements through the Backend synchronously and queues the output; Receive drains the queue.
-A cmd shell runs a native command line through the Backend and keeps its output until received.
+PowerShell shells are in ``psrp_shell``, WinRS cmd shells in ``cmd_shell``; this module builds the
+SOAP answers (rsp:Shell, ReceiveResponse, the WSMan config) as Windows does (tests/hvsim/DESIGN.md,
+"The wire").
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 import threading
-import time
-import traceback
-import typing
 import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 
-from psrpcore import (
-    CreatePipelineEvent,
-    PSRPPayload,
-    ServerPipeline,
-    ServerRunspacePool,
-    StreamType,
-)
-from psrpcore.types import PSInvocationState, PSRPMessageType
-
-from hvsim.contract import (
-    Backend,
-    CommandCall,
-    ErrorEvent,
-    ErrorInfo,
-    Failed,
-    NativeResult,
-    Output,
-    Principal,
-    ProgramNotFound,
-    Statement,
-    VerboseEvent,
-    WarningEvent,
-)
+from hvsim.contract import Backend, Principal
 from hvsim.wire import soap
-from hvsim.wire.values import error_record, to_plain, to_ps
-
-_POOL_WAIT = 1.0  # seconds a Receive on an idle runspace pool waits before the OperationTimeout fault
-
-
-def statements_of(pipeline_metadata: typing.Any) -> list[Statement]:
-    """psrpcore's PowerShell metadata as contract statements (split at end_of_statement)."""
-    statements: list[Statement] = []
-    current: Statement = []
-    for command in pipeline_metadata.commands:
-        merge_error = "error" in str(getattr(command, "_merge_error", "")).lower() or "error" in str(
-            getattr(command, "_merge_my", "")).lower()
-        current.append(
-            CommandCall(
-                name=str(command.command_text),
-                parameters=[(str(name) if name is not None else None, to_plain(value)) for name, value in command.parameters],
-                is_script=bool(command.is_script),
-                merge_error_to_output=merge_error,
-            )
-        )
-        if command.end_of_statement:
-            statements.append(current)
-            current = []
-    if current:
-        statements.append(current)
-    return statements
-
-
-@dataclass
-class PsrpShell:
-    shell_id: str
-    principal: Principal
-    backend: Backend
-    pool: ServerRunspacePool = field(default_factory=ServerRunspacePool)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    pipelines: dict[str, ServerPipeline] = field(default_factory=dict)
-    closed: bool = False
-
-    def feed(self, data: bytes, pipeline_id: uuid.UUID | None = None) -> list[typing.Any]:
-        self.pool.receive_data(PSRPPayload(data, StreamType.default, pipeline_id))
-        events = []
-        while True:
-            event = self.pool.next_event()
-            if event is None:
-                return events
-            events.append(event)
-
-    def create(self, creation_xml: bytes) -> None:
-        with self.lock:
-            self.feed(creation_xml)
-
-    def command(self, command_id: str, arguments: bytes) -> None:
-        pipeline_id = uuid.UUID(command_id)
-        with self.lock:
-            pipeline = ServerPipeline(self.pool, pipeline_id)
-            self.pipelines[command_id.upper()] = pipeline
-            events = self.feed(arguments, pipeline_id)
-        create = next((e for e in events if isinstance(e, CreatePipelineEvent)), None)
-        if create is None:
-            return
-        self._run(pipeline, create)
-
-    def _run(self, pipeline: ServerPipeline, create: CreatePipelineEvent) -> None:
-        statements = statements_of(create.pipeline)
-        with self.lock:
-            pipeline.start()
-        failed = None
-        try:
-            for event in self.backend.run_pipeline(self.principal, statements, []):
-                with self.lock:
-                    if isinstance(event, Output):
-                        pipeline.write_output(to_ps(event.value))
-                    elif isinstance(event, ErrorEvent):
-                        record = error_record(event.info)
-                        pipeline.prepare_message(record, message_type=PSRPMessageType.ErrorRecord)
-                    elif isinstance(event, WarningEvent):
-                        pipeline.write_warning(event.message)
-                    elif isinstance(event, VerboseEvent):
-                        pipeline.write_verbose(event.message)
-                    elif isinstance(event, Failed):
-                        failed = event.info
-                        break
-        except Exception as exc:  # pylint: disable=broad-except  # an hvsim bug: fail the pipeline, loudly
-            failed = ErrorInfo(message=f"hvsim internal error: {type(exc).__name__}: {exc}", category="NotSpecified",
-                               fqid="HvsimInternalError")
-            traceback.print_exc()
-        with self.lock:
-            if failed is not None:
-                pipeline._change_state(PSInvocationState.Failed, error_record(failed))  # pylint: disable=protected-access
-            else:
-                pipeline.complete()
-
-    def send(self, data: bytes, command_id: str | None) -> None:
-        with self.lock:
-            self.feed(data, uuid.UUID(command_id) if command_id else None)
-
-    def receive(self, command_id: str | None, timeout: float) -> tuple[list[tuple[str | None, bytes]], bool]:
-        """Payloads to send (with the pipeline they belong to) and whether the command is done."""
-        deadline = time.monotonic() + min(timeout, _POOL_WAIT)
-        while True:
-            with self.lock:
-                chunks: list[tuple[str | None, bytes]] = []
-                while True:
-                    payload = self.pool.data_to_send(amount=400_000 if not chunks else None)
-                    if payload is None:
-                        break
-                    target = str(payload.pipeline_id).upper() if payload.pipeline_id else None
-                    chunks.append((target, payload.data))
-                done = False
-                if command_id is not None:
-                    pipeline = self.pipelines.get(command_id.upper())
-                    done = pipeline is None or pipeline.state in (
-                        PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped)
-            if chunks or command_id is not None or time.monotonic() >= deadline:
-                return chunks, done
-            time.sleep(0.02)
-
-    def signal(self, command_id: str | None) -> None:
-        with self.lock:
-            if command_id:
-                pipeline = self.pipelines.pop(command_id.upper(), None)
-                if pipeline is not None:
-                    try:
-                        pipeline.close()
-                    except Exception:  # pylint: disable=broad-except
-                        pass
-
-    def close(self) -> None:
-        self.closed = True
-
-
-@dataclass
-class CmdShell:
-    shell_id: str
-    principal: Principal
-    backend: Backend
-    results: dict[str, NativeResult] = field(default_factory=dict)
-    closed: bool = False
-
-    def command(self, command_id: str, command: str, arguments: list[str], *, skip_cmd_shell: bool = False) -> None:
-        line = " ".join([command, *arguments]) if arguments else command
-        try:
-            self.results[command_id.upper()] = self.backend.run_native(self.principal, line, through_cmd=not skip_cmd_shell)
-        except ProgramNotFound:
-            # CreateProcess's ERROR_FILE_NOT_FOUND as an HRESULT (0x80070002), as WinRS reports it
-            raise soap.SoapError(2147942402, "The system cannot find the file specified.", subcode="w:InternalError",
-                                 value="s:Receiver") from None
-
-    def receive(self, command_id: str) -> NativeResult | None:
-        return self.results.pop(command_id.upper(), None)
-
-    def signal(self, command_id: str | None) -> None:
-        if command_id:
-            self.results.pop(command_id.upper(), None)
-
-    def close(self) -> None:
-        self.closed = True
-
+from hvsim.wire.cmd_shell import CmdShell, chunks
+from hvsim.wire.psrp_shell import PsrpShell, encode
 
 Shell = PsrpShell | CmdShell
+_PROCESS_IDS = itertools.count(4120, 4)  # the wsmprovhost.exe process id a PowerShell shell reports
+
+# The rsp:Shell fields Windows returns on Create, after ShellId/ResourceUri/Owner/ClientIP
+# (pypsrp recordings test_psrp_open_runspace.yml and test_winrs_standard.yml).
+_PSRP_SHELL_FIELDS = (("IdleTimeOut", "PT7200.000S"), ("InputStreams", "stdin pr"), ("OutputStreams", "stdout"),
+                      ("MaxIdleTimeOut", "PT2147483.647S"), ("Locale", "en-US"), ("DataLocale", "en-US"),
+                      ("CompressionMode", "NoCompression"), ("ProfileLoaded", "Yes"), ("Encoding", "UTF8"),
+                      ("BufferMode", "Block"), ("State", "Connected"), ("ShellRunTime", "P0DT0H0M0S"),
+                      ("ShellInactivity", "P0DT0H0M0S"))
+_CMD_SHELL_FIELDS = (("IdleTimeOut", "PT7200.000S"), ("InputStreams", "stdin"), ("OutputStreams", "stdout stderr"),
+                     ("ShellRunTime", "P0DT0H0M0S"), ("ShellInactivity", "P0DT0H0M0S"))
+
+# winrm get winrm/config as a default Windows Server answers it (test_wsman_update_envelope_size_500.yml).
+_CONFIG = {
+    "MaxEnvelopeSizekb": "500", "MaxTimeoutms": "60000", "MaxBatchItems": "32000", "MaxProviderRequests": "4294967295",
+    "Client": {"NetworkDelayms": "5000", "URLPrefix": "wsman", "AllowUnencrypted": "false",
+               "Auth": {"Basic": "true", "Digest": "true", "Kerberos": "true", "Negotiate": "true",
+                        "Certificate": "true", "CredSSP": "false"},
+               "DefaultPorts": {"HTTP": "5985", "HTTPS": "5986"}, "TrustedHosts": ""},
+    "Service": {"RootSDDL": "O:NSG:BAD:P(A;;GA;;;BA)(A;;GR;;;IU)S:P(AU;FA;GA;;;WD)(AU;SA;GXGW;;;WD)",
+                "MaxConcurrentOperations": "4294967295", "MaxConcurrentOperationsPerUser": "1500",
+                "EnumerationTimeoutms": "240000", "MaxConnections": "300", "MaxPacketRetrievalTimeSeconds": "120",
+                "AllowUnencrypted": "false",
+                "Auth": {"Basic": "false", "Kerberos": "true", "Negotiate": "true", "Certificate": "false",
+                         "CredSSP": "false", "CbtHardeningLevel": "Relaxed"},
+                "DefaultPorts": {"HTTP": "5985", "HTTPS": "5986"}, "IPv4Filter": "*", "IPv6Filter": "*",
+                "EnableCompatibilityHttpListener": "false", "EnableCompatibilityHttpsListener": "false",
+                "CertificateThumbprint": "", "AllowRemoteAccess": "true"},
+    "Winrs": {"AllowRemoteShellAccess": "true", "IdleTimeout": "7200000", "MaxConcurrentUsers": "2147483647",
+              "MaxShellRunTime": "2147483647", "MaxProcessesPerShell": "2147483647",
+              "MaxMemoryPerShellMB": "2147483647", "MaxShellsPerUser": "2147483647"},
+}
+
+
+def _config_xml(parent: ET.Element, values: dict[str, object]) -> None:
+    for name, value in values.items():
+        element = ET.SubElement(parent, soap.q("cfg", name))
+        if isinstance(value, dict):
+            _config_xml(element, value)
+        else:
+            element.text = str(value)
 
 
 class ShellTable:
@@ -267,17 +127,19 @@ class ShellTable:
         selector_set = ET.SubElement(reference, soap.q("wsman", "SelectorSet"))
         ET.SubElement(selector_set, soap.q("wsman", "Selector"), {"Name": "ShellId"}).text = shell_id
         shell_el = ET.SubElement(body, soap.q("rsp", "Shell"))
-        for name, value in (("ShellId", shell_id), ("ResourceUri", resource), ("Owner", principal.user),
-                            ("ClientIP", principal.client_address), ("IdleTimeOut", "PT7200.000S"),
-                            ("InputStreams", "stdin pr"), ("OutputStreams", "stdout")):
+        fields = [("ShellId", shell_id), ("ResourceUri", resource), ("Owner", principal.user),
+                  ("ClientIP", principal.client_address)]
+        if isinstance(shell, PsrpShell):
+            fields += [("ProcessId", str(next(_PROCESS_IDS))), *_PSRP_SHELL_FIELDS]
+        else:
+            fields += list(_CMD_SHELL_FIELDS)
+        for name, value in fields:
             ET.SubElement(shell_el, soap.q("rsp", name)).text = value
         return envelope
 
     def _config(self, request: soap.Request) -> ET.Element:
         envelope, body = soap.response(request)
-        config = ET.SubElement(body, soap.q("cfg", "Config"))
-        ET.SubElement(config, soap.q("cfg", "MaxEnvelopeSizekb")).text = "500"
-        ET.SubElement(config, soap.q("cfg", "MaxTimeoutms")).text = "60000"
+        _config_xml(ET.SubElement(body, soap.q("cfg", "Config")), _CONFIG)
         return envelope
 
     def _shell(self, request: soap.Request, principal: Principal) -> Shell:
@@ -304,9 +166,8 @@ class ShellTable:
         if isinstance(shell, PsrpShell):
             shell.command(command_id, base64.b64decode("".join(arguments)))
         else:
-            skip_cmd_shell = request.options.get("WINRS_SKIP_CMD_SHELL", "FALSE").upper() == "TRUE"
-            shell.command(command_id, (command_el.text or "") if command_el is not None else "", arguments,
-                          skip_cmd_shell=skip_cmd_shell)
+            skip = request.options.get("WINRS_SKIP_CMD_SHELL", "").upper() == "TRUE"
+            shell.command(command_id, (command_el.text or "") if command_el is not None else "", arguments, skip)
         envelope, body = soap.response(request)
         response_el = ET.SubElement(body, soap.q("rsp", "CommandResponse"))
         ET.SubElement(response_el, soap.q("rsp", "CommandId")).text = command_id
@@ -328,32 +189,34 @@ class ShellTable:
         envelope, body = soap.response(request)
         receive = ET.SubElement(body, soap.q("rsp", "ReceiveResponse"))
         if isinstance(shell, PsrpShell):
-            chunks, done = shell.receive(command_id, request.operation_timeout)
-            if not chunks and command_id is None:
-                raise soap.SoapError(soap.ERROR_OPERATION_TIMEOUT,
-                                     "The WS-Management service cannot complete the operation within the time specified "
-                                     "in OperationTimeout.", subcode="w:TimedOut")
-            for target, data in chunks:
+            received = shell.receive(command_id, request.operation_timeout, request.max_envelope)
+            for target, fragment in received.fragments:
                 attributes = {"Name": "stdout"}
                 if target is not None:
                     attributes["CommandId"] = target
-                ET.SubElement(receive, soap.q("rsp", "Stream"), attributes).text = base64.b64encode(data).decode()
+                ET.SubElement(receive, soap.q("rsp", "Stream"), attributes).text = encode(fragment)
             if command_id is not None:
-                state = soap.STATE_DONE if done else soap.STATE_RUNNING
-                ET.SubElement(receive, soap.q("rsp", "CommandState"), {"CommandId": command_id, "State": state})
+                state = soap.STATE_DONE if received.done else soap.STATE_RUNNING
+                state_el = ET.SubElement(receive, soap.q("rsp", "CommandState"), {"CommandId": command_id,
+                                                                                  "State": state})
+                if received.done:
+                    ET.SubElement(state_el, soap.q("rsp", "ExitCode")).text = "0"
             return envelope
         if command_id is None:
-            raise soap.SoapError(2150858778, "A Receive on a cmd shell needs a CommandId.", subcode="w:SchemaValidationError",
-                                 value="s:Sender")
+            raise soap.SoapError(soap.ERROR_INVALID_PARAMETER, "The parameter is incorrect. ",
+                                 subcode="w:InvalidParameter", value="s:Sender")
         result = shell.receive(command_id)
         if result is None:
-            raise soap.SoapError(soap.ERROR_SHELL_NOT_FOUND, f"The command {command_id} was not found in the shell.",
+            raise soap.SoapError(soap.ERROR_SHELL_NOT_FOUND,
+                                 f"The request for the Windows Remote Shell with ShellId {shell.shell_id} failed "
+                                 f"because the command with CommandId {command_id.upper()} was not found.",
                                  subcode="w:InvalidSelectors", value="s:Sender")
         for name, data in (("stdout", result.stdout), ("stderr", result.stderr)):
-            attributes = {"Name": name, "CommandId": command_id}
-            if data:
-                ET.SubElement(receive, soap.q("rsp", "Stream"), attributes).text = base64.b64encode(data).decode()
-            ET.SubElement(receive, soap.q("rsp", "Stream"), {**attributes, "End": "true"})
+            for piece in chunks(data):
+                ET.SubElement(receive, soap.q("rsp", "Stream"), {"Name": name, "CommandId": command_id}).text = \
+                    base64.b64encode(piece).decode()
+        for name in ("stdout", "stderr"):
+            ET.SubElement(receive, soap.q("rsp", "Stream"), {"Name": name, "CommandId": command_id, "End": "true"})
         state = ET.SubElement(receive, soap.q("rsp", "CommandState"), {"CommandId": command_id, "State": soap.STATE_DONE})
         ET.SubElement(state, soap.q("rsp", "ExitCode")).text = str(result.exit_code)
         return envelope

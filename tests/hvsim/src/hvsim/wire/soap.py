@@ -42,6 +42,8 @@ ERROR_OPERATION_TIMEOUT = 2150858793
 ERROR_SHELL_NOT_FOUND = 2150858843
 ERROR_ACCESS_DENIED = 5
 ERROR_UNSUPPORTED = 2150858817
+ERROR_INVALID_PARAMETER = 87  # a Receive on a cmd shell without a CommandId (test_winrs_fail_poll_process.yml)
+ERROR_FILE_NOT_FOUND = 2147942402  # HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND)
 
 
 def q(prefix: str, local: str) -> str:
@@ -58,6 +60,7 @@ class Request:
     operation_timeout: float
     body: ET.Element
     envelope: ET.Element = field(repr=False)
+    max_envelope: int = 153600  # wsman:MaxEnvelopeSize: the largest response the client accepts (bytes)
 
     def find(self, path: str) -> ET.Element | None:
         return self.body.find(path, NS)
@@ -111,6 +114,7 @@ def parse_request(data: bytes) -> Request:
         options=options,
         operation_timeout=parse_duration(text("wsman:OperationTimeout")),
         body=body,
+        max_envelope=int(text("wsman:MaxEnvelopeSize") or 153600),
         envelope=envelope,
     )
 

@@ -265,6 +265,17 @@ def _plan_files(inv: Invocation, plan: MovePlan, store: str | None) -> None:
                                                     f"{free} are free."))
 
 
+def _duration(inv: Invocation, plan: MovePlan) -> float:
+    """World seconds the move takes: the files that move, plus a running VM's memory when it changes
+    host, at the link's bandwidth (hvsim.world.model.World.transfer_seconds)."""
+    source, destination = plan.source, plan.destination
+    size = sum(source.fs.get(src).size for src, dst in plan.files
+               if destination is not source or path_key(src) != path_key(dst))
+    if destination is not source and plan.vm.state in ("Running", "Paused"):
+        size += plan.vm.startup
+    return inv.world.transfer_seconds(source.name, destination.name, size)
+
+
 def _apply(inv: Invocation, plan: MovePlan) -> None:
     """Copy every file, then switch the VM over, then delete the sources; undo the copies on failure."""
     source, destination, vm = plan.source, plan.destination, plan.vm
@@ -368,6 +379,10 @@ def move_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
         plan = _plan(inv, vm, source, destination, storage)
         if plan.problems:
             raise _refuse(inv, plan)
+        inv.take_time(_duration(inv, plan))
+        plan = _plan(inv, vm, source, destination, storage)  # the world may have changed while it copied
+        if plan.problems:
+            raise _refuse(inv, plan)
         _apply(inv, plan)
         if inv.get("Passthru"):
             yield vm_object(destination, vm)
@@ -378,6 +393,10 @@ def move_vm_storage(inv: Invocation) -> None:
     _not_simulated(inv)
     machine, _state = host_of(inv)
     for vm in vms_from(inv):
+        plan = _plan(inv, vm, machine, machine, storage=True)
+        if plan.problems:
+            raise _refuse(inv, plan)
+        inv.take_time(_duration(inv, plan))
         plan = _plan(inv, vm, machine, machine, storage=True)
         if plan.problems:
             raise _refuse(inv, plan)

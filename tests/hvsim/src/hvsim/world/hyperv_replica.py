@@ -1027,6 +1027,26 @@ def replicate(world: World, minutes: int) -> None:
                 _advance(world, machine, side, minutes)
 
 
+CYCLE_MINUTES = 5  # the world clock runs replication in steps of the default frequency (300 s)
+MAX_STEPS = 48  # a longer advance first passes the extra time in one step (older points expire anyway)
+
+
+def follow_clock(world: World) -> typing.Callable[[float, float], None]:
+    """A world clock listener: every CYCLE_MINUTES of world time that pass run one replication step, so
+    recovery points accumulate as time passes (``POST /clock``). A step replicates every relationship
+    once whatever its frequency (30 s relationships are not stepped finer; an approximation)."""
+
+    def listener(previous: float, now: float) -> None:
+        steps = int(now // (CYCLE_MINUTES * 60)) - int(previous // (CYCLE_MINUTES * 60))
+        if steps > MAX_STEPS:
+            replicate(world, (steps - MAX_STEPS) * CYCLE_MINUTES)
+            steps = MAX_STEPS
+        for _ in range(steps):
+            replicate(world, CYCLE_MINUTES)
+
+    return listener
+
+
 def _advance(world: World, machine: Machine, side: Replication, minutes: int) -> None:
     partner = world.machine(side.replica if side.mode == "Primary" else side.primary)
     up = _reachable(partner)

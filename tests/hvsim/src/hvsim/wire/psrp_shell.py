@@ -1,0 +1,328 @@
+"""A PowerShell (PSRP) shell: one psrpcore runspace pool, its pipelines, and what each Receive carries.
+
+How Windows answers (each rule with its recording in tests/hvsim/DESIGN.md, "The wire"):
+- The runspace pool opens over two Receives: SESSION_CAPABILITY and APPLICATION_PRIVATE_DATA in
+  the first, RUNSPACEPOOL_STATE in the second.
+- Every rsp:Stream element carries exactly one PSRP fragment.
+- A response holds as many whole stream elements as fit in the request's MaxEnvelopeSize; the rest
+  waits for the next Receive. Fragments are cut so that one always fits.
+- A pipeline never reports PIPELINE_STATE(Running); its last Receive carries PIPELINE_STATE and
+  CommandState Done with ExitCode 0.
+- A CREATE_PIPELINE larger than one fragment starts with the Command and ends in Sends; the
+  pipeline starts when its last fragment arrives.
+- A Receive that finds nothing within its OperationTimeout is answered with the w:TimedOut fault
+  (2150858793); a Receive for a CommandId the shell does not know, with w:InvalidSelectors
+  (2150858843).
+
+Pipelines run on their own thread, so a cmdlet that takes world time (hvsim.clock) blocks only its
+pipeline; each Receive on it lets up to the OperationTimeout of world time pass.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+import threading
+import time
+import traceback
+import typing
+import uuid
+from dataclasses import dataclass, field
+
+from psrpcore import CreatePipelineEvent, PSRPPayload, ServerPipeline, ServerRunspacePool, StreamType
+from psrpcore.types import PSInvocationState, PSList, PSRPMessageType, PSVersion
+
+from hvsim.clock import Stopped, WorldClock
+from hvsim.contract import (
+    Backend,
+    CommandCall,
+    ErrorEvent,
+    ErrorInfo,
+    Failed,
+    Output,
+    Principal,
+    Statement,
+    VerboseEvent,
+    WarningEvent,
+)
+from hvsim.wire import soap
+from hvsim.wire.values import error_record, to_plain, to_ps
+
+POOL_WAIT = 1.0  # real seconds a Receive on an idle runspace pool waits before the OperationTimeout fault
+ENVELOPE_OVERHEAD = 2048  # bytes kept free in a ReceiveResponse for its headers and CommandState
+STREAM_OVERHEAD = 128  # bytes of one <rsp:Stream Name="stdout" CommandId="..."> wrapper
+_FRAGMENT_HEADER = struct.Struct(">QQBI")
+
+
+def statements_of(pipeline_metadata: typing.Any) -> list[Statement]:
+    """psrpcore's PowerShell metadata as contract statements (split at end_of_statement)."""
+    statements: list[Statement] = []
+    current: Statement = []
+    for command in pipeline_metadata.commands:
+        merge_error = "error" in str(getattr(command, "_merge_error", "")).lower() or "error" in str(
+            getattr(command, "_merge_my", "")).lower()
+        current.append(
+            CommandCall(
+                name=str(command.command_text),
+                parameters=[(str(name) if name is not None else None, to_plain(value)) for name, value in command.parameters],
+                is_script=bool(command.is_script),
+                merge_error_to_output=merge_error,
+            )
+        )
+        if command.end_of_statement:
+            statements.append(current)
+            current = []
+    if current:
+        statements.append(current)
+    return statements
+
+
+def split_fragments(data: bytes) -> list[bytes]:
+    """A PSRP payload as its fragments (MS-PSRP 2.2.4: ObjectId, FragmentId, flags, length, blob)."""
+    fragments = []
+    offset = 0
+    while offset < len(data):
+        length = _FRAGMENT_HEADER.unpack_from(data, offset)[3]
+        end = offset + _FRAGMENT_HEADER.size + length
+        fragments.append(data[offset:end])
+        offset = end
+    return fragments
+
+
+def message_type(fragment: bytes) -> int | None:
+    """The PSRP message type a start fragment begins, or None for a continuation."""
+    _, _, flags, _ = _FRAGMENT_HEADER.unpack_from(fragment)
+    if not flags & 0x1:
+        return None
+    return int(struct.unpack_from("<I", fragment, _FRAGMENT_HEADER.size + 4)[0])
+
+
+def ps_version_table(os_build: str) -> dict[str, typing.Any]:
+    """$PSVersionTable of Windows PowerShell 5.1 on a Windows build, as APPLICATION_PRIVATE_DATA carries it
+    (test_psrp_open_runspace.yml: Windows Server 2016 build 10.0.14393.2248 sends PSVersion 5.1.14393.2248)."""
+    parts = [int(p) for p in os_build.split(".")] + [0] * 4
+    build, revision = parts[2], parts[3]
+    ps_version = PSVersion(f"5.1.{build}.{revision}")
+    compatible = PSList([PSVersion(v) for v in ("1.0", "2.0", "3.0", "4.0", "5.0")] + [ps_version])
+    compatible.PSObject.type_names = ["System.Version[]", "System.Array", "System.Object"]
+    return {"PSVersion": ps_version, "PSEdition": "Desktop", "PSCompatibleVersions": compatible,
+            "CLRVersion": PSVersion("4.0.30319.42000"), "BuildVersion": PSVersion(f"10.0.{build}.{revision}"),
+            "WSManStackVersion": PSVersion("3.0"), "PSRemotingProtocolVersion": PSVersion("2.3"),
+            "SerializationVersion": PSVersion("1.1.0.1")}
+
+
+def fragment_budget(max_envelope: int) -> int:
+    """The largest fragment whose base64 stream element fits in one response of ``max_envelope`` bytes."""
+    return max(64, (max_envelope - ENVELOPE_OVERHEAD - STREAM_OVERHEAD) * 3 // 4)
+
+
+@dataclass
+class PipelineRun:
+    pipeline: ServerPipeline
+    thread_id: int | None = None
+    started: bool = False
+    done: bool = False
+    stopping: bool = False
+
+
+@dataclass
+class Received:
+    """What one Receive carries: (pipeline id or None, fragment) pairs, and whether the command is done."""
+
+    fragments: list[tuple[str | None, bytes]]
+    done: bool
+
+
+@dataclass
+class PsrpShell:
+    shell_id: str
+    principal: Principal
+    backend: Backend
+    pool: ServerRunspacePool = field(init=False)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    changed: threading.Condition = field(init=False)
+    runs: dict[str, PipelineRun] = field(default_factory=dict)
+    outbox: list[tuple[str | None, bytes]] = field(default_factory=list)
+    closed: bool = False
+
+    def __post_init__(self) -> None:
+        self.changed = threading.Condition(self.lock)
+        os_version = getattr(self.backend, "os_version", None)
+        build = os_version(self.principal.machine) if os_version is not None else "10.0.17763"
+        self.pool = ServerRunspacePool(application_private_data={"PSVersionTable": ps_version_table(build)})
+
+    @property
+    def clock(self) -> WorldClock | None:
+        return getattr(self.backend, "clock", None)
+
+    # -- input -----------------------------------------------------------------------------
+    def _feed(self, data: bytes, pipeline_id: uuid.UUID | None = None) -> list[typing.Any]:
+        self.pool.receive_data(PSRPPayload(data, StreamType.default, pipeline_id))
+        events = []
+        while True:
+            event = self.pool.next_event()
+            if event is None:
+                return events
+            events.append(event)
+
+    def create(self, creation_xml: bytes) -> None:
+        with self.lock:
+            self._feed(creation_xml)
+
+    def command(self, command_id: str, arguments: bytes) -> None:
+        with self.lock:
+            run = PipelineRun(ServerPipeline(self.pool, uuid.UUID(command_id)))
+            self.runs[command_id.upper()] = run
+        self.send(arguments, command_id)
+
+    def send(self, data: bytes, command_id: str | None) -> None:
+        with self.lock:
+            events = self._feed(data, uuid.UUID(command_id) if command_id else None)
+        for event in events:
+            if isinstance(event, CreatePipelineEvent):
+                self._start(str(event.pipeline_id).upper(), event)
+
+    def _start(self, command_id: str, create: CreatePipelineEvent) -> None:
+        with self.lock:
+            run = self.runs.get(command_id)
+            if run is None or run.started:
+                return
+            run.started = True
+            # Windows sends no PIPELINE_STATE(Running): the state changes without a message.
+            run.pipeline._change_state(PSInvocationState.Running, emit=False)  # pylint: disable=protected-access
+        thread = threading.Thread(target=self._run, args=(run, statements_of(create.pipeline)),
+                                  name=f"hvsim-pipeline-{command_id[:8]}", daemon=True)
+        thread.start()
+
+    def _run(self, run: PipelineRun, statements: list[Statement]) -> None:
+        run.thread_id = threading.get_ident()
+        if self.clock is not None:
+            self.clock.driven(run.thread_id)
+        pipeline = run.pipeline
+        failed: ErrorInfo | None = None
+        stopped = False
+        try:
+            for event in self.backend.run_pipeline(self.principal, statements, []):
+                with self.changed:
+                    if isinstance(event, Output):
+                        pipeline.write_output(to_ps(event.value))
+                    elif isinstance(event, ErrorEvent):
+                        pipeline.prepare_message(error_record(event.info), message_type=PSRPMessageType.ErrorRecord)
+                    elif isinstance(event, WarningEvent):
+                        pipeline.write_warning(event.message)
+                    elif isinstance(event, VerboseEvent):
+                        pipeline.write_verbose(event.message)
+                    elif isinstance(event, Failed):
+                        failed = event.info
+                        break
+                    self.changed.notify_all()
+        except Stopped:
+            stopped = True
+        except Exception as exc:  # pylint: disable=broad-except  # an hvsim bug: fail the pipeline, loudly
+            failed = ErrorInfo(message=f"hvsim internal error: {type(exc).__name__}: {exc}", category="NotSpecified",
+                               fqid="HvsimInternalError")
+            traceback.print_exc()
+        if self.clock is not None:
+            self.clock.driven(run.thread_id, on=False)
+        with self.changed:
+            if stopped or run.stopping:
+                pipeline.stop()
+            elif failed is not None:
+                pipeline._change_state(PSInvocationState.Failed, error_record(failed))  # pylint: disable=protected-access
+            else:
+                pipeline.complete()
+            run.done = True
+            self.changed.notify_all()
+
+    # -- output ----------------------------------------------------------------------------
+    def _pump(self, max_envelope: int) -> None:
+        """Move psrpcore's queued messages into the outbox, one fragment each, cut to fit an envelope."""
+        budget = fragment_budget(max_envelope)
+        while True:
+            payload = self.pool.data_to_send(amount=budget)
+            if payload is None:
+                return
+            target = str(payload.pipeline_id).upper() if payload.pipeline_id else None
+            self.outbox.extend((target, fragment) for fragment in split_fragments(payload.data))
+
+    def _take(self, command_id: str | None, max_envelope: int) -> list[tuple[str | None, bytes]]:
+        self._pump(max_envelope)
+        room = max_envelope - ENVELOPE_OVERHEAD
+        taken: list[tuple[str | None, bytes]] = []
+        kept: list[tuple[str | None, bytes]] = []
+        full = False
+        for target, fragment in self.outbox:
+            size = (len(fragment) + 2) // 3 * 4 + STREAM_OVERHEAD
+            opening_state = command_id is None and taken and message_type(fragment) == PSRPMessageType.RunspacePoolState
+            if full or target != command_id or size > room or opening_state:
+                full = full or (target == command_id and (size > room or bool(opening_state)))
+                kept.append((target, fragment))
+                continue
+            taken.append((target, fragment))
+            room -= size
+        self.outbox = kept
+        return taken
+
+    def receive(self, command_id: str | None, timeout: float, max_envelope: int) -> Received:
+        """What the next Receive answers; raises the WS-Management fault Windows would send instead."""
+        key = command_id.upper() if command_id else None
+        with self.lock:
+            run = self.runs.get(key) if key else None
+            if key is not None and run is None:
+                raise unknown_command(key, self.shell_id)
+        deadline = time.monotonic() + (min(timeout, POOL_WAIT) if key is None else timeout)
+        while True:
+            with self.changed:
+                taken = self._take(key, max_envelope)
+                if run is not None and run.done and not any(target == key for target, _ in self.outbox):
+                    self.runs.pop(key, None)  # type: ignore[arg-type]
+                    return Received(taken, True)
+                if taken:
+                    return Received(taken, False)
+            remaining = self.clock.remaining(run.thread_id) if run is not None and self.clock is not None else None
+            if remaining is not None and self.clock is not None:
+                if not self.clock.pass_for(run.thread_id if run else None, timeout):
+                    raise timed_out()
+                continue
+            if time.monotonic() >= deadline:
+                raise timed_out()
+            with self.changed:
+                self.changed.wait(timeout=0.05)
+
+    def signal(self, command_id: str | None) -> None:
+        key = command_id.upper() if command_id else None
+        with self.lock:
+            run = self.runs.get(key) if key else None
+            if run is None:
+                return
+            if not run.done:
+                run.stopping = True
+        if run.done:
+            with self.lock:
+                self.runs.pop(key, None)  # type: ignore[arg-type]
+            return
+        if self.clock is not None:
+            self.clock.stop(run.thread_id)
+
+    def close(self) -> None:
+        self.closed = True
+        for key in list(self.runs):
+            self.signal(key)
+
+
+def timed_out() -> soap.SoapError:
+    return soap.SoapError(soap.ERROR_OPERATION_TIMEOUT,
+                          "The WS-Management service cannot complete the operation within the time specified in "
+                          "OperationTimeout.", subcode="w:TimedOut")
+
+
+def unknown_command(command_id: str, shell_id: str) -> soap.SoapError:
+    return soap.SoapError(soap.ERROR_SHELL_NOT_FOUND,
+                          f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the command "
+                          f"with CommandId {command_id} was not found. Possible causes are: the specified CommandId is "
+                          "incorrect or the command has already completed.", subcode="w:InvalidSelectors",
+                          value="s:Sender")
+
+
+def encode(fragment: bytes) -> str:
+    return base64.b64encode(fragment).decode()

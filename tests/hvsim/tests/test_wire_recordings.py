@@ -1,0 +1,359 @@
+"""hvsim's wire against pypsrp's recordings of real Windows, one test per kind of exchange.
+
+The recordings are pypsrp's ``tests/tests_pypsrp/responses/*.yml`` (jborean93/pypsrp at 42a34ed,
+format ``TransportFake`` in its ``conftest.py``): its client talking to Windows Server 2016/2019. The
+EXPECTED structures below were read from them (action sequence, PSRP message types per stream
+element, faults and their codes, CommandState and ExitCode, WinRS streams); the same client
+operations run here against hvsim over HTTPS, and the structure of what hvsim answers must match.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import pathlib
+import struct
+import sys
+import threading
+import typing
+import xml.etree.ElementTree as ET
+
+import pytest
+from pypsrp.exceptions import WSManFaultError
+from pypsrp.powershell import PowerShell, RunspacePool
+from pypsrp.shell import Process, SignalCode, WinRS
+from pypsrp.wsman import WSMan
+
+from hvsim.clock import WorldClock
+from hvsim.contract import ErrorEvent, ErrorInfo, NativeResult, Output, Principal
+from hvsim.wire import WireServer
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from test_wire import EchoBackend  # noqa: E402  (the backend that answers from what it is sent)
+
+BLOCK = 1 + (os.getpid() + 97) % 250
+ADDRESS = f"127.{BLOCK}.9.12"
+HTTP_PORT, HTTPS_PORT = 16985, 16986
+NS = {"s": "http://www.w3.org/2003/05/soap-envelope", "wsa": "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+      "rsp": "http://schemas.microsoft.com/wbem/wsman/1/windows/shell",
+      "f": "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"}
+TYPES = {0x00010002: "SESSION_CAPABILITY", 0x00021009: "APPLICATION_PRIVATE_DATA", 0x00021005: "RUNSPACEPOOL_STATE",
+         0x00021006: "CREATE_PIPELINE", 0x00041004: "PIPELINE_OUTPUT", 0x00041005: "ERROR_RECORD",
+         0x00041006: "PIPELINE_STATE", 0x00041009: "WARNING_RECORD", 0x00041002: "PIPELINE_INPUT",
+         0x00041003: "END_OF_PIPELINE_INPUT", 0x00041008: "VERBOSE_RECORD"}
+SYSTEM32 = "C:\\Windows\\System32"
+
+
+class ClockBackend(EchoBackend):
+    """EchoBackend plus world time: ``Wait-World`` takes 12 s of it; ``setspn.exe`` exists in System32."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = WorldClock()
+
+    def run_pipeline(self, principal: Principal, statements: list[typing.Any], input_objects: list[typing.Any]):
+        if statements[0][0].name == "Wait-World":
+            with self.clock.lock:
+                self.clock.wait(12)
+            return iter([Output("done")])
+        if statements[0][0].name == "Many-Objects":
+            return iter([Output("x" * 4000) for _ in range(40)])
+        if statements[0][0].name == "Soft-Error":
+            return iter([ErrorEvent(ErrorInfo("soft", category="ObjectNotFound", fqid="Soft,Test")), Output(1)])
+        return super().run_pipeline(principal, statements, input_objects)
+
+    def run_process(self, principal: Principal, program: str, command_line: str) -> NativeResult | None:
+        if program.lower() != f"{SYSTEM32}\\setspn.exe".lower():
+            return None
+        return NativeResult(b"line one\r\nline two\r\n", b"warn\r\n", 1)
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> typing.Iterator[ClockBackend]:
+    backend = ClockBackend()
+    wire = WireServer(backend, [("hv1", ADDRESS)], http_port=HTTP_PORT, https_port=HTTPS_PORT,
+                      cert_dir=tmp_path_factory.mktemp("certs"))
+    wire.start()
+    yield backend
+    wire.stop()
+
+
+class Recorder:
+    """Wraps a WSMan's transport: the structure of every exchange, in order."""
+
+    def __init__(self, wsman: WSMan) -> None:
+        self.exchanges: list[tuple[str, typing.Any]] = []
+        self.sizes: list[int] = []
+        transport = wsman.transport
+        send = transport.send
+
+        def recording(message: bytes, **kwargs: typing.Any) -> bytes:
+            action = _action(message)
+            try:
+                response = send(message, **kwargs)
+            except Exception as exc:  # the fault's text rides on the transport error
+                text = getattr(exc, "response_text", "") or ""
+                self.exchanges.append((action, _fault(text)))
+                raise
+            self.sizes.append(len(response))
+            self.exchanges.append((action, _structure(response)))
+            return response
+
+        transport.send = recording
+
+    def actions(self) -> list[str]:
+        return [action for action, _ in self.exchanges]
+
+
+def _action(xml: bytes) -> str:
+    element = ET.fromstring(xml)
+    return (element.findtext("s:Header/wsa:Action", namespaces=NS) or "").rsplit("/", 1)[-1]
+
+
+def _fault(text: str) -> tuple[str, str | None, str | None]:
+    element = ET.fromstring(text)
+    fault = element.find(".//f:WSManFault", NS)
+    return ("FAULT", element.findtext(".//s:Subcode/s:Value", namespaces=NS), fault.attrib.get("Code") if fault is not None else None)
+
+
+def _structure(xml: bytes) -> list[typing.Any]:
+    """Each rsp:Stream element as (name, end, [message type of each fragment]), then the CommandState."""
+    element = ET.fromstring(xml)
+    out: list[typing.Any] = []
+    for stream in element.iter(f"{{{NS['rsp']}}}Stream"):
+        data = base64.b64decode(stream.text or "")
+        name = stream.attrib["Name"] + (" END" if stream.attrib.get("End") else "")
+        if stream.attrib["Name"] == "stdout" and data[:8] and stream.attrib.get("End") is None and _is_psrp(data):
+            out.append((name, _fragment_types(data)))
+        else:
+            out.append((name, data))
+    for state in element.iter(f"{{{NS['rsp']}}}CommandState"):
+        out.append(("state", state.attrib["State"].rsplit("/", 1)[-1], state.findtext("rsp:ExitCode", namespaces=NS)))
+    return out
+
+
+def _is_psrp(data: bytes) -> bool:
+    return len(data) >= 21 and struct.unpack_from(">I", data, 17)[0] == len(data) - 21 or len(data) > 21 and data[16] in (0, 1, 2, 3)
+
+
+def _fragment_types(data: bytes) -> list[str]:
+    types, offset = [], 0
+    while offset < len(data):
+        _, _, flags, length = struct.unpack_from(">QQBI", data, offset)
+        blob = data[offset + 21:offset + 21 + length]
+        types.append(TYPES.get(struct.unpack_from("<I", blob, 4)[0], "?") if flags & 1 else "cont")
+        offset += 21 + length
+    return types
+
+
+def _wsman(**kwargs: typing.Any) -> WSMan:
+    return WSMan(ADDRESS, port=HTTPS_PORT, ssl=True, auth="basic", username="localadmin", password="L0cal!pw",
+                 cert_validation=False, **kwargs)
+
+
+def _psrp_streams(recorder: Recorder) -> list[list[typing.Any]]:
+    return [s for a, s in recorder.exchanges if a == "ReceiveResponse" or a == "Receive"]
+
+
+def test_open_runspace_takes_two_receives(backend: ClockBackend) -> None:
+    """test_psrp_open_runspace.yml: Create; Receive -> SESSION_CAPABILITY, APPLICATION_PRIVATE_DATA (one
+    stream element each); Receive -> RUNSPACEPOOL_STATE; Delete."""
+    wsman = _wsman()
+    recorder = Recorder(wsman)
+    with RunspacePool(wsman):
+        pass
+    assert recorder.actions() == ["Create", "Receive", "Receive", "Delete"]
+    assert recorder.exchanges[1][1] == [("stdout", ["SESSION_CAPABILITY"]), ("stdout", ["APPLICATION_PRIVATE_DATA"])]
+    assert recorder.exchanges[2][1] == [("stdout", ["RUNSPACEPOOL_STATE"])]
+
+
+def test_a_pipeline_answers_one_fragment_per_stream_and_done_with_exit_code(backend: ClockBackend) -> None:
+    """test_psrp_multiple_invocations.yml / test_client_execute_ps.yml: Command; one Receive with
+    PIPELINE_OUTPUT and PIPELINE_STATE in separate stream elements (never a Running state), and
+    CommandState Done with ExitCode 0. test_psrp_stream_no_output_invocation.yml: ERROR_RECORD likewise."""
+    wsman = _wsman()
+    with RunspacePool(wsman) as pool:
+        recorder = Recorder(wsman)
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Get-Thing")
+        ps.invoke()
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Soft-Error")
+        ps.invoke()
+    assert recorder.actions()[:4] == ["Command", "Receive", "Command", "Receive"]
+    assert recorder.exchanges[1][1] == [("stdout", ["PIPELINE_OUTPUT"]), ("stdout", ["PIPELINE_STATE"]),
+                                        ("state", "Done", "0")]
+    assert recorder.exchanges[3][1] == [("stdout", ["ERROR_RECORD"]), ("stdout", ["PIPELINE_OUTPUT"]),
+                                        ("stdout", ["PIPELINE_STATE"]), ("state", "Done", "0")]
+
+
+def test_a_long_running_cmdlet_answers_operation_timeout_until_done(backend: ClockBackend) -> None:
+    """test_psrp_long_running_cmdlet.yml (OperationTimeout PT5S): Command; Receive -> w:TimedOut fault
+    2150858793, twice; then PIPELINE_OUTPUT, PIPELINE_STATE, Done. hvsim: the cmdlet takes 12 s of world
+    time; each Receive lets 5 s pass, at once."""
+    wsman = _wsman(operation_timeout=5)
+    with RunspacePool(wsman) as pool:
+        recorder = Recorder(wsman)
+        start = backend.clock.now
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Wait-World")
+        assert ps.invoke() == ["done"]
+    assert recorder.actions()[:4] == ["Command", "Receive", "Receive", "Receive"]
+    assert recorder.exchanges[1][1] == ("FAULT", "w:TimedOut", "2150858793")
+    assert recorder.exchanges[2][1] == ("FAULT", "w:TimedOut", "2150858793")
+    assert recorder.exchanges[3][1] == [("stdout", ["PIPELINE_OUTPUT"]), ("stdout", ["PIPELINE_STATE"]),
+                                        ("state", "Done", "0")]
+    assert backend.clock.now - start == 12
+
+
+def test_stopping_a_long_running_cmdlet_stops_its_world_time(backend: ClockBackend) -> None:
+    wsman = _wsman(operation_timeout=5)
+    with RunspacePool(wsman) as pool:
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Wait-World")
+        ps.begin_invoke()
+        ps.poll_invoke()
+        ps.stop()
+        assert ps.state == 3  # STOPPED
+        again = PowerShell(pool)
+        again.add_cmdlet("Get-Thing")
+        assert len(again.invoke()) == 1, "the pool still works"
+
+
+def test_small_envelopes_split_create_pipeline_and_output(backend: ClockBackend) -> None:
+    """test_psrp_small_msg_size.yml (MaxEnvelopeSize 32768): CREATE_PIPELINE's first fragment in the
+    Command, the rest in a Send, and the pipeline starts; the output comes over several Receives, each
+    response within the envelope size."""
+    wsman = _wsman(max_envelope_size=32768)
+    with RunspacePool(wsman) as pool:
+        recorder = Recorder(wsman)
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Many-Objects").add_parameter("Padding", "p" * 40000)
+        output = ps.invoke()
+    assert len(output) == 40
+    actions = recorder.actions()
+    assert actions[0] == "Command" and actions[1] == "Send" and actions.count("Receive") >= 5
+    receives = [s for a, s in recorder.exchanges if a == "Receive"]
+    assert all(len(stream[1]) == 1 for receive in receives for stream in receive if stream[0] == "stdout")
+    assert receives[-1][-1] == ("state", "Done", "0")
+    assert all(size <= 32768 for size in recorder.sizes)
+
+
+def test_a_receive_for_an_unknown_command_faults_invalid_selectors(backend: ClockBackend) -> None:
+    """test_winrs_bad_cmd_id.yml: a Receive for a CommandId the shell does not know gets the
+    w:InvalidSelectors fault 2150858843 (so a client cannot loop forever on it)."""
+    wsman = _wsman()
+    with RunspacePool(wsman) as pool:
+        with pytest.raises(WSManFaultError) as raised:
+            pool.shell.receive("stdout", command_id="D2F3CFB1-86A4-4C4C-9C4C-2A5E3C1E5B10")
+        assert raised.value.code == 2150858843
+    with WinRS(_wsman()) as shell:
+        with pytest.raises(WSManFaultError) as raised:
+            shell.receive("stdout stderr", command_id="D2F3CFB1-86A4-4C4C-9C4C-2A5E3C1E5B10")
+        assert raised.value.code == 2150858843
+
+
+def test_winrs_streams_end_markers_and_chunks(backend: ClockBackend) -> None:
+    """test_winrs_stderr_rc.yml and test_client_execute_cmd.yml: the shell declares stdin / stdout stderr;
+    the Receive lists stdout's writes, stderr's writes, stdout End, stderr End, then Done with the exit code."""
+    wsman = _wsman()
+    recorder = Recorder(wsman)
+    with WinRS(wsman) as shell:
+        process = Process(shell, "whoami", ["/all", "fail"])
+        process.invoke()
+        process.signal(SignalCode.TERMINATE)
+    receive = next(s for a, s in recorder.exchanges if a == "Receive")
+    names = [item[0] for item in receive]
+    assert names == ["stdout", "stderr", "stdout END", "stderr END", "state"]
+    assert receive[-1] == ("state", "Done", "3")
+
+
+def test_winrs_without_cmd_shell_needs_the_full_path(backend: ClockBackend) -> None:
+    """test_winrs_no_cmd_shell.yml: with WINRS_SKIP_CMD_SHELL a program named without its path fails the
+    Command with fault 2147942402 (w:InternalError); its full path runs it, output chunked per write."""
+    wsman = _wsman()
+    recorder = Recorder(wsman)
+    with WinRS(wsman) as shell:
+        with pytest.raises(WSManFaultError) as raised:
+            Process(shell, "setspn.exe", ["-L", "hv1"], no_shell=True).invoke()
+        assert raised.value.code == 2147942402
+        process = Process(shell, f"{SYSTEM32}\\setspn.exe", ["-L", "hv1"], no_shell=True)
+        process.invoke()
+        assert process.stdout == b"line one\r\nline two\r\n" and process.rc == 1
+    assert ("FAULT", "w:InternalError", "2147942402") in [s for _, s in recorder.exchanges]
+    receive = [s for a, s in recorder.exchanges if a == "Receive"][-1]
+    assert receive[:2] == [("stdout", b"line one\r\n"), ("stdout", b"line two\r\n")]
+
+
+def test_rsp_shell_fields_and_config(backend: ClockBackend) -> None:
+    """test_psrp_open_runspace.yml / test_winrs_standard.yml: the fields of rsp:Shell in CreateResponse;
+    test_wsman_update_envelope_size_500.yml: the WSMan config (MaxEnvelopeSizekb 500 ...)."""
+    wsman = _wsman()
+    captured: list[bytes] = []
+    send = wsman.transport.send
+
+    def keep(message: bytes, **kwargs: typing.Any) -> bytes:
+        response = send(message, **kwargs)
+        captured.append(response)
+        return response
+
+    wsman.transport.send = keep
+    with RunspacePool(wsman):
+        pass
+    with WinRS(wsman):
+        pass
+    psrp, cmd = (ET.fromstring(c).find(".//rsp:Shell", NS) for c in (captured[0], captured[-2]))
+    fields = [child.tag.split("}")[1] for child in psrp]
+    assert fields == ["ShellId", "ResourceUri", "Owner", "ClientIP", "ProcessId", "IdleTimeOut", "InputStreams",
+                      "OutputStreams", "MaxIdleTimeOut", "Locale", "DataLocale", "CompressionMode", "ProfileLoaded",
+                      "Encoding", "BufferMode", "State", "ShellRunTime", "ShellInactivity"]
+    assert [(c.tag.split("}")[1], c.text) for c in cmd][4:] == [
+        ("IdleTimeOut", "PT7200.000S"), ("InputStreams", "stdin"), ("OutputStreams", "stdout stderr"),
+        ("ShellRunTime", "P0DT0H0M0S"), ("ShellInactivity", "P0DT0H0M0S")]
+    config = wsman.get_server_config()
+    assert config.findtext(".//{*}MaxEnvelopeSizekb") == "500" and config.findtext(".//{*}MaxBatchItems") == "32000"
+    assert threading.active_count() < 50
+
+
+def test_ps_version_table_as_windows_powershell_sends_it(backend: ClockBackend) -> None:
+    """test_psrp_open_runspace.yml: APPLICATION_PRIVATE_DATA holds $PSVersionTable with PSVersion 5.1.<build>,
+    PSEdition Desktop, PSCompatibleVersions, CLRVersion, BuildVersion, WSManStackVersion,
+    PSRemotingProtocolVersion and SerializationVersion."""
+    with RunspacePool(_wsman()) as pool:
+        table = pool.application_private_data.data["PSVersionTable"]
+    assert set(table) == {"PSVersion", "PSEdition", "PSCompatibleVersions", "CLRVersion", "BuildVersion",
+                          "WSManStackVersion", "PSRemotingProtocolVersion", "SerializationVersion"}
+    assert str(table["PSVersion"]).startswith("5.1.17763") and table["PSEdition"] == "Desktop"
+    assert str(table["BuildVersion"]).startswith("10.0.17763")
+
+
+def test_listeners_skip_reverse_dns_and_set_tcp_nodelay(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
+    """No socket.getfqdn() of the listening address (a reverse lookup stalled 1 in 50 starts for 5 s), and
+    TCP_NODELAY on every connection (Nagle + delayed ACK cost ~40 ms per exchange)."""
+    import socket
+
+    from hvsim.wire import listener
+
+    def no_lookups(*_args: typing.Any) -> str:
+        raise AssertionError("reverse DNS lookup")
+
+    monkeypatch.setattr(socket, "getfqdn", no_lookups)
+    seen: list[int] = []
+    setup = listener._Handler.setup
+
+    def watched(handler: typing.Any) -> None:
+        setup(handler)
+        raw = handler.request
+        seen.append(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    monkeypatch.setattr(listener._Handler, "setup", watched)
+    address = f"127.{BLOCK}.9.13"
+    wire = WireServer(ClockBackend(), [("hv1", address)], http_port=17985, https_port=17986, cert_dir=tmp_path)
+    wire.start()
+    try:
+        with socket.create_connection((address, 17985)) as connection:
+            connection.sendall(b"POST /wsman HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+            assert connection.recv(100).startswith(b"HTTP/1.1 401")
+    finally:
+        wire.stop()
+    assert seen and all(seen)
