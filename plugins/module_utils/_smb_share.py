@@ -19,7 +19,7 @@ import typing as t
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 
 RIGHTS = (("full_access", "Full"), ("change_access", "Change"), ("read_access", "Read"))
-ICACLS = "icacls.exe"
+ICACLS = "C:\\Windows\\System32\\icacls.exe"  # WinRS without cmd.exe starts programs by full path only
 FULL_CONTROL_GRANT = "(OI)(CI)F"
 _BUILTIN = {"administrators": "builtin\\administrators", "users": "builtin\\users", "system": "nt authority\\system",
             "authenticated users": "nt authority\\authenticated users"}

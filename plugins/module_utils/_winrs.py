@@ -71,12 +71,15 @@ def run_native(
     if PYWINRM_IMPORT_ERROR:
         raise HyperVError(options.hostname, "the Python library pywinrm is not installed on the controller",
                           command=shown, category="missing library", hint="pip install -r requirements.txt of this collection")
-    command_line = build_command_line(program, arguments)
+    build_command_line(program, arguments)  # refuses what no command line can carry (NUL, line breaks)
     try:
         protocol = _protocol(options)
         shell_id = protocol.open_shell()
         try:
-            command_id = protocol.run_command(shell_id, command_line, skip_cmd_shell=True)
+            # WinRS starts rsp:Command as the application name (a full path; no PATH search), with the
+            # arguments from rsp:Arguments (pypsrp recording test_winrs_no_cmd_shell.yml).
+            command_id = protocol.run_command(shell_id, program, [quote_argument(a) for a in arguments],
+                                              skip_cmd_shell=True)
             stdout, stderr, rc = protocol.get_command_output(shell_id, command_id)
             protocol.cleanup_command(shell_id, command_id)
         finally:

@@ -87,5 +87,5 @@ def test_an_icacls_account_reaches_icacls_as_one_argument_without_cmd_exe(lab3: 
     assert f"{account}: No mapping between account names" in run.result("hostile")["msg"], run.result("hostile")["msg"]
     natives = [record for record in lab3.call_log() if "native" in record and record["machine"] == "fs1"]
     assert all(record["shell"] == "none" for record in natives)
-    assert natives[-1]["argv"] == [["icacls.exe", "E:\\Shares\\VM", "/grant:r", f"{account}:(OI)(CI)F"]]
+    assert natives[-1]["argv"] == [["C:\\Windows\\System32\\icacls.exe", "E:\\Shares\\VM", "/grant:r", f"{account}:(OI)(CI)F"]]
     assert not any(argv[0] == "whoami" for record in natives for argv in record["argv"])

@@ -50,3 +50,35 @@ def test_examples_run(lab3) -> None:
     run = run_playbook(lab3, examples)
     assert run.rc == 0, run.stdout
     assert [r["status"] for r in run.results].count("failed") == 0
+
+
+def test_500_vms_arrive_in_several_receives_within_the_envelope_size(lab3) -> None:
+    """pypsrp asks for responses of at most 512,000 bytes (MaxEnvelopeSize); hvsim splits a large output
+    over several Receives as Windows does, and the module's result is the same."""
+    import json
+
+    from hvsim.contract import CommandCall, Failed, Principal
+    from hvsim.engine.executor import Engine
+
+    engine = Engine()
+    admin = Principal(machine="hv1", user="LAB\\Administrator", auth="kerberos", delegable=False)
+    for index in range(500):
+        call = CommandCall(name="New-VM", parameters=[("Name", f"fleet-{index:03}"), ("Generation", 2),
+                                                      ("NoVHD", True), ("SwitchName", SWITCH)])
+        assert not [e for e in engine.run(admin, lab3.world, [[call]], []) if isinstance(e, Failed)]
+    lab3.reset_counters()
+    result = info(lab3)
+    counters = lab3.counters("hv1")
+    assert sorted(vm["name"] for vm in result["vms"]) == sorted(vm.name for vm in world_vms(lab3))
+    fleet = [vm for vm in result["vms"] if vm["name"].startswith("fleet-")]
+    app1 = fleet[0]
+    assert len(fleet) == 500
+    def same(vm: dict[str, t.Any]) -> str:
+        text = json.dumps(vm, sort_keys=True).lower()
+        return text.replace(vm["name"].lower(), "fleet-000").replace(vm["id"].lower(), app1["id"].lower())
+
+    expected = json.loads(json.dumps(app1, sort_keys=True).lower())
+    differ = {key: (value, expected[key]) for vm in fleet for key, value in json.loads(same(vm)).items()
+              if value != expected[key]}
+    assert not differ, differ
+    assert counters["largest_reply"] <= 512_000 and counters["bytes_out"] > 2 * 512_000, counters

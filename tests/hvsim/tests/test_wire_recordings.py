@@ -62,9 +62,10 @@ class ClockBackend(EchoBackend):
             return iter([ErrorEvent(ErrorInfo("soft", category="ObjectNotFound", fqid="Soft,Test")), Output(1)])
         return super().run_pipeline(principal, statements, input_objects)
 
-    def run_process(self, principal: Principal, program: str, command_line: str) -> NativeResult | None:
-        if program.lower() != f"{SYSTEM32}\\setspn.exe".lower():
-            return None
+    def run_native(self, principal: Principal, command_line: str, *, through_cmd: bool = True) -> NativeResult:
+        if through_cmd:
+            return super().run_native(principal, command_line)
+        assert command_line.startswith(f"{SYSTEM32}\\setspn.exe "), command_line
         return NativeResult(b"line one\r\nline two\r\n", b"warn\r\n", 1)
 
 
@@ -276,6 +277,9 @@ def test_winrs_without_cmd_shell_needs_the_full_path(backend: ClockBackend) -> N
     with WinRS(wsman) as shell:
         with pytest.raises(WSManFaultError) as raised:
             Process(shell, "setspn.exe", ["-L", "hv1"], no_shell=True).invoke()
+        assert raised.value.code == 2147942402
+        with pytest.raises(WSManFaultError) as raised:  # the Command is the application name, not a line
+            Process(shell, f"{SYSTEM32}\\setspn.exe -L hv1", [], no_shell=True).invoke()
         assert raised.value.code == 2147942402
         process = Process(shell, f"{SYSTEM32}\\setspn.exe", ["-L", "hv1"], no_shell=True)
         process.invoke()

@@ -34,6 +34,7 @@ class MachineCounters:
     native_calls: int = 0
     failed_calls: int = 0
     operation_timeouts: int = 0  # Receives answered with the OperationTimeout fault (2150858793)
+    largest_reply: int = 0  # bytes of the largest SOAP envelope answered (before message encryption)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -177,6 +178,7 @@ class Simulation:
         counters.wsman_messages += messages
         counters.bytes_in += bytes_in
         counters.bytes_out += bytes_out
+        counters.largest_reply = max(counters.largest_reply, bytes_out)
 
     # -- observation -----------------------------------------------------------------------
     def _record_call(self, record: dict[str, typing.Any]) -> None:
