@@ -25,7 +25,7 @@ from pypsrp.shell import Process, SignalCode, WinRS
 from pypsrp.wsman import WSMan
 
 from hvsim.clock import WorldClock
-from hvsim.contract import ErrorEvent, ErrorInfo, NativeResult, Output, Principal
+from hvsim.contract import ErrorEvent, ErrorInfo, NativeResult, Output, Principal, WarningEvent
 from hvsim.wire import WireServer
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
@@ -58,6 +58,8 @@ class ClockBackend(EchoBackend):
             return iter([Output("done")])
         if statements[0][0].name == "Many-Objects":
             return iter([Output("x" * 4000) for _ in range(40)])
+        if statements[0][0].name == "Warn-Me":
+            return iter([WarningEvent("careful")])
         if statements[0][0].name == "Soft-Error":
             return iter([ErrorEvent(ErrorInfo("soft", category="ObjectNotFound", fqid="Soft,Test")), Output(1)])
         return super().run_pipeline(principal, statements, input_objects)
@@ -361,3 +363,30 @@ def test_listeners_skip_reverse_dns_and_set_tcp_nodelay(monkeypatch: pytest.Monk
     finally:
         wire.stop()
     assert seen and all(seen)
+
+
+def test_error_records_carry_invocation_info_and_warnings_their_text(backend: ClockBackend) -> None:
+    """test_psrp_stream_no_output_invocation.yml: an ErrorRecord carries an InvocationInfo object (the client
+    asked for it; SerializeExtendedInfo stays false), a WarningRecord its message as ToString."""
+    wsman = _wsman()
+    raw: list[bytes] = []
+    send = wsman.transport.send
+
+    def keep(message: bytes, **kwargs: typing.Any) -> bytes:
+        response = send(message, **kwargs)
+        for stream in ET.fromstring(response).iter(f"{{{NS['rsp']}}}Stream"):
+            raw.append(base64.b64decode(stream.text or "")[21 + 40:])
+        return response
+
+    wsman.transport.send = keep
+    with RunspacePool(wsman) as pool:
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Soft-Error")
+        ps.invoke()
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Warn-Me")
+        ps.invoke()
+    error = next(r for r in raw if b"System.Management.Automation.ErrorRecord" in r)
+    assert b'N="InvocationInfo"><TN' in error and b'<B N="SerializeExtendedInfo">false</B>' in error
+    warning = next(r for r in raw if b"System.Management.Automation.WarningRecord" in r)
+    assert b"<ToString>careful</ToString>" in warning

@@ -13,7 +13,8 @@ time it lets pass, for demonstrations or timing-sensitive tests; the estate file
 ``clock: {time_scale: 0.01}``.
 
 A cmdlet run outside a WS-Management session (a test calling the engine directly) has no client
-waiting on it: its world time passes at once. The wire marks its pipeline threads with ``driven()``.
+waiting on it: it finishes at once and the clock does not move. The wire marks its pipeline threads
+with ``driven()``.
 
 Listeners (``on_advance``) run under the caller's lock after each advance; Hyper-V Replica uses one
 to run its replication cycles.
@@ -72,7 +73,6 @@ class WorldClock:
         """
         ident = threading.get_ident()
         if ident not in self._driven:
-            self.advance(seconds)
             return
         with self._changed:
             entry = [self.now + seconds, False]

@@ -30,7 +30,15 @@ import uuid
 from dataclasses import dataclass, field
 
 from psrpcore import CreatePipelineEvent, PSRPPayload, ServerPipeline, ServerRunspacePool, StreamType
-from psrpcore.types import PSInvocationState, PSList, PSRPMessageType, PSVersion
+from psrpcore.types import (
+    CommandOrigin,
+    InvocationInfo,
+    PSInvocationState,
+    PSList,
+    PSRPMessageType,
+    PSVersion,
+    WarningRecord,
+)
 
 from hvsim.clock import Stopped, WorldClock
 from hvsim.contract import (
@@ -109,6 +117,28 @@ def ps_version_table(os_build: str) -> dict[str, typing.Any]:
             "CLRVersion": PSVersion("4.0.30319.42000"), "BuildVersion": PSVersion(f"10.0.{build}.{revision}"),
             "WSManStackVersion": PSVersion("3.0"), "PSRemotingProtocolVersion": PSVersion("2.3"),
             "SerializationVersion": PSVersion("1.1.0.1")}
+
+
+def remote_error(info: ErrorInfo) -> typing.Any:
+    """An ErrorRecord with the InvocationInfo Windows adds when the client asks for it (pypsrp's default
+    RemoteStreamOptions AddInvocationInfo; test_psrp_stream_no_output_invocation.yml)."""
+    record = error_record(info)
+    command = info.activity or ""
+    record.InvocationInfo = InvocationInfo(
+        MyCommand=command, BoundParameters={}, UnboundArguments=[], ScriptLineNumber=0, OffsetInLine=0,
+        HistoryId=1, ScriptName="", Line="", PositionMessage="", PSScriptRoot="", PSCommandPath=None,
+        InvocationName=command, PipelineLength=0, PipelinePosition=0, ExpectingInput=False,
+        CommandOrigin=CommandOrigin.Internal, DisplayScriptPosition=None)
+    record.serialize_extended_info = False  # Windows sends the object, not the flattened InvocationInfo_* fields
+    return record
+
+
+def warning_record(message: str) -> typing.Any:
+    """A WarningRecord as Windows sends it: its ToString is the message, no InvocationInfo
+    (InformationalRecord_SerializeInvocationInfo false; test_psrp_stream_no_output_invocation.yml)."""
+    record = WarningRecord(Message=message)
+    record.PSObject.to_string = message
+    return record
 
 
 def fragment_budget(max_envelope: int) -> int:
@@ -207,9 +237,10 @@ class PsrpShell:
                     if isinstance(event, Output):
                         pipeline.write_output(to_ps(event.value))
                     elif isinstance(event, ErrorEvent):
-                        pipeline.prepare_message(error_record(event.info), message_type=PSRPMessageType.ErrorRecord)
+                        pipeline.prepare_message(remote_error(event.info), message_type=PSRPMessageType.ErrorRecord)
                     elif isinstance(event, WarningEvent):
-                        pipeline.write_warning(event.message)
+                        pipeline.prepare_message(warning_record(event.message),
+                                                 message_type=PSRPMessageType.WarningRecord)
                     elif isinstance(event, VerboseEvent):
                         pipeline.write_verbose(event.message)
                     elif isinstance(event, Failed):
@@ -228,7 +259,7 @@ class PsrpShell:
             if stopped or run.stopping:
                 pipeline.stop()
             elif failed is not None:
-                pipeline._change_state(PSInvocationState.Failed, error_record(failed))  # pylint: disable=protected-access
+                pipeline._change_state(PSInvocationState.Failed, remote_error(failed))  # pylint: disable=protected-access
             else:
                 pipeline.complete()
             run.done = True

@@ -586,6 +586,12 @@ def _replicated(primary: Machine, replica: Machine, side: Replication, stamp: st
     _sync_vm(replica, side.vm_id)
 
 
+def _initial_seconds(inv: Invocation, primary: Machine, replica: Machine, vm: VM, side: Replication) -> float:
+    """World seconds the initial copy over the network takes: every replicated disk at the link's bandwidth."""
+    size = sum(primary.fs.get(path).size for path in _replicated_drives(vm, side) if primary.fs.exists(path))
+    return inv.world.transfer_seconds(primary.name, replica.name, size)
+
+
 def _run_initial(inv: Invocation, primary: Machine, replica: Machine, vm: VM, side: Replication) -> None:
     _initial_copy(inv, primary, replica, vm, side)
     other = _side(replica, vm.id)
@@ -613,6 +619,9 @@ def start_vm_initial_replication(inv: Invocation) -> typing.Iterator[PSOutObject
             side.initial_start = _time_text(inv.get("InitialReplicationStartTime"))
             _sync_vm(machine, vm.id)
         else:
+            inv.take_time(_initial_seconds(inv, machine, replica, vm, side))
+            if side.state not in ("ReadyForInitialReplication", "WaitingForInitialReplication"):
+                raise _wrong_state(inv, vm, side, "start the initial replication")  # changed while it copied
             _run_initial(inv, machine, replica, vm, side)
         if inv.get("Passthru"):
             yield replication_object(machine, vm, side)

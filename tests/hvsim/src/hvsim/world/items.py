@@ -267,6 +267,9 @@ def copy_item(inv: Invocation) -> typing.Iterator[PSOutObject]:
                 if source.machine.fs.is_dir(source.path) and not inv.get("Recurse"):
                     target.machine.fs.mkdir(target.path)
                 else:
+                    if source.machine.fs.is_file(source.path):  # a large file (a parent VHD) takes world time
+                        inv.take_time(inv.world.transfer_seconds(source.machine.name, target.machine.name,
+                                                                 source.machine.fs.get(source.path).size))
                     source.machine.fs.copy(source.path, target.machine.fs, target.path)
             except FsError as err:
                 inv.write_error(fs_error(inv.name, err, target.raw if err.path == target.path else source.raw))

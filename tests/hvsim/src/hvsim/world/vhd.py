@@ -171,6 +171,11 @@ def _new_vhd(inv: Invocation, path: str) -> PSOutObject:
                        logical_sector_size=512, physical_sector_size=512 if fmt == "VHD" else 4096)
         if inv.get("BlockSizeBytes"):
             info.block_size = int(inv.get("BlockSizeBytes"))
+    if info.vhd_type == "Fixed":  # a fixed disk is written out in full (zeroed) before New-VHD returns
+        inv.take_time(inv.world.transfer_seconds(owner.name, owner.name, info.size))
+        if owner.fs.exists(local):
+            raise CmdletError(_error(inv, f"Failed to create the virtual hard disk.\nThe system failed to create "
+                                          f"'{path}'. The file exists. (0x80070050)", "ResourceExists", path))
     try:
         entry = owner.fs.write_file(local, _size_for(info), info)
     except FsError as exc:
