@@ -94,6 +94,14 @@ options:
       - If not set, the value of the E(HYPERV_READ_TIMEOUT) environment variable is used.
     type: int
     default: 30
+  command_timeout:
+    description:
+      - Seconds one batch of commands may run on the host. When it has not finished by then it is stopped
+        on the host and the task fails, saying so. Long operations with a timeout option of their own (such as
+        a live migration's O(winvirt.hyperv.hyperv_live_migration#module:timeout)) are bounded by that instead.
+      - If not set, the value of the E(HYPERV_COMMAND_TIMEOUT) environment variable is used.
+    type: int
+    default: 1800
   proxy:
     description:
       - An HTTP proxy URL to reach the host through.

@@ -138,9 +138,9 @@ class HostClient:
         """Run ``commands`` in one round trip; returns each command's output as plain Python.
 
         ``retry`` re-sends the batch after a transient transport fault; set it only for batches
-        that change nothing (reads), never for applies. ``deadline`` bounds the batch: when it has
-        not finished by then it is stopped on the host and HyperVError (category "timeout") is
-        raised; without one the batch may run as long as the host works on it.
+        that change nothing (reads), never for applies. ``deadline`` bounds the batch (default: the
+        connection's ``command_timeout``): when it has not finished by then it is stopped on the host
+        and HyperVError (category "timeout") is raised.
         """
         if not commands:
             return []
@@ -152,7 +152,7 @@ class HostClient:
                 self.close()
             pool = self._open()
             try:
-                return self._invoke(pool, commands, deadline or Deadline(None))
+                return self._invoke(pool, commands, deadline or Deadline(self.options.command_timeout))
             except HyperVError:
                 raise
             except Exception as exc:  # pylint: disable=broad-except
@@ -202,8 +202,8 @@ class HostClient:
                 self._stop(ps)
                 raise HyperVError(self.options.hostname,
                                   f"the command did not finish within {deadline.seconds:g} s and was stopped on the host",
-                                  command=commands[-1].describe(), category="timeout",
-                                  hint="Raise the task's timeout if the host needs longer.")
+                                  command="; ".join(command.describe() for command in commands), category="timeout",
+                                  hint="Raise the task's timeout (or command_timeout) if the host needs longer.")
             wait = self.options.operation_timeout if remaining is None else \
                 max(1, min(self.options.operation_timeout, int(remaining + 0.999)))
             progress = _progress(ps)

@@ -32,6 +32,7 @@ def connection_argument_spec() -> dict[str, dict[str, t.Any]]:
         "connection_timeout": {"type": "int", "default": 30, "fallback": (env_fallback, ["HYPERV_CONNECTION_TIMEOUT"])},
         "operation_timeout": {"type": "int", "default": 20, "fallback": (env_fallback, ["HYPERV_OPERATION_TIMEOUT"])},
         "read_timeout": {"type": "int", "default": 30, "fallback": (env_fallback, ["HYPERV_READ_TIMEOUT"])},
+        "command_timeout": {"type": "int", "default": 1800, "fallback": (env_fallback, ["HYPERV_COMMAND_TIMEOUT"])},
         "proxy": {"type": "str", "fallback": (env_fallback, ["HYPERV_PROXY"])},
     }
 
@@ -66,6 +67,7 @@ class ConnectionOptions:
     operation_timeout: int
     read_timeout: int
     proxy: str | None
+    command_timeout: int = 1800  # seconds one batch may run on the host before it is stopped
 
     @property
     def endpoint(self) -> str:
@@ -96,6 +98,8 @@ def resolve_connection(params: t.Mapping[str, t.Any]) -> ConnectionOptions:
         problems.append(
             f"read_timeout ({params['read_timeout']}) must be greater than operation_timeout ({params['operation_timeout']})"
         )
+    if params.get("command_timeout", 1800) <= 0:
+        problems.append(f"command_timeout ({params['command_timeout']}) must be a positive number of seconds")
     if problems:
         raise ConnectionOptionsError(f"Invalid connection options for {params['hostname']}: " + "; ".join(problems))
     return ConnectionOptions(
@@ -113,6 +117,7 @@ def resolve_connection(params: t.Mapping[str, t.Any]) -> ConnectionOptions:
         operation_timeout=params["operation_timeout"],
         read_timeout=params["read_timeout"],
         proxy=params.get("proxy"),
+        command_timeout=int(params.get("command_timeout") or 1800),
     )
 
 

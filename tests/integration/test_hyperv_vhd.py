@@ -92,3 +92,25 @@ def test_examples_run(lab3) -> None:
     assert [r["status"] for r in run.results].count("failed") == 0 and len(run.results) == len(sources) + len(examples)
     assert world_file_exists(lab3, f"{folder}\\legacy.vhdx") and not world_file_exists(lab3, f"{folder}\\legacy.vhd")
     assert not world_file_exists(lab3, f"{folder}\\data.vhdx")
+
+
+def test_a_batch_that_outlasts_command_timeout_is_stopped_and_the_task_fails(lab3) -> None:
+    """New-VHD -Fixed writes the whole disk (100 GB at 500 MB/s: 200 s of world time); with command_timeout 60
+    the client stops it on the host after its Receives were answered with OperationTimeout for 60 s, and
+    the task fails saying so; nothing is created. With the default the same task completes."""
+    from harness import connection_defaults
+
+    path = disk_dir(lab3) + "\\it-fixed.vhdx"
+    started = lab3.world.clock.now
+    connection = {**connection_defaults(lab3, "hv1"), "command_timeout": 60}
+    failed = run_playbook(lab3, [task("fixed", path=path, size="100GB", type="fixed")], connection=connection)
+    assert failed.rc != 0
+    message = failed.result("fixed")["msg"]
+    assert "did not finish within 60 s and was stopped on the host" in message and "New-VHD" in message, message
+    assert not world_file_exists(lab3, path)
+    assert 40 <= lab3.world.clock.now - started <= 80
+    assert lab3.counters("hv1")["operation_timeouts"] >= 2
+
+    done = run_playbook(lab3, [task("fixed", path=path, size="100GB", type="fixed")])
+    assert done.rc == 0, done.stdout
+    assert world_file_exists(lab3, path)
