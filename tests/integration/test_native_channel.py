@@ -22,10 +22,18 @@ def options(estate: t.Any, machine: str = "dc1") -> ConnectionOptions:
 
 
 def test_hostile_arguments_reach_the_program_whole(lab3: t.Any) -> None:
-    output = run_native(options(lab3), "setspn.exe", ["-Q", *HOSTILE])
+    setspn = "C:\\Windows\\System32\\setspn.exe"  # without cmd.exe, WinRS finds programs by full path only
+    output = run_native(options(lab3), setspn, ["-Q", *HOSTILE])
     assert output.rc in (0, 1)
     record = [r for r in lab3.call_log() if "native" in r][-1]
-    assert record["shell"] == "none" and record["argv"] == [["setspn.exe", "-Q", *HOSTILE]]
+    assert record["shell"] == "none" and record["argv"] == [[setspn, "-Q", *HOSTILE]]
+
+
+def test_a_program_named_without_its_path_is_not_found(lab3: t.Any) -> None:
+    """pypsrp recording test_winrs_no_cmd_shell.yml: ``powershell.exe`` alone fails with 2147942402."""
+    with pytest.raises(HyperVError) as raised:
+        run_native(options(lab3), "setspn.exe", ["-Q", "x/h"])
+    assert "the program setspn.exe was not found" in str(raised.value)
 
 
 def test_a_missing_program_is_named(lab3: t.Any) -> None:
