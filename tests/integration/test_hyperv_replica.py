@@ -200,6 +200,21 @@ def test_unplanned_failover_with_the_primary_down_uses_the_chosen_recovery_point
     assert reversed_run.result("dr")["status"]["replica_server"] == "hv1.lab.test"
 
 
+def test_world_time_makes_recovery_points_to_choose_from(lab3: t.Any) -> None:
+    """An hour of world time (POST /clock) leaves RecoveryHistory + 1 points; the failover takes the one chosen."""
+    prepared(lab3, recovery_points=4)
+    lab3.advance_clock(3600)
+    status = run_playbook(lab3, [enable_task(lab3, recovery_points=4)]).result("enable")["status"]
+    points = status["recovery_points"]
+    assert len(points) == 5 and len({p["name"] for p in points}) == 5, status
+    chosen = points[2]
+    lab3.set_power("hv1", False)
+    failed = run_playbook(lab3, [replica_task(lab3, "dr", action="unplanned_failover", recovery_point=chosen["name"])])
+    assert failed.rc == 0, failed.stdout
+    replica = vm(lab3, "app1", "hv2")
+    assert lab3.world.machine("hv2").hyperv.replica.relationships[replica.id].failed_over_point == chosen["id"]
+
+
 def test_drill_playbook_then_planned_failover_and_failback_playbooks(lab3: t.Any) -> None:
     before = lab3.snapshot()
     checked = run_playbook_file(lab3, "replica_drill.yml", check=True)

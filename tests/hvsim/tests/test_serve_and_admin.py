@@ -67,6 +67,12 @@ def test_admin_api_world_reachability_faults_and_counters(lab3: typing.Any) -> N
     assert admin(lab3, "/reachable?src=lan&dst=hv2") == {"reachable": False}
 
 
+def test_admin_api_moves_the_world_clock(lab3: typing.Any) -> None:
+    assert admin(lab3, "/clock", {"seconds": 90}) == {"now": 90.0}
+    assert admin(lab3, "/clock", {"seconds": 30.5}) == {"now": 120.5}
+    assert lab3.world.clock.now == 120.5
+
+
 def test_serve_prints_ready_and_stops_on_sigterm(tmp_path: pathlib.Path) -> None:
     log = tmp_path / "calls.jsonl"
     process = subprocess.Popen(  # noqa: S603 - our own command-line entry point
