@@ -65,6 +65,8 @@ class ClockBackend(EchoBackend):
         return super().run_pipeline(principal, statements, input_objects)
 
     def run_native(self, principal: Principal, command_line: str, *, through_cmd: bool = True) -> NativeResult:
+        if through_cmd and command_line.startswith("type big.txt"):
+            return NativeResult(b"".join(b"%05d " % i + b"x" * 94 + b"\r\n" for i in range(3000)), b"", 0)
         if through_cmd:
             return super().run_native(principal, command_line)
         assert command_line.startswith(f"{SYSTEM32}\\setspn.exe "), command_line
@@ -269,6 +271,22 @@ def test_winrs_streams_end_markers_and_chunks(backend: ClockBackend) -> None:
     names = [item[0] for item in receive]
     assert names == ["stdout", "stderr", "stdout END", "stderr END", "state"]
     assert receive[-1] == ("state", "Done", "3")
+
+
+def test_winrs_output_larger_than_the_envelope_comes_over_several_receives(backend: ClockBackend) -> None:
+    """A response stays within MaxEnvelopeSize (153600 here): 300 KB of output arrive over several Receives,
+    Running until the last, which ends with the End markers and Done."""
+    wsman = _wsman()
+    recorder = Recorder(wsman)
+    with WinRS(wsman) as shell:
+        process = Process(shell, "type big.txt")
+        process.invoke()
+        process.signal(SignalCode.TERMINATE)
+    receives = [s for a, s in recorder.exchanges if a == "Receive"]
+    assert len(receives) >= 3 and all(size <= 153600 for size in recorder.sizes)
+    assert all(r[-1] == ("state", "Running", None) for r in receives[:-1])
+    assert [item[0] for item in receives[-1][-3:]] == ["stdout END", "stderr END", "state"]
+    assert process.stdout.count(b"\r\n") == 3000 and process.stdout.startswith(b"00000 x")
 
 
 def test_winrs_without_cmd_shell_needs_the_full_path(backend: ClockBackend) -> None:

@@ -11,7 +11,9 @@ How Windows answers (recordings cited in tests/hvsim/DESIGN.md, "The wire"):
 - Output arrives as the process writes it: one rsp:Stream element per write. hvsim's programs write
   line by line, so each line is one element.
 - The last Receive lists the data elements of stdout, then of stderr, then the End marker of stdout,
-  then of stderr, then CommandState Done with the ExitCode.
+  then of stderr, then CommandState Done with the ExitCode. Output that does not fit in the request's
+  MaxEnvelopeSize waits for the next Receive (CommandState Running meanwhile,
+  test_winrs_operation_timeout.yml shows a Running answer with output).
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from dataclasses import dataclass, field
 
 from hvsim.contract import Backend, NativeResult, Principal, ProgramNotFound
 from hvsim.wire import soap
+from hvsim.wire.psrp_shell import ENVELOPE_OVERHEAD, STREAM_OVERHEAD
 
 _LINE = re.compile(rb"[^\n]*\n|[^\n]+")
-MAX_CHUNK = 8192  # a write never exceeds this (cmd.exe and the C runtime write through 4-8 KiB buffers)
+MAX_CHUNK = 8192  # hvsim's programs write at most this much at once (an hvsim choice)
 
 
 def chunks(data: bytes) -> list[bytes]:
@@ -54,6 +57,7 @@ class CmdShell:
     principal: Principal
     backend: Backend
     results: dict[str, NativeResult] = field(default_factory=dict)
+    pending: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)
     closed: bool = False
 
     def command(self, command_id: str, command: str, arguments: list[str], skip_cmd_shell: bool) -> None:
@@ -68,12 +72,32 @@ class CmdShell:
         except ProgramNotFound:
             raise file_not_found() from None
 
-    def receive(self, command_id: str) -> NativeResult | None:
-        return self.results.pop(command_id.upper(), None)
+    def receive(self, command_id: str, max_envelope: int) -> tuple[list[tuple[str, bytes]], int | None] | None:
+        """The (stream, write) pairs that fit in one response, and the exit code once all are sent (else None);
+        None for a command the shell does not know."""
+        key = command_id.upper()
+        result = self.results.get(key)
+        if result is None:
+            return None
+        if key not in self.pending:
+            self.pending[key] = [("stdout", piece) for piece in chunks(result.stdout)] + \
+                                [("stderr", piece) for piece in chunks(result.stderr)]
+        queue = self.pending[key]
+        room = max_envelope - ENVELOPE_OVERHEAD
+        taken: list[tuple[str, bytes]] = []
+        while queue and (len(queue[0][1]) + 2) // 3 * 4 + STREAM_OVERHEAD <= room:
+            name, piece = queue.pop(0)
+            taken.append((name, piece))
+            room -= (len(piece) + 2) // 3 * 4 + STREAM_OVERHEAD
+        if queue:
+            return taken, None
+        del self.pending[key], self.results[key]
+        return taken, result.exit_code
 
     def signal(self, command_id: str | None) -> None:
         if command_id:
             self.results.pop(command_id.upper(), None)
+            self.pending.pop(command_id.upper(), None)
 
     def close(self) -> None:
         self.closed = True

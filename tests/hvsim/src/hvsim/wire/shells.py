@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 from hvsim.contract import Backend, Principal
 from hvsim.wire import soap
-from hvsim.wire.cmd_shell import CmdShell, chunks
+from hvsim.wire.cmd_shell import CmdShell
 from hvsim.wire.psrp_shell import PsrpShell, encode
 
 Shell = PsrpShell | CmdShell
@@ -205,18 +205,21 @@ class ShellTable:
         if command_id is None:
             raise soap.SoapError(soap.ERROR_INVALID_PARAMETER, "The parameter is incorrect. ",
                                  subcode="w:InvalidParameter", value="s:Sender")
-        result = shell.receive(command_id)
-        if result is None:
+        received = shell.receive(command_id, request.max_envelope)
+        if received is None:
             raise soap.SoapError(soap.ERROR_SHELL_NOT_FOUND,
                                  f"The request for the Windows Remote Shell with ShellId {shell.shell_id} failed "
                                  f"because the command with CommandId {command_id.upper()} was not found.",
                                  subcode="w:InvalidSelectors", value="s:Sender")
-        for name, data in (("stdout", result.stdout), ("stderr", result.stderr)):
-            for piece in chunks(data):
-                ET.SubElement(receive, soap.q("rsp", "Stream"), {"Name": name, "CommandId": command_id}).text = \
-                    base64.b64encode(piece).decode()
+        pieces, exit_code = received
+        for name, piece in pieces:
+            ET.SubElement(receive, soap.q("rsp", "Stream"), {"Name": name, "CommandId": command_id}).text = \
+                base64.b64encode(piece).decode()
+        if exit_code is None:
+            ET.SubElement(receive, soap.q("rsp", "CommandState"), {"CommandId": command_id, "State": soap.STATE_RUNNING})
+            return envelope
         for name in ("stdout", "stderr"):
             ET.SubElement(receive, soap.q("rsp", "Stream"), {"Name": name, "CommandId": command_id, "End": "true"})
         state = ET.SubElement(receive, soap.q("rsp", "CommandState"), {"CommandId": command_id, "State": soap.STATE_DONE})
-        ET.SubElement(state, soap.q("rsp", "ExitCode")).text = str(result.exit_code)
+        ET.SubElement(state, soap.q("rsp", "ExitCode")).text = str(exit_code)
         return envelope
