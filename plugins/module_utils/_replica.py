@@ -182,6 +182,19 @@ def host_status(host: ReplicaHost | None) -> dict[str, t.Any] | None:
     }
 
 
+def hosts_by_role(connected: ReplicaHost | None, destination: ReplicaHost | None) -> dict[str, t.Any]:
+    """Both hosts' views keyed by the role each has now (after a failback the connection host can be either).
+
+    A host whose side is the primary is ``primary``; without a primary side, a host whose side is a replica is
+    ``replica``; without replication, the roles the task gives them (connection host primary, destination replica).
+    """
+    pair = [connected, destination]
+    modes = [h.side.mode if h is not None and h.side is not None else None for h in pair]
+    if modes[1] == "Primary" or (modes[0] == "Replica" and modes[1] != "Replica"):
+        pair.reverse()
+    return {"primary": host_status(pair[0]), "replica": host_status(pair[1])}
+
+
 def status(primary: ReplicaHost | None, replica: ReplicaHost | None) -> dict[str, t.Any]:
     """The replication as a whole: seen from whichever host is its primary now, with the replica's recovery points."""
     hosts = [h for h in (primary, replica) if h is not None]

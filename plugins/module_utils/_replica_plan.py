@@ -17,8 +17,10 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cm
 from ansible_collections.winvirt.hyperv.plugins.module_utils._replica import ReplicaHost, Side, test_vm_name
 from ansible_collections.winvirt.hyperv.plugins.module_utils._replica_server import acceptance_problems
 
-ACTIONS = ("planned_failover", "test_failover", "test_failover_cleanup", "unplanned_failover", "resume",
+ACTIONS = ("planned_failover", "test_failover", "test_failover_cleanup", "unplanned_failover", "suspend", "resume",
            "resynchronize")
+# states from which Suspend-VMReplication pauses a primary
+SUSPENDABLE = ("Replicating", "WaitingForInitialReplication", "ReadyForInitialReplication")
 INITIAL_REPLICATION = ("now", "scheduled", "export", "none")
 FREQUENCIES = (30, 300, 900)
 # states of the replica side from which a failover may start
@@ -115,6 +117,20 @@ def _replicated(spec: ReplicationSpec, disks: t.Sequence[str], problems: list[st
 
 def _label(host: ReplicaHost) -> str:
     return host.fqdn or host.name
+
+
+def _reverse_disks(spec: ReplicationSpec, host: ReplicaHost, side: Side, problems: list[str]) -> list[str]:
+    """The disks of the VM on ``host`` (the new primary) that replicate once replication is reversed.
+
+    Reversing hands Hyper-V a whole replication setting, disks included (WMI's ReverseReplicationRelationship takes
+    an Msvm_ReplicationSettingData): the disks named by include_vhds / exclude_vhds, else the ones that replicate
+    now, so a disk excluded when replication was enabled stays excluded through failover and failback.
+    """
+    disks = host.vm.disks if host.vm else ()
+    if spec.include_vhds is not None or spec.exclude_vhds:
+        return _replicated(spec, disks, problems, _label(host))
+    kept = [d for d in disks if any(_same_path(d, r) for r in side.replicated_disks)]
+    return kept or list(disks)
 
 
 # -- state: present / absent ------------------------------------------------------------------------
@@ -295,10 +311,12 @@ def plan_planned_failover(spec: ReplicationSpec, primary: ReplicaHost, replica: 
         plan.problems.append(f"a planned failover needs replication in step; it is {pside.state} on "
                              f"{_label(primary)} and {rside.state} on {_label(replica)} (resume or resynchronize first)")
     stop = _shutdown(spec, primary.vm.state, _label(primary), plan)
+    reverse_disks: list[str] = []
     if spec.reverse:
         for problem in acceptance_problems(primary.server, _label(primary), replica.names, pside.authentication,
                                            pside.port):
             plan.problems.append(f"replication cannot be reversed, the former primary must accept it: {problem}")
+        reverse_disks = _reverse_disks(spec, replica, rside, plan.problems)
     if plan.problems:
         return plan
     if stop is not None:
@@ -311,8 +329,10 @@ def plan_planned_failover(spec: ReplicationSpec, primary: ReplicaHost, replica: 
     plan.changes.append(f"fail {spec.name} over to {_label(replica)}")
     if spec.reverse:
         plan.run("replica", Cmd("Set-VMReplication", {"VMName": spec.name, "Reverse": True,
-                                                      "ReplicaServerName": _label(primary), **NO_CONFIRM}))
-        plan.changes.append(f"reverse replication: {_label(replica)} -> {_label(primary)}")
+                                                      "ReplicaServerName": _label(primary),
+                                                      "ReplicatedDiskPaths": reverse_disks, **NO_CONFIRM}))
+        plan.changes.append(f"reverse replication: {_label(replica)} -> {_label(primary)}, replicating "
+                            f"{', '.join(reverse_disks)}")
     else:
         plan.run("replica", Cmd("Complete-VMFailover", {"VMName": spec.name, **NO_CONFIRM}))
         plan.changes.append(f"complete the failover of {spec.name} on {_label(replica)}")
@@ -391,13 +411,15 @@ def _plan_reverse_after_loss(spec: ReplicationSpec, primary: ReplicaHost | None,
     problems = acceptance_problems(primary.server, _label(primary), replica.names, side.authentication, side.port)
     plan.problems += [f"replication cannot be reversed, the former primary must accept it: {p}" for p in problems]
     stop = _shutdown(spec, primary.vm.state, _label(primary), plan, turn_off=True) if primary.vm else None
+    disks = _reverse_disks(spec, replica, side, plan.problems)
     if plan.problems:
         return
     if stop is not None:
         plan.run("primary", stop)
         plan.changes.append(f"turn off the stale {spec.name} on {_label(primary)}")
     plan.run("replica", Cmd("Set-VMReplication", {"VMName": spec.name, "Reverse": True,
-                                                  "ReplicaServerName": _label(primary), **NO_CONFIRM}),
+                                                  "ReplicaServerName": _label(primary), "ReplicatedDiskPaths": disks,
+                                                  **NO_CONFIRM}),
              Cmd("Start-VMInitialReplication", {"VMName": spec.name}))
     plan.changes.append(f"reverse replication: {_label(replica)} -> {_label(primary)}, with a new initial replication")
 
@@ -424,6 +446,29 @@ def plan_resume(spec: ReplicationSpec, primary: ReplicaHost, replica: ReplicaHos
     return plan
 
 
+def plan_suspend(spec: ReplicationSpec, primary: ReplicaHost, replica: ReplicaHost) -> ReplicaPlan:
+    """Suspend-VMReplication on whichever host is the primary now (the replica then receives nothing)."""
+    plan = ReplicaPlan()
+    found = next(((key, host) for key, host in (("primary", primary), ("replica", replica))
+                  if host.side is not None and host.side.mode == "Primary"), None)
+    if found is None:
+        plan.problems.append(f"{spec.name} has no replication whose primary is {_label(primary)} or {_label(replica)} "
+                             "(enable replication first; a failed-over replica has nothing to suspend)")
+        return plan
+    key, host = found
+    side = host.side
+    assert side is not None
+    if side.state == "Suspended":
+        return plan
+    if side.state not in SUSPENDABLE:
+        plan.problems.append(f"replication of {spec.name} on {_label(host)} cannot be suspended while it is "
+                             f"{side.state}")
+        return plan
+    plan.run(key, Cmd("Suspend-VMReplication", {"VMName": spec.name}))
+    plan.changes.append(f"suspend replication of {spec.name} on {_label(host)} (resume it with action=resume)")
+    return plan
+
+
 def plan_replication(spec: ReplicationSpec, primary: ReplicaHost | None, replica: ReplicaHost) -> ReplicaPlan:
     """The plan for the task: an action, or the relationship's state."""
     if spec.action == "test_failover":
@@ -436,6 +481,8 @@ def plan_replication(spec: ReplicationSpec, primary: ReplicaHost | None, replica
         raise ValueError(f"the primary host is needed for {spec.action or 'state=' + spec.state}")
     if spec.action == "planned_failover":
         return plan_planned_failover(spec, primary, replica)
+    if spec.action == "suspend":
+        return plan_suspend(spec, primary, replica)
     if spec.action in ("resume", "resynchronize"):
         return plan_resume(spec, primary, replica, spec.action == "resynchronize")
     if spec.state == "absent":

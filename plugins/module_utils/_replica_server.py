@@ -143,6 +143,24 @@ class ServerSpec:
     default_storage_location: str | None = None
     authorization_entries: tuple[AuthorizationEntry, ...] | None = None  # None: leave the entries alone
     manage_firewall: bool = True
+    create_storage_location: bool = False  # create a storage folder that does not exist (else refuse)
+
+
+def storage_folders(spec: ServerSpec) -> list[str]:
+    """The storage folders the task names (default location and the entries'), each once."""
+    folders = [spec.default_storage_location] if spec.default_storage_location else []
+    folders += [entry.storage_location for entry in spec.authorization_entries or ()]
+    return list(dict.fromkeys(folders))
+
+
+def folder_checks(spec: ServerSpec) -> list[Cmd]:
+    """One Test-Path per storage folder, in the order of ``storage_folders``."""
+    return [Cmd("Test-Path", {"LiteralPath": folder, "PathType": "Container"}) for folder in storage_folders(spec)]
+
+
+def missing_folders(spec: ServerSpec, rows: t.Sequence[t.Any]) -> list[str]:
+    """The storage folders the Test-Path rows of ``folder_checks`` found missing."""
+    return [folder for folder, found in zip(storage_folders(spec), rows) if not (found and found[0] is True)]
 
 
 @dataclasses.dataclass
@@ -157,8 +175,12 @@ def _same_path(left: str | None, right: str | None) -> bool:
     return (left or "").rstrip("\\").lower() == (right or "").rstrip("\\").lower()
 
 
-def plan_server(spec: ServerSpec, current: ServerFacts) -> ServerPlan:
-    """The commands that make ``current`` what ``spec`` asks for (none when it already is)."""
+def plan_server(spec: ServerSpec, current: ServerFacts, missing: t.Collection[str] = (), host: str = "the host") -> ServerPlan:
+    """The commands that make ``current`` what ``spec`` asks for (none when it already is).
+
+    ``missing`` are storage folders the host does not have: created with create_storage_location, else refused
+    before anything changes (Hyper-V takes only a folder that exists).
+    """
     if spec.state == "absent":
         return _plan_disable(spec, current)
     plan = ServerPlan(after=current)
@@ -201,9 +223,16 @@ def plan_server(spec: ServerSpec, current: ServerFacts) -> ServerPlan:
         entry_commands = _plan_entries(spec.authorization_entries, current.authorization_entries, plan.changes)
     folders = [parameters["DefaultStorageLocation"]] if "DefaultStorageLocation" in parameters else []
     folders += [c.parameters["ReplicaStorageLocation"] for c in entry_commands if "ReplicaStorageLocation" in c.parameters]
-    # Hyper-V takes only folders that exist; -Force leaves an existing one as it is
-    plan.commands += [Cmd("New-Item", {"ItemType": "Directory", "Path": folder, "Force": True}, select=["FullName"])
-                      for folder in dict.fromkeys(folders)]
+    absent = {folder.rstrip("\\").lower() for folder in missing}
+    to_create = [folder for folder in dict.fromkeys(folders) if folder.rstrip("\\").lower() in absent]
+    if to_create and not spec.create_storage_location:
+        plan.errors.append(f"the storage folder{'s' if len(to_create) > 1 else ''} {', '.join(to_create)} "
+                           f"{'do' if len(to_create) > 1 else 'does'} not exist on {host} and Hyper-V stores replicas "
+                           "only in a folder that exists: create it first, or set create_storage_location: true")
+        return plan
+    plan.commands += [Cmd("New-Item", {"ItemType": "Directory", "Path": folder}, select=["FullName"])
+                      for folder in to_create]
+    plan.changes += [f"create the folder {folder}" for folder in to_create]
     if parameters:
         plan.commands.append(Cmd("Set-VMReplicationServer", {**parameters, "Force": True}))
     plan.commands += entry_commands

@@ -11,6 +11,9 @@ version_added: 0.1.0
 description:
   - Enables, changes and removes the Hyper-V Replica replication of one VM from a primary host (the connection
     options) to a replica host (O(destination)), and runs failovers between them.
+  - The connection host is the VM's primary as it is now and O(destination) its replica as it is now: after a
+    failover with reverse the roles have swapped, so a failback task names the former replica in O(hostname). Results
+    name the hosts by the role they have when the task ends (RV(hosts), RV(status)).
   - O(state=present) enables replication (replica server name, port, authentication, compression, the VHDs that
     replicate, frequency, recovery points) and starts the initial replication; on a VM that replicates already it
     changes the settings that differ. O(state=absent) removes replication on both hosts; the replica VM stays on the
@@ -22,7 +25,8 @@ description:
     replica while replication goes on, V(test_failover_cleanup) removes it. V(unplanned_failover) starts the VM on the
     replica when the primary is lost, from the latest or a named O(recovery_point), and completes the failover;
     with O(reverse=true) and the primary back, it reverses replication with a new initial replication.
-    V(resume) resumes suspended replication, V(resynchronize) resynchronizes replication that needs it.
+    V(suspend) suspends replication on the host that is its primary (C(Suspend-VMReplication)); V(resume) resumes
+    suspended replication, V(resynchronize) resynchronizes replication that needs it.
   - Every check (replica server disabled, firewall rule closed, primary not authorized, VM running) is made before
     anything changes, and a refused task changes nothing. The module is idempotent, an action already done is V(ok).
   - The replica host must be a replica server, see M(winvirt.hyperv.hyperv_replica_server); Kerberos replication
@@ -46,7 +50,8 @@ options:
   action:
     description: An operation on an existing replication, see the description.
     type: str
-    choices: [planned_failover, test_failover, test_failover_cleanup, unplanned_failover, resume, resynchronize]
+    choices: [planned_failover, test_failover, test_failover_cleanup, unplanned_failover, suspend, resume,
+              resynchronize]
   replica_server:
     description:
       - The name the primary uses to reach the replica server (its FQDN for Kerberos).
@@ -82,11 +87,16 @@ options:
     type: int
     default: 0
   include_vhds:
-    description: The VHD paths that replicate (default all of the VM's VHDs). Mutually exclusive with O(exclude_vhds).
+    description:
+      - The VHD paths that replicate (default all of the VM's VHDs). Mutually exclusive with O(exclude_vhds).
+      - With a reverse (V(planned_failover), or V(unplanned_failover) with O(reverse=true)) they name disks of the VM
+        on O(destination), the host that becomes the primary, and choose what replicates back. Without O(include_vhds)
+        and O(exclude_vhds) a reverse keeps the disks that replicate now, so a disk excluded when replication was
+        enabled stays excluded through failover and failback.
     type: list
     elements: str
   exclude_vhds:
-    description: VHD paths that do not replicate, such as a paging or backup disk.
+    description: VHD paths that do not replicate, such as a paging or backup disk (see O(include_vhds) for reverses).
     type: list
     elements: str
     default: []
@@ -236,7 +246,12 @@ status:
     recovery_points: []
     running_on: hv1.lab.test
 hosts:
-  description: Each host's view (primary is the connection host, replica the destination); null for a host not reached.
+  description:
+    - Each host's view of the VM and its replication, keyed by the role the host has now (V(primary) is the host the
+      VM replicates from, V(replica) the one it replicates to), whichever of them the task connected to. After a
+      failover with reverse, V(primary) is the former replica. Without replication, the connection host is V(primary)
+      and O(destination) V(replica).
+    - Each view names its host in C(host); null for a host not reached.
   returned: always
   type: dict
 changes:
@@ -259,7 +274,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._module import Hype
 from ansible_collections.winvirt.hyperv.plugins.module_utils._replica import (
     ReplicaHost,
     host_read_commands,
-    host_status,
+    hosts_by_role,
     parse_host,
     status,
 )
@@ -354,7 +369,7 @@ class Hosts:
 
 def _result(plan: ReplicaPlan, primary: ReplicaHost | None, replica: ReplicaHost) -> dict[str, t.Any]:
     return {"changed": bool(plan.changes), "changes": plan.changes, "status": status(primary, replica),
-            "hosts": {"primary": host_status(primary), "replica": host_status(replica)}}
+            "hosts": hosts_by_role(primary, replica)}
 
 
 def _wait(module: HyperVModule, hosts: Hosts, name: str, timeout: int) -> None:
@@ -403,8 +418,7 @@ def main() -> None:
         _wait(module, hosts, spec.name, module.params["wait_timeout"])
     primary = hosts.read("primary", optional=True) if primary is not None or needs_primary(spec) else None
     replica = hosts.read_replica()
-    result.update(status=status(primary, replica), hosts={"primary": host_status(primary),
-                                                          "replica": host_status(replica)})
+    result.update(status=status(primary, replica), hosts=hosts_by_role(primary, replica))
     if module._diff:
         result["diff"] = {"before": before, "after": result["hosts"]}
     module.exit_json(round_trips=module.round_trips, **result)

@@ -54,9 +54,15 @@ options:
     default: true
   default_storage_location:
     description:
-      - The folder on the host where replica VMs of any server are stored. The folder must exist.
+      - The folder on the host where replica VMs of any server are stored. Hyper-V takes only a folder that exists:
+        a missing folder (here or in O(authorization_entries)) fails the task before anything changes, unless
+        O(create_storage_location=true).
       - Required with O(allow_any_server=true) unless the host has one set already.
     type: str
+  create_storage_location:
+    description: Create O(default_storage_location) and the entries' storage folders when they do not exist.
+    type: bool
+    default: false
   authorization_entries:
     description:
       - The primary servers allowed to replicate to this host. When given, the list is authoritative (entries not
@@ -178,6 +184,8 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._replica_server imp
     AUTHENTICATION,
     AuthorizationEntry,
     ServerSpec,
+    folder_checks,
+    missing_folders,
     parse_server,
     plan_server,
     server_read_commands,
@@ -199,6 +207,7 @@ def argument_spec() -> dict[str, t.Any]:
             "trust_group": {"type": "str", "default": "DEFAULT"},
         }},
         "manage_firewall": {"type": "bool", "default": True},
+        "create_storage_location": {"type": "bool", "default": False},
     }
 
 
@@ -210,7 +219,7 @@ def spec_from_params(params: dict[str, t.Any]) -> ServerSpec:
         allow_any_server=params["allow_any_server"], default_storage_location=params["default_storage_location"],
         authorization_entries=None if entries is None else tuple(
             AuthorizationEntry(e["primary_server"], e["storage_location"], e["trust_group"]) for e in entries),
-        manage_firewall=params["manage_firewall"])
+        manage_firewall=params["manage_firewall"], create_storage_location=params["create_storage_location"])
 
 
 def main() -> None:
@@ -218,13 +227,17 @@ def main() -> None:
     spec = spec_from_params(module.params)
     client = module.client()
     read = server_read_commands()
+    checks = folder_checks(spec) if spec.state == "present" else []
     try:
-        current = parse_server(client.run(read, retry=True))
+        rows = client.run([*read, *checks], retry=True)
     except HyperVError as err:
         module.fail_hyperv(err, changed=False, round_trips=module.round_trips)
-    plan = plan_server(spec, current)
+    current = parse_server(rows[:len(read)])
+    host = module.connection_options().hostname
+    plan = plan_server(spec, current, missing_folders(spec, rows[len(read):]), host)
     if plan.errors:
-        module.fail_json(msg="; ".join(plan.errors), changed=False, changes=[], round_trips=module.round_trips)
+        module.fail_json(msg=f"{host}: " + "; ".join(plan.errors), changed=False, changes=[],
+                         server=current.to_result(), round_trips=module.round_trips)
     result: dict[str, t.Any] = {"changed": bool(plan.changes), "changes": plan.changes,
                                 "server": plan.after.to_result()}
     if module._diff:

@@ -71,10 +71,9 @@ def test_server_plan_enables_opens_the_rule_and_then_plans_nothing() -> None:
     spec = ServerSpec(state="present", default_storage_location="D:\\Replica")
     current = ServerFacts(firewall=((HTTP_RULE, False), (HTTPS_RULE, False)))
     plan = plan_server(spec, current)
-    assert [c.cmdlet for c in plan.commands] == ["New-Item", "Set-VMReplicationServer", "Enable-NetFirewallRule"]
-    assert plan.commands[0].parameters["ItemType"] == "Directory", "Hyper-V takes only a storage folder that exists"
-    assert plan.commands[1].parameters["ReplicationEnabled"] is True
-    assert plan.commands[2].parameters == {"Name": HTTP_RULE}
+    assert [c.cmdlet for c in plan.commands] == ["Set-VMReplicationServer", "Enable-NetFirewallRule"]
+    assert plan.commands[0].parameters["ReplicationEnabled"] is True
+    assert plan.commands[1].parameters == {"Name": HTTP_RULE}
     assert plan_server(spec, plan.after).commands == []
     assert plan_server(ServerSpec(state="present"), current).errors == [
         "allow_any_server=true needs default_storage_location"]
@@ -85,7 +84,7 @@ def test_server_plan_makes_the_entries_authoritative_and_disables() -> None:
         AuthorizationEntry("old.lab.test", "D:\\R", "x"), AuthorizationEntry("*.lab.test", "D:\\R", "lab")))
     wanted = (AuthorizationEntry("*.lab.test", "D:\\Replica", "lab"), AuthorizationEntry("hv9", "D:\\R", "lab"))
     plan = plan_server(ServerSpec(state="present", allow_any_server=False, authorization_entries=wanted), current)
-    assert [c.cmdlet for c in plan.commands] == ["New-Item", "New-Item", "Set-VMReplicationAuthorizationEntry",
+    assert [c.cmdlet for c in plan.commands] == ["Set-VMReplicationAuthorizationEntry",
                                                  "New-VMReplicationAuthorizationEntry",
                                                  "Remove-VMReplicationAuthorizationEntry"]
     disable = plan_server(ServerSpec(state="absent"), ACCEPTING)
@@ -236,3 +235,15 @@ def test_spec_problems_and_status() -> None:
     seen = status(primary, replica)
     assert seen["state"] == "Replicating" and seen["running_on"] == "hv1.lab.test"
     assert [p["name"] for p in seen["recovery_points"]] == ["p1"]
+
+
+def test_a_missing_storage_folder_is_refused_before_anything_or_created_when_asked() -> None:
+    current = ServerFacts(firewall=((HTTP_RULE, False),))
+    refused = plan_server(ServerSpec(state="present", default_storage_location="D:\\Replica"), current,
+                          missing=["D:\\Replica"], host="hv2")
+    assert refused.commands == [] and "D:\\Replica does not exist on hv2" in refused.errors[0]
+    assert "create_storage_location" in refused.errors[0]
+    created = plan_server(ServerSpec(state="present", default_storage_location="D:\\Replica",
+                                     create_storage_location=True), current, missing=["D:\\Replica"])
+    assert [c.cmdlet for c in created.commands][:2] == ["New-Item", "Set-VMReplicationServer"]
+    assert "create the folder D:\\Replica" in created.changes

@@ -101,7 +101,7 @@ class Replication:
     frequency: int = 300
     recovery_history: int = 0
     vss_frequency: int = 0
-    excluded: list[str] = dataclasses.field(default_factory=list)  # VHD paths on the primary
+    excluded: list[str] = dataclasses.field(default_factory=list)  # VHD paths of this host's VM that do not replicate
     state: str = "ReadyForInitialReplication"
     health: str = "Normal"
     last_replication: str | None = None
@@ -402,6 +402,24 @@ def _excluded(inv: Invocation, vm: VM) -> list[str]:
         raise CmdletError(hv_error(inv, f"At least one virtual hard disk of '{vm.name}' must be replicated.",
                                    "InvalidArgument", "InvalidParameter", vm.name))
     return result
+
+
+def _chosen_disks(inv: Invocation, vm: VM) -> list[str] | None:
+    """-ReplicatedDiskPaths / -ReplicatedDisks as the VM's disks not replicated, or None when neither is given."""
+    if not (inv.has("ReplicatedDiskPaths") or inv.has("ReplicatedDisks")):
+        return None
+    wanted = [str(p) for p in (inv.get("ReplicatedDiskPaths") or [])]
+    wanted += [str(d.properties.get("Path")) for d in (inv.get("ReplicatedDisks") or []) if isinstance(d, PSOutObject)]
+    attached = {path_key(d.path) for d in vm.hard_drives if d.path}
+    for path in wanted:
+        if path_key(path) not in attached:
+            raise CmdletError(hv_error(inv, f"The virtual hard disk '{path}' is not attached to virtual machine "
+                                            f"'{vm.name}'.", "InvalidArgument", "InvalidParameter", path))
+    if not wanted:
+        raise CmdletError(hv_error(inv, f"At least one virtual hard disk of '{vm.name}' must be replicated.",
+                                   "InvalidArgument", "InvalidParameter", vm.name))
+    keys = {path_key(p) for p in wanted}
+    return [d.path for d in vm.hard_drives if d.path and path_key(d.path) not in keys]
 
 
 def _check_settings(inv: Invocation, side: Replication) -> None:
@@ -734,10 +752,7 @@ def _change_settings(inv: Invocation, machine: Machine, vm: VM, side: Replicatio
     if inv.has("ReplicatedDiskPaths") or inv.has("ReplicatedDisks"):
         if side.state not in ("ReadyForInitialReplication", "WaitingForInitialReplication"):
             raise _wrong_state(inv, vm, side, "change the replicated disks")
-        wanted = {path_key(str(p)) for p in (inv.get("ReplicatedDiskPaths") or [])}
-        wanted |= {path_key(str(d.properties.get("Path"))) for d in (inv.get("ReplicatedDisks") or [])
-                   if isinstance(d, PSOutObject)}
-        changed.excluded = [d.path for d in vm.hard_drives if d.path and path_key(d.path) not in wanted]
+        changed.excluded = _chosen_disks(inv, vm) or []
     _check_settings(inv, changed)
     replica = _partner(inv, machine, side)
     assert replica is not None
@@ -784,20 +799,27 @@ def _reverse(inv: Invocation, machine: Machine, vm: VM, side: Replication) -> No
         if former is not None:
             raise CmdletError(hv_error(inv, f"A virtual machine with the ID of '{vm.name}' already exists on "
                                             f"'{target.fqdn}'.", "ResourceExists", "ObjectExists", vm.name))
+    # The reverse carries a whole replication setting (WMI: ReverseReplicationRelationship takes an
+    # Msvm_ReplicationSettingData, IncludedDisks among it): the disks given, or those this side replicates now.
+    chosen = _chosen_disks(inv, vm)
+    excluded = list(side.excluded) if chosen is None else chosen
+    sent = {leaf_name(d.path).lower() for d in vm.hard_drives if d.path and d.path not in excluded}
     if former is None:
-        target.hyperv.vms[vm.id] = _make_replica_vm(machine, target, vm, storage, [])
+        target.hyperv.vms[vm.id] = _make_replica_vm(machine, target, vm, storage, excluded)
     in_step = side.planned and target is old_primary
     new_primary = Replication(vm_id=vm.id, mode="Primary", primary=machine.fqdn, replica=target.fqdn, port=port,
                               auth=auth, certificate_thumbprint=side.certificate_thumbprint,
                               compression=side.compression, frequency=side.frequency,
                               recovery_history=side.recovery_history, vss_frequency=side.vss_frequency,
-                              state="Replicating" if in_step else "ReadyForInitialReplication",
+                              excluded=excluded, state="Replicating" if in_step else "ReadyForInitialReplication",
                               last_replication=side.last_replication if in_step else None)
     if old_primary is not None and old_primary.name != target.name and old_primary.hyperv.replica is not None:
         replica_state(old_primary.hyperv).relationships.pop(vm.id, None)
     replica_state(machine.hyperv, create=True).relationships[vm.id] = new_primary
+    # the replica's own VM keeps disks that do not receive replication (its copies are named by leaf)
+    kept = [d.path for d in (former.hard_drives if former else []) if d.path and leaf_name(d.path).lower() not in sent]
     replica_state(target.hyperv, create=True).relationships[vm.id] = dataclasses.replace(
-        new_primary, mode="Replica", state="Replicating" if in_step else "WaitingForInitialReplication")
+        new_primary, mode="Replica", state="Replicating" if in_step else "WaitingForInitialReplication", excluded=kept)
     _clear_recovery_points(machine, vm.id)
     _clear_recovery_points(target, vm.id)
     for path in [d.path for d in (former.hard_drives if former else []) if d.path]:
