@@ -263,7 +263,7 @@ def test_the_role_registers_the_replica_spns_kerberos_needs(lab3: t.Any) -> None
     with lab3.world.lock:
         vm(lab3, "app1").version = "10.0"  # hv3 (Server 2022) runs configuration version 10.0 at most
     pair = {"replica_primary": "hv1", "replica_target": "hv3", "replica_target_storage": "D:\\Replica",
-            "replica_primary_storage": ""}
+            "replica_primary_storage": "", "replica_create_storage": True}  # hv3 has no D:\\Replica yet
     without = run_playbook_file(lab3, "replica_drill.yml", extra_vars={**pair, "replica_manage_spns": False})
     assert without.rc != 0 and "0x80090303" in without.stdout, without.stdout
     assert "Hyper-V Replica Service/hv3.lab.test" not in lab3.world.directory.computer("hv3").spns
