@@ -10,7 +10,10 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup system-deps collection demo test unit hvsim-test integration packaging sanity lint bench clean
 
+# gssapi and krb5 build from source against libkrb5-dev (about 2 minutes once); pip keeps the wheels it
+# built in its cache (~/.cache/pip/wheels), so a new venv installs them in seconds.
 $(STAMP): requirements.txt meta/ee-requirements.txt requirements-test.txt tests/constraints.txt tests/hvsim/pyproject.toml
+	@bash tests/setup-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt

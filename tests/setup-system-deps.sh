@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the tests need (see bindep.txt); installed only when missing.
+# Debian packages the tests need (see bindep.txt); installed only when missing. libkrb5-dev must be there
+# before pip builds gssapi and krb5 (pyspnego[kerberos]), so the Makefile runs this first.
 set -euo pipefail
 missing=()
-for cmd_pkg in "samba:samba-ad-dc" "samba-tool:samba-ad-provision" "kinit:krb5-user" "shellcheck:shellcheck"; do
+for cmd_pkg in "samba:samba-ad-dc" "samba-tool:samba-ad-provision" "kinit:krb5-user" "krb5-config:libkrb5-dev" "shellcheck:shellcheck"; do
   cmd=${cmd_pkg%%:*}; pkg=${cmd_pkg#*:}
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
 done
