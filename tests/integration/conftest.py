@@ -13,7 +13,7 @@ import pytest
 # The tests import the playbook harness that sits beside them (pytest runs with --import-mode=importlib).
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from samba_dc import clean_dc, samba_dc  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
+from samba_dc import SambaDC, clean_dc, kerberize, samba_dc  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 from hvsim.runner import start_estate  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -52,3 +52,12 @@ def lab3() -> typing.Iterator[typing.Any]:
 @pytest.fixture
 def workgroup() -> typing.Iterator[typing.Any]:
     yield from _estate("workgroup")
+
+
+@pytest.fixture
+def lab3_kerberos(samba_dc: SambaDC) -> typing.Iterator[typing.Any]:  # pylint: disable=redefined-outer-name
+    """lab3 whose KDC and directory are the worker's Samba DC: hosts accept real tickets, hyperv_spn's
+    writes and samba-tool's edits are what the KDC and hvsim's rules see; playbooks connect by FQDN."""
+    for estate in _estate("lab3"):
+        kerberize(samba_dc, estate)
+        yield estate

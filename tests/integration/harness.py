@@ -56,13 +56,38 @@ def admin_credentials(estate: RunningEstate, machine: str) -> tuple[str, str]:
     return user, password
 
 
+def realm_of(estate: RunningEstate) -> typing.Any:
+    """The estate's Kerberos realm when a KDC serves it (samba_dc.kerberize), else None."""
+    return getattr(estate.world.directory, "realm", None)
+
+
 def connection_defaults(estate: RunningEstate, machine: str, auth: str = "ntlm") -> dict[str, typing.Any]:
+    """Connect by FQDN where the estate has a KDC (Kerberos as in a real domain), by address otherwise."""
     user, password = admin_credentials(estate, machine)
-    return {"hostname": estate.address(machine), "username": user, "password": password, "auth": auth}
+    target = estate.world.machine(machine)
+    realm = realm_of(estate)
+    by_name = realm is not None and target is not None and target.domain
+    if by_name:
+        user = f"{user.split(chr(92))[-1]}@{realm.name}"  # a Kerberos principal (user@REALM), not DOMAIN\user
+    hostname = target.fqdn if by_name and target is not None else estate.address(machine)
+    return {"hostname": hostname, "username": user, "password": password, "auth": auth}
 
 
-def _environment(capture: pathlib.Path, workdir: pathlib.Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+def _kerberos_environment(estate: RunningEstate | None) -> dict[str, str]:
+    """The controller's private krb5.conf and the estate's names (tests/integration/hostmap), nothing in /etc."""
+    realm = realm_of(estate) if estate is not None else None
+    if realm is None:
+        return {}
+    hosts = {m.fqdn: m.address for m in estate.world.machines.values() if m.domain} if estate is not None else {}
+    hostmap = str(pathlib.Path(__file__).resolve().parent / "hostmap")
+    return {"KRB5_CONFIG": str(realm.krb5_conf), "HVSIM_HOSTS": json.dumps(hosts),
+            "PYTHONPATH": os.pathsep.join(filter(None, [hostmap, os.environ.get("PYTHONPATH")]))}
+
+
+def _environment(capture: pathlib.Path, workdir: pathlib.Path, extra: dict[str, str] | None = None,
+                 estate: RunningEstate | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    env.update(_kerberos_environment(estate))
     env.update(
         ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
         ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS),
@@ -79,12 +104,13 @@ def _environment(capture: pathlib.Path, workdir: pathlib.Path, extra: dict[str, 
     return env
 
 
-def _run(arguments: list[str], workdir: pathlib.Path, environment: dict[str, str] | None = None) -> PlaybookRun:
+def _run(arguments: list[str], workdir: pathlib.Path, environment: dict[str, str] | None = None,
+         estate: RunningEstate | None = None) -> PlaybookRun:
     capture = workdir / "results.jsonl"
     capture.write_text("")
     binary = pathlib.Path(sys.executable).parent / "ansible-playbook"
     completed = subprocess.run(
-        [str(binary), *arguments], capture_output=True, text=True, env=_environment(capture, workdir, environment),
+        [str(binary), *arguments], capture_output=True, text=True, env=_environment(capture, workdir, environment, estate),
         cwd=workdir, timeout=900, check=False,
     )
     results = [json.loads(line) for line in capture.read_text().splitlines() if line.strip()]
@@ -130,7 +156,7 @@ def run_playbook(
             arguments.append("--diff")
         if extra_vars:
             arguments += ["-e", json.dumps(extra_vars)]
-        return _run(arguments, workdir, environment)
+        return _run(arguments, workdir, environment, estate)
 
 
 def estate_inventory(estate: RunningEstate, name: str, workdir: pathlib.Path) -> pathlib.Path:
@@ -173,4 +199,4 @@ def run_playbook_file(
             arguments += ["--limit", limit]
         if extra_vars:
             arguments += ["-e", json.dumps(extra_vars)]
-        return _run(arguments, workdir, environment)
+        return _run(arguments, workdir, environment, estate)

@@ -26,7 +26,7 @@ DOMAIN = "LAB"
 BASE_DN = "DC=lab,DC=test"
 DC_NAME = "DC1"
 ADMIN = "Administrator"
-ADMIN_PASSWORD = "Lab-Admin-Passw0rd!"
+ADMIN_PASSWORD = "Passw0rd!"  # lab3's domain administrator (estates/lab3.yml): one password for KDC and NTLM
 COMPUTERS = ("hv1", "hv2", "hv3", "fs1")
 WORKSTATION_TRUST_ACCOUNT = 0x1000
 
@@ -37,6 +37,19 @@ class SambaDC:
     private_dir: pathlib.Path
     process: subprocess.Popen[bytes]
     log: pathlib.Path
+    keytabs: dict[str, pathlib.Path] = dataclasses.field(default_factory=dict)  # exported once per account
+
+    @property
+    def smb_conf(self) -> str:
+        return str(self.private_dir.parent / "etc" / "smb.conf")
+
+    def samba_tool(self, *arguments: str) -> str:
+        """Run samba-tool on this DC's database (it works on sam.ldb while samba runs)."""
+        completed = subprocess.run(["samba-tool", *arguments, "-s", self.smb_conf], capture_output=True, text=True,
+                                   timeout=120, check=False)
+        if completed.returncode != 0:
+            raise RuntimeError(f"samba-tool {' '.join(arguments)} failed: {completed.stdout}{completed.stderr}")
+        return completed.stdout
 
     @property
     def ca_path(self) -> str:
@@ -225,9 +238,12 @@ def start_samba_dc(workdir: pathlib.Path) -> SambaDC:
     return dc
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def samba_dc() -> typing.Iterator[SambaDC]:
-    """One Samba AD DC for a test module, with computer accounts hv1, hv2, hv3 and fs1."""
+    """One Samba AD DC per test process (pytest-xdist worker), with computer accounts hv1, hv2, hv3 and fs1.
+
+    Starting a DC costs 10-20 s, so the tests share it and each one resets the accounts it uses
+    (``clean_dc``, ``kerberize``)."""
     reason = _why_not()
     if reason:
         pytest.skip(reason)
@@ -244,3 +260,80 @@ def clean_dc(samba_dc: SambaDC) -> SambaDC:  # pylint: disable=redefined-outer-n
     """The module's DC, reset to its initial accounts for this test."""
     samba_dc.reset()
     return samba_dc
+
+
+# -- the DC as an estate's KDC and directory ------------------------------------------------------------
+
+def _ensure_computer(dc: SambaDC, connection: typing.Any, name: str) -> None:
+    import ldap3  # pylint: disable=import-outside-toplevel
+
+    if name.upper() == DC_NAME:
+        return
+    try:
+        connection.search(dc.computer_dn(name), "(objectClass=*)", ldap3.BASE, attributes=["cn"])
+        return
+    except ldap3.core.exceptions.LDAPNoSuchObjectResult:
+        pass
+    connection.add(dc.computer_dn(name), ["top", "person", "organizationalPerson", "user", "computer"], {
+        "sAMAccountName": f"{name.upper()}$", "dNSHostName": f"{name}.{REALM.lower()}",
+        "userAccountControl": WORKSTATION_TRUST_ACCOUNT,
+        "unicodePwd": f'"{name}-Machine-Passw0rd!"'.encode("utf-16-le"), "servicePrincipalName": host_spns(name)})
+
+
+def _account_dn(dc: SambaDC, name: str) -> str:
+    if name.upper() == DC_NAME:
+        return f"CN={DC_NAME},OU=Domain Controllers,{BASE_DN}"
+    return dc.computer_dn(name)
+
+
+def kerberize(dc: SambaDC, estate: typing.Any) -> typing.Any:
+    """Make the DC the KDC and directory of a running domain estate, as its starting state says.
+
+    Each domain member gets a computer account with keys (the shared DC keeps them between tests, so the
+    keytabs are exported once), HOST/HTTP/WSMAN SPNs plus the estate's starting ones, no delegation; the
+    estate's domain administrator's password becomes the DC's. hvsim's directory then reads and writes the
+    DC over LDAP and its listeners accept the KDC's tickets."""
+    import ldap3  # pylint: disable=import-outside-toplevel
+
+    from hvsim.kerberos import Realm, write_krb5_conf  # pylint: disable=import-outside-toplevel
+    from hvsim.world.directory_ldap import LdapStore  # pylint: disable=import-outside-toplevel
+
+    world = estate.world
+    starting = {str(k).lower(): list(v or []) for k, v in ((estate.spec.get("domain") or {}).get("spns") or {}).items()}
+    members = [m for m in world.machines.values() if m.domain]
+    connection = dc.connect()
+    try:
+        for machine in members:
+            _ensure_computer(dc, connection, machine.name)
+            names = (machine.netbios, machine.fqdn)
+            spns = [f"{service}/{name}" for service in ("HOST", "RestrictedKrbHost", "WSMAN", "HTTP") for name in names]
+            spns += [f"{service}/{name}" for service in starting.get(machine.name, []) for name in names]
+            changes = {"servicePrincipalName": [(ldap3.MODIFY_REPLACE, spns)],
+                       "msDS-AllowedToDelegateTo": [(ldap3.MODIFY_REPLACE, [])]}
+            if machine.role != "domain_controller":
+                changes["userAccountControl"] = [(ldap3.MODIFY_REPLACE, [WORKSTATION_TRUST_ACCOUNT])]
+            connection.modify(_account_dn(dc, machine.name), changes)
+        connection.search(f"CN=Users,{BASE_DN}", "(&(objectClass=group)(description=*winvirt*))", attributes=["cn"])
+        for entry in list(connection.response):
+            connection.delete(entry["dn"])
+    finally:
+        connection.unbind()
+    workdir = dc.private_dir.parent.parent
+    for machine in members:
+        account = f"{machine.netbios}$"
+        if account not in dc.keytabs:
+            keytab = workdir / f"{machine.name}.keytab"
+            dc.samba_tool("domain", "exportkeytab", str(keytab), f"--principal={account}")
+            dc.keytabs[account] = keytab
+    krb5_conf = workdir / "krb5.conf"
+    if not krb5_conf.exists():
+        write_krb5_conf(krb5_conf, REALM, dc.address)
+    realm = Realm(REALM, dc.address, krb5_conf, {m.name: dc.keytabs[f"{m.netbios}$"] for m in members})
+    realm.activate()
+    if world.domain.admins.get(ADMIN) != ADMIN_PASSWORD:
+        raise ValueError(f"the estate's domain {ADMIN} must have the DC's password (the KDC checks it)")
+    with world.lock:
+        world.directory.store = LdapStore(dc.connect, BASE_DN)
+        world.directory.realm = realm
+        world.directory.refresh()
+    return realm

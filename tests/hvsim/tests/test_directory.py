@@ -61,10 +61,12 @@ def test_delegation_and_protocol_transition(world: typing.Any) -> None:
     hv1, hv2 = world.machine("hv1"), world.machine("hv2")
     target = f"{MIGRATION}/{hv2.fqdn}"
     run(world, c("Set-ADObject", Identity=world.directory.computer("hv1").dn, Add={"msDS-AllowedToDelegateTo": [target]}))
-    assert world.directory.may_delegate(hv1, hv2, MIGRATION, "kerberos")
-    assert not world.directory.may_delegate(hv1, hv2, MIGRATION, "ntlm"), "Kerberos only"
+    kerberos = Principal(machine="hv1", user="LAB\\Administrator", auth="kerberos", delegable=False)
+    ntlm = Principal(machine="hv1", user="LAB\\Administrator", auth="ntlm", delegable=False)
+    assert world.directory.may_delegate(kerberos, hv1, hv2, MIGRATION)
+    assert world.directory.second_hop(ntlm, hv1, hv2, MIGRATION) == 0x8009030E, "Kerberos only"
     run(world, c("Set-ADObject", Identity="HV1$", Replace={"userAccountControl": 0x1000 | 0x1000000}))
-    assert world.directory.may_delegate(hv1, hv2, MIGRATION, "ntlm")
+    assert world.directory.may_delegate(ntlm, hv1, hv2, MIGRATION)
 
 
 def test_setspn(world: typing.Any) -> None:

@@ -51,7 +51,7 @@ class EchoBackend:
                 AccountSecret("LAB", "user1", "Us3r!pw")]
 
     def authorize(self, machine: str, domain: str, username: str, auth: str, delegable: bool,
-                  client_address: str) -> Principal | None:
+                  client_address: str, client_principal: str = "", credentials: typing.Any = None) -> Principal | None:
         if username.lower() == "user1":
             return None  # not an administrator
         user = f"{domain.upper()}\\{username}" if domain else username

@@ -32,6 +32,9 @@ class Principal:
     auth: AuthKind  # how the session authenticated
     delegable: bool  # the session holds credentials usable for a second hop (CredSSP)
     client_address: str = "127.0.0.1"
+    client_principal: str = ""  # the name the authentication proved (Kerberos: Administrator@LAB.TEST)
+    # a Kerberos session's proxy credential (the client's forwardable ticket) for S4U2Proxy, see hvsim.kerberos
+    credentials: typing.Any = field(default=None, compare=False, repr=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,7 +213,8 @@ class Backend(typing.Protocol):
         """Every account of the estate, for NTLM/CredSSP/Basic verification."""
 
     def authorize(
-        self, machine: str, domain: str, username: str, auth: AuthKind, delegable: bool, client_address: str
+        self, machine: str, domain: str, username: str, auth: AuthKind, delegable: bool, client_address: str,
+        client_principal: str = "", credentials: typing.Any = None,
     ) -> Principal | None:
         """An authenticated user may open a shell on ``machine`` (administrators only), or None -> 401/403."""
 

@@ -78,14 +78,23 @@ class Simulation:
         if domain is not None:
             for user, password in domain.admins.items():
                 secrets[(domain.netbios.upper(), user.lower())] = AccountSecret(domain.netbios, user, password)
+                # the UPN form (user@lab.test): a Kerberos user name that falls back to NTLM arrives as the user
+                # name with an empty domain, and a DC resolves it (pyspnego's NTLM_USER_FILE takes this form)
+                upn = f"{user}@{domain.dns_name}"
+                secrets[("", upn.lower())] = AccountSecret("", upn, password)
         for machine in self.world.machines.values():
             for user, password in machine.local_accounts.items():
                 secrets[(machine.netbios, user.lower())] = AccountSecret(machine.netbios, user, password)
                 secrets.setdefault(("", user.lower()), AccountSecret("", user, password))
         return list(secrets.values())
 
+    def realm(self) -> typing.Any:
+        """The estate's Kerberos realm (hvsim.kerberos.Realm) when a KDC serves it, else None."""
+        return getattr(self.world.directory, "realm", None)
+
     def authorize(
-        self, machine: str, domain: str, username: str, auth: AuthKind, delegable: bool, client_address: str
+        self, machine: str, domain: str, username: str, auth: AuthKind, delegable: bool, client_address: str,
+        client_principal: str = "", credentials: typing.Any = None,
     ) -> Principal | None:
         target = self.world.machines.get(machine)
         if target is None:
@@ -115,10 +124,12 @@ class Simulation:
             # WinRM offers CredSSP only once the service role is on (Enable-WSManCredSSP -Role Server)
             return None
         if auth == "negotiate" and is_domain_user:
-            # Between domain members Negotiate picks Kerberos; the simulator accepts the NTLM leg as
-            # its stand-in, so the session has Kerberos semantics (no delegable credentials).
+            # Only in an estate without a KDC (see DESIGN.md, "Directory and Kerberos"): Negotiate between
+            # domain members is taken as Kerberos although the NTLM leg carried it. With a KDC the wire
+            # reports the mechanism SPNEGO really chose.
             auth = "kerberos"
-        return Principal(machine=target.name, user=account, auth=auth, delegable=delegable, client_address=client_address)
+        return Principal(machine=target.name, user=account, auth=auth, delegable=delegable, client_address=client_address,
+                         client_principal=client_principal or username, credentials=credentials)
 
     def certificate_user(self, machine: str, client_cert_der: bytes) -> Principal | None:
         target = self.world.machines.get(machine)
@@ -152,6 +163,7 @@ class Simulation:
             "machine": principal.machine,
             "user": principal.user,
             "auth": principal.auth,
+            "client_principal": principal.client_principal,
             "shell": "cmd" if through_cmd else "none",
             **native_for_log(command_line, commands_of(command_line, through_cmd=through_cmd)),
         }

@@ -111,7 +111,8 @@ class Engine:
                      input_objects: list[typing.Any] | None, events: list[PipelineEvent],
                      on_call: CallRecorder | None) -> list[typing.Any]:
         record: dict[str, typing.Any] = {
-            "machine": principal.machine, "user": principal.user, "auth": principal.auth, "command": call.name,
+            "machine": principal.machine, "user": principal.user, "auth": principal.auth,
+            "client_principal": principal.client_principal, "command": call.name,
             "parameters": {name or f"<{i}>": loggable(value) for i, (name, value) in enumerate(call.parameters)},
             "parameter_set": None, "outcome": "ok", "error": None,
         }

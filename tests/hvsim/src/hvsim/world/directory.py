@@ -57,6 +57,26 @@ class Directory:
     netbios: str
     objects: dict[str, ADObject] = field(default_factory=dict)  # lower-case DN -> object
     admins: set[str] = field(default_factory=set)  # lower-case user names of the domain's administrators
+    # A real AD (hvsim.world.directory_ldap.LdapStore): objects are read from it before each use and changes
+    # written back. None: the in-model directory (estates started without a DC, see DESIGN.md).
+    store: typing.Any = None
+    # The KDC (hvsim.kerberos.Realm): second hops are what it grants. None: decided from msDS-AllowedToDelegateTo.
+    realm: typing.Any = None
+
+    def refresh(self) -> None:
+        """Read the objects from the DC (a no-op for the in-model directory)."""
+        if self.store is not None:
+            self.objects = self.store.load()
+
+    def snapshot(self) -> dict[str, tuple[typing.Any, ...]]:
+        from hvsim.world.directory_ldap import state  # pylint: disable=import-outside-toplevel
+
+        return {key: state(obj) for key, obj in self.objects.items()}
+
+    def write_back(self, before: dict[str, tuple[typing.Any, ...]]) -> None:
+        """Write what changed since ``before`` (a ``snapshot()``) to the DC."""
+        if self.store is not None:
+            self.store.save(before, self.objects)
 
     @property
     def base_dn(self) -> str:
@@ -71,6 +91,7 @@ class Directory:
 
     def has_spn(self, machine: typing.Any, service: str) -> bool:
         """The machine's account holds ``service/<netbios>`` or ``service/<fqdn>``."""
+        self.refresh()
         account = self.computer(machine.name)
         if account is None:
             return False
@@ -87,21 +108,38 @@ class Directory:
                 return account
         return None
 
-    def may_delegate(self, source: typing.Any, target: typing.Any, service: str, session_auth: str) -> bool:
-        """Constrained delegation from ``source``'s account to ``service/target``; a session that did not use
-        Kerberos needs protocol transition ("any protocol")."""
-        account = self._delegating_account(source.name, target.name, service)
-        if account is None:
-            return False
-        return session_auth == "kerberos" or bool(account.user_account_control & TRUSTED_TO_AUTH_FOR_DELEGATION)
+    def second_hop(self, principal: Principal, source: typing.Any, target: typing.Any, service: str) -> int | None:
+        """Constrained delegation of ``principal``'s session on ``source`` to ``service/target``: None when
+        allowed, else the SSPI status Windows reports (0x8009030E no credentials, 0x80090303 unknown target).
 
-    def can_delegate(self, source: str, target: str, service: str) -> bool:
-        """Whether ``source``'s account lists ``service/<target>`` (the SMB second hop; the session's protocol is
-        not known to the item cmdlets, so a listed entry is enough here)."""
-        return self._delegating_account(source, target, service) is not None
+        With a KDC (``realm``) the KDC decides: S4U2Proxy with a Kerberos session's forwardable ticket, S4U2Self
+        then S4U2Proxy for any other session (granted only with protocol transition). Samba's KDC cannot issue
+        tickets for SPNs with spaces (the Hyper-V services), so for those the ticket asked for is ``cifs/<target>``
+        (which hyperv_spn delegates alongside) and the service's own entry is checked in msDS-AllowedToDelegateTo.
+        Without a KDC the same rules are read from the directory's entries."""
+        from hvsim.kerberos import SEC_E_NO_CREDENTIALS, second_hop  # pylint: disable=import-outside-toplevel
+
+        self.refresh()
+        account = self._delegating_account(source.name, target.name, service)
+        if self.realm is not None and source.name in self.realm.keytabs:
+            if " " in service and account is None:
+                return SEC_E_NO_CREDENTIALS
+            ticket_service = "cifs" if " " in service else service
+            delegated = principal.credentials if principal.auth == "kerberos" else None
+            return second_hop(self.realm, source.name, principal.client_principal or principal.user, delegated,
+                              ticket_service, target.fqdn)
+        if account is None:
+            return SEC_E_NO_CREDENTIALS
+        if principal.auth == "kerberos" or account.user_account_control & TRUSTED_TO_AUTH_FOR_DELEGATION:
+            return None
+        return SEC_E_NO_CREDENTIALS
+
+    def may_delegate(self, principal: Principal, source: typing.Any, target: typing.Any, service: str) -> bool:
+        return self.second_hop(principal, source, target, service) is None
 
     def account_exists(self, name: str) -> bool:
         """A domain user, group or computer account of that name (``HV1$``, ``Domain Admins``, ``Administrator``)."""
+        self.refresh()
         wanted = name.lower()
         if wanted in {"domain admins", "domain users", "domain computers", "administrator"} | self.admins:
             return True
@@ -202,7 +240,27 @@ def _directory(inv: Invocation) -> Directory:
     if directory is None or machine.domain is None:
         raise CmdletError(_ad_error(inv, "Unable to find a default server with Active Directory Web Services running.",
                                     "ResourceUnavailable", "ActiveDirectoryServer:1355"))
+    directory.refresh()
     return directory
+
+
+_F = typing.TypeVar("_F", bound=typing.Callable[..., typing.Any])
+
+
+def _writes(function: _F) -> _F:
+    """A cmdlet that changes the directory: what it changed is written to the DC (when there is one)."""
+
+    def run(inv: Invocation) -> typing.Any:
+        directory = _directory(inv)
+        before = directory.snapshot()
+        try:
+            return function(inv)
+        finally:
+            directory.write_back(before)
+
+    run.__name__ = function.__name__
+    run.__doc__ = function.__doc__
+    return typing.cast(_F, run)
 
 
 def _find(inv: Invocation, directory: Directory, identity: typing.Any, kind: str | None = None) -> ADObject:
@@ -329,6 +387,7 @@ def _change(inv: Invocation, directory: Directory, obj: ADObject, verb: str, att
 
 
 @cmdlet("Set-ADComputer")
+@_writes
 def set_ad_computer(inv: Invocation) -> None:
     directory = _directory(inv)
     obj = _find(inv, directory, inv.get("Identity"), "computer")
@@ -359,12 +418,14 @@ def _apply_attribute_tables(inv: Invocation, directory: Directory, obj: ADObject
 
 
 @cmdlet("Set-ADObject")
+@_writes
 def set_ad_object(inv: Invocation) -> None:
     directory = _directory(inv)
     _apply_attribute_tables(inv, directory, _find(inv, directory, inv.get("Identity")))
 
 
 @cmdlet("New-ADGroup")
+@_writes
 def new_ad_group(inv: Invocation) -> None:
     directory = _directory(inv)
     name = inv.get("Name")
@@ -384,6 +445,7 @@ def _members(inv: Invocation, directory: Directory) -> tuple[ADObject, list[ADOb
 
 
 @cmdlet("Add-ADGroupMember")
+@_writes
 def add_ad_group_member(inv: Invocation) -> None:
     group, members = _members(inv, _directory(inv))
     for member in members:
@@ -392,6 +454,7 @@ def add_ad_group_member(inv: Invocation) -> None:
 
 
 @cmdlet("Remove-ADGroupMember")
+@_writes
 def remove_ad_group_member(inv: Invocation) -> None:
     group, members = _members(inv, _directory(inv))
     gone = {m.dn.lower() for m in members}
@@ -410,6 +473,15 @@ def setspn(principal: Principal, world: typing.Any, argv: list[str]) -> NativeRe
     directory = typing.cast("Directory | None", world.directory)
     if directory is None or world.machines[principal.machine].domain is None:
         return _out("Unable to locate account: the computer is not joined to a domain\n", 1)
+    directory.refresh()
+    before = directory.snapshot()
+    try:
+        return _setspn(directory, argv)
+    finally:
+        directory.write_back(before)
+
+
+def _setspn(directory: Directory, argv: list[str]) -> NativeResult:
     if len(argv) < 2:
         return _out("Usage: setspn [modifiers switch] [accountname]\n", 1)
     switch = argv[0].lower().lstrip("-/")

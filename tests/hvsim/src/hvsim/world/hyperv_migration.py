@@ -132,9 +132,16 @@ def _check_hosts(inv: Invocation, source: Machine, destination: Machine) -> None
     remote = principal.client_address != source.address
     if not remote or principal.delegable:
         return
-    if src.migration_auth == "Kerberos" and directory is not None and \
-            directory.may_delegate(source, destination, MIGRATION_SERVICE, principal.auth):
-        return  # constrained delegation from the source's account to the destination's migration service
+    refusal = NO_CREDENTIALS
+    if src.migration_auth == "Kerberos" and directory is not None:
+        # constrained delegation from the source's account to the destination's migration service
+        refusal = directory.second_hop(principal, source, destination, MIGRATION_SERVICE)
+        if refusal is None:
+            return
+    if src.migration_auth == "Kerberos" and refusal == TARGET_UNKNOWN:
+        raise _failure(inv, f"Failed to establish a connection with host '{destination.fqdn}': The specified target "
+                            f"is unknown or unreachable (0x{TARGET_UNKNOWN:08X}).", TARGET_UNKNOWN,
+                       "AuthenticationError", destination.netbios)
     if src.migration_auth == "Kerberos":
         raise _failure(inv, f"Failed to establish a connection with host '{destination.fqdn}': No credentials are "
                             f"available in the security package (0x{NO_CREDENTIALS:08X}).", NO_CREDENTIALS,

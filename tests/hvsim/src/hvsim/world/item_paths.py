@@ -5,7 +5,7 @@ objects PowerShell's providers make for items there.
 A UNC path is resolved to the file server's local path (hvsim.world.filesystem.resolve) and checked
 against the share and NTFS permissions (hvsim.world.smb.can_access) for the identity the session can
 present there: its own user on the same machine, or when the session holds delegable credentials
-(CredSSP), or when the directory allows delegation (``world.directory.can_delegate(from, to, "cifs")``);
+(CredSSP), or when the directory allows delegation (``world.directory.may_delegate(session, from, to, "cifs")``);
 otherwise the second hop has no credentials and access is denied.
 """
 
@@ -72,8 +72,9 @@ def unc_identity(world: World, principal: Principal, server: Machine) -> str | N
     """The account a session can present to ``server`` for SMB (None: no credentials for the second hop)."""
     if server.name == principal.machine or principal.delegable:
         return principal.user
-    check = getattr(getattr(world, "directory", None), "can_delegate", None)
-    if callable(check) and check(principal.machine, server.name, "cifs"):
+    directory = getattr(world, "directory", None)
+    source = world.machines.get(principal.machine)
+    if directory is not None and source is not None and directory.may_delegate(principal, source, server, "cifs"):
         return principal.user
     return None
 
