@@ -84,6 +84,19 @@ class HostClient:
             except Exception:  # pylint: disable=broad-except
                 pass
 
+    def session_auth(self) -> str:
+        """How the open session really authenticated: ``kerberos`` or ``ntlm`` for Negotiate (the mechanism
+        SPNEGO chose: NTLM when the host was named by address, or the KDC knows no HTTP SPN for the name), else
+        the configured auth."""
+        auth = self.options.auth
+        session = getattr(getattr(self._wsman, "transport", None), "session", None)
+        contexts = getattr(getattr(session, "auth", None), "contexts", None) or {}
+        for context in contexts.values():
+            negotiated = (getattr(context, "negotiated_protocol", None) or "").lower()
+            if negotiated in ("kerberos", "ntlm"):
+                return negotiated
+        return auth
+
     def _new_wsman(self) -> t.Any:
         opts = self.options
         cert_validation: bool | str = opts.cert_validation

@@ -131,10 +131,18 @@ def parse_report(rows: list[t.Any]) -> list[tuple[int, str]]:
     return found
 
 
-def session_problem(error: t.Any) -> Problem:
-    """A Compare-VM that could not even reach the destination: the hosts cannot authenticate to each other."""
+def session_problem(error: t.Any, session_auth: str = "kerberos") -> Problem:
+    """A Compare-VM that could not even reach the destination: the hosts cannot authenticate to each other.
+    ``session_auth`` is how this task's session to the source really authenticated (HostClient.session_auth)."""
     code = getattr(error, "code", None)
-    if code == 0x8009030D:
+    if code == 0x8009030E and session_auth == "ntlm":
+        fix = ("This task's session to the source authenticated with NTLM (auth=ntlm, or negotiate to an IP "
+               "address, for which no Kerberos ticket exists), and Kerberos-only constrained delegation cannot pass "
+               "an NTLM session on. Allow protocol transition on the source's computer account with "
+               "winvirt.hyperv.hyperv_spn (delegation.protocol: any; roles/live_migration "
+               "live_migration_delegation_protocol: any), or connect to the host's FQDN with auth=kerberos or "
+               "negotiate, or use auth=credssp with CredSSP migration authentication (winvirt.hyperv.hyperv_host).")
+    elif code == 0x8009030D:
         fix = ("The hosts use CredSSP for migrations, which needs your own credentials on the source: connect with "
                "auth=credssp (winvirt.hyperv.hyperv_host credssp_server: true on the source), or switch both hosts to "
                "live_migration.authentication: kerberos with constrained delegation (winvirt.hyperv.hyperv_spn).")

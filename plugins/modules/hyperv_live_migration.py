@@ -194,7 +194,7 @@ def _compare(
         try:
             rows = client.run([Cmd("Compare-VM", parameters)], retry=True)
         except HyperVError as err:
-            return reports, [session_problem(err)]
+            return reports, [session_problem(err, client.session_auth())]
         reports[name] = parse_report(rows[0])
     return reports, []
 

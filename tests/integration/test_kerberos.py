@@ -3,10 +3,14 @@ picks Kerberos by name and NTLM by address, and second hops are what the KDC gra
 
 from __future__ import annotations
 
+import os
+import pathlib
+import subprocess
 import typing
 
 import pytest
-from harness import connection_defaults, run_playbook
+from harness import connection_defaults, realm_of, run_playbook
+from samba_dc import ADMIN_PASSWORD, SambaDC
 
 pytestmark = pytest.mark.samba
 
@@ -38,3 +42,94 @@ def test_negotiate_by_address_falls_back_to_ntlm(lab3_kerberos: typing.Any) -> N
     run = run_playbook(lab3_kerberos, tasks, auth="negotiate")
     assert run.status("facts") == "ok", run.stdout
     assert {auth for auth, _ in _sessions(lab3_kerberos, "hv1")} == {"ntlm"}
+
+
+MIGRATE = "winvirt.hyperv.hyperv_live_migration"
+
+
+def _enable_migrations(estate: typing.Any) -> None:
+    with estate.world.lock:
+        for name in ("hv1", "hv2", "hv3"):
+            estate.world.machine(name).hyperv.host.migration_enabled = True
+            estate.world.machine(name).hyperv.host.migration_auth = "Kerberos"
+
+
+def _move(destination: str) -> dict[str, typing.Any]:
+    return {"name": "move", MIGRATE: {"destination": {"hostname": destination}, "name": ["app1"]}, "register": "out"}
+
+
+def _spn(dc: SambaDC, hosts: list[str], peers: list[str], protocol: str = "kerberos") -> None:
+    args = {**dc.module_options(), "hosts": hosts, "delegation": {"peers": peers, "protocol": protocol}}
+    run = run_playbook_args(args)
+    assert run.rc == 0, run.stdout
+
+
+def run_playbook_args(args: dict[str, typing.Any]) -> typing.Any:  # hyperv_spn's ldap back end needs no host
+    from harness import _run  # pylint: disable=import-outside-toplevel
+    import json, pathlib, tempfile, yaml  # noqa: E401  pylint: disable=import-outside-toplevel,multiple-imports
+
+    play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
+             "tasks": [{"name": "spn", "winvirt.hyperv.hyperv_spn": args}]}]
+    with tempfile.TemporaryDirectory(prefix="hvsim-play-") as name:
+        workdir = pathlib.Path(name)
+        (workdir / "tmp").mkdir()
+        (workdir / "play.yml").write_text(yaml.safe_dump(play))
+        return _run(["-i", "localhost,", str(workdir / "play.yml")], workdir)
+
+
+def _vms(estate: typing.Any, machine: str) -> set[str]:
+    return {vm.name for vm in estate.world.machine(machine).hyperv.vms.values()}
+
+
+def test_migration_spn_removed_with_samba_tool_then_restored_by_hyperv_spn(
+        lab3_kerberos: typing.Any, samba_dc: SambaDC, tmp_path: typing.Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """hv2's migration SPN removed in Samba itself: the KDC-backed directory says 0x80090303 with the hyperv_spn
+    hint; hyperv_spn's ldap back end puts it back (with Kerberos-only delegation) and the move works by S4U2Proxy."""
+    _enable_migrations(lab3_kerberos)
+    _spn(samba_dc, ["hv1", "hv2"], ["hv1", "hv2"])
+    samba_dc.samba_tool("spn", "delete", "Microsoft Virtual System Migration Service/hv2.lab.test", "HV2$")
+    samba_dc.samba_tool("spn", "delete", "Microsoft Virtual System Migration Service/HV2", "HV2$")
+    failed = run_playbook(lab3_kerberos, [_move("hv2.lab.test")], auth="negotiate")
+    assert failed.rc != 0
+    problems = failed.result("move")["problems"]
+    assert "0x80090303" in problems[0]["what"] and "hyperv_spn" in problems[0]["fix"], problems
+
+    _spn(samba_dc, ["hv1", "hv2"], ["hv1", "hv2"])
+    # S4U2Proxy needs a forwardable evidence ticket (MS-SFU 3.2.5.2.2). With a password pyspnego asks the KDC for
+    # a non-forwardable TGT (it asks forwardable only when delegating), so the Kerberos session is taken from a
+    # forwardable ticket cache (kinit -f), as docs/kerberos.md says.
+    ccache = pathlib.Path(tmp_path) / "ccache"
+    subprocess.run(["kinit", "-f", "-c", f"FILE:{ccache}", "Administrator@LAB.TEST"], input=ADMIN_PASSWORD + "\n",
+                   text=True, check=True, capture_output=True, env={**os.environ, "KRB5_CONFIG": str(realm_of(lab3_kerberos).krb5_conf)})
+    monkeypatch.setenv("KRB5CCNAME", f"FILE:{ccache}")
+    task = _move("hv2.lab.test")
+    task[MIGRATE]["password"] = None
+    moved = run_playbook(lab3_kerberos, [task], auth="negotiate")
+    assert moved.rc == 0, moved.stdout
+    assert "app1" in _vms(lab3_kerberos, "hv2") and "app1" not in _vms(lab3_kerberos, "hv1")
+    moves = [r for r in lab3_kerberos.call_log() if r.get("command") == "Move-VM"]
+    assert moves and all(r["auth"] == "kerberos" for r in moves)
+
+
+def test_ntlm_session_needs_protocol_transition(lab3_kerberos: typing.Any, samba_dc: SambaDC) -> None:
+    """Kerberos-only delegation + an NTLM session (negotiate to an address): the KDC refuses S4U2Self, 0x8009030E
+    with the protocol-transition hint; protocol any: S4U2Self + S4U2Proxy are granted and the move works."""
+    _enable_migrations(lab3_kerberos)
+    _spn(samba_dc, ["hv1", "hv2"], ["hv1", "hv2"])
+    defaults = connection_defaults(lab3_kerberos, "hv1", "negotiate")
+    defaults["hostname"] = lab3_kerberos.address("hv1")
+    task = _move(lab3_kerberos.address("hv2"))
+    task[MIGRATE].update(defaults)
+    failed = run_playbook(lab3_kerberos, [task], auth="negotiate")
+    assert failed.rc != 0
+    problems = failed.result("move")["problems"]
+    assert "0x8009030E" in problems[0]["what"], problems
+    assert "NTLM" in problems[0]["fix"] and "protocol: any" in problems[0]["fix"], problems
+    assert "app1" in _vms(lab3_kerberos, "hv1")
+
+    _spn(samba_dc, ["hv1", "hv2"], ["hv1", "hv2"], protocol="any")
+    assert samba_dc.read("hv1")["uac"] & 0x1000000
+    moved = run_playbook(lab3_kerberos, [task], auth="negotiate")
+    assert moved.rc == 0, moved.stdout
+    assert "app1" in _vms(lab3_kerberos, "hv2")
+    assert {r["auth"] for r in lab3_kerberos.call_log() if r.get("command") == "Move-VM"} == {"ntlm"}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._migration import session_problem
+
 from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan import (
     Adapter,
     DiskFile,
@@ -124,3 +127,12 @@ def test_an_access_denied_share_points_to_hyperv_smb_share() -> None:
     report = [(40042, "Account 'LAB\\HV2$' does not have permission to open attachment '\\\\fs1\\VM\\a.vhdx'. "
                       "Error: 'General access denied error' (0x80070005).")]
     assert "hyperv_smb_share" in compatibility_problems(WS1, report)[0].fix
+
+
+def test_no_credentials_for_an_ntlm_session_asks_for_protocol_transition_not_more_delegation() -> None:
+    """0x8009030E on an NTLM session: the delegation is there, Kerberos-only; the fix is protocol transition."""
+    error = HyperVError("hv1", "No credentials are available in the security package (0x8009030E)")
+    ntlm = session_problem(error, "ntlm")
+    assert "NTLM" in ntlm.fix and "protocol: any" in ntlm.fix and "live_migration_delegation_protocol" in ntlm.fix
+    kerberos = session_problem(error, "kerberos")
+    assert "constrained delegation" in kerberos.fix and "protocol: any" not in kerberos.fix
