@@ -14,6 +14,7 @@ import typing as t
 from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import ConnectionOptions
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._quoting import build_command_line, quote_argument
+from ansible_collections.winvirt.hyperv.plugins.module_utils._winrs_auth import SPNEGO_AUTHS, use_spnego
 
 try:
     import winrm
@@ -22,7 +23,8 @@ try:
 except ImportError:
     PYWINRM_IMPORT_ERROR = traceback.format_exc()
 
-_TRANSPORTS = {"negotiate": "ntlm", "ntlm": "ntlm", "kerberos": "kerberos", "credssp": "credssp",
+# negotiate and kerberos: pywinrm builds the session, the auth is the PSRP channel's (_winrs_auth.use_spnego)
+_TRANSPORTS = {"negotiate": "ntlm", "ntlm": "ntlm", "kerberos": "ntlm", "credssp": "credssp",
                "certificate": "certificate", "basic": "basic"}
 
 
@@ -56,7 +58,12 @@ def _protocol(options: ConnectionOptions) -> t.Any:
         kwargs["ca_trust_path"] = options.ca_trust_path
     if options.auth == "certificate":
         kwargs.update(cert_pem=options.certificate_pem, cert_key_pem=options.certificate_key_pem)
-    return winrm.Protocol(options.endpoint, **kwargs)
+    if options.auth in SPNEGO_AUTHS:
+        kwargs["message_encryption"] = "never"  # use_spnego sets it up with its own context
+    protocol = winrm.Protocol(options.endpoint, **kwargs)
+    if options.auth in SPNEGO_AUTHS:
+        use_spnego(protocol.transport, options)
+    return protocol
 
 
 def run_native(

@@ -133,3 +133,18 @@ def test_ntlm_session_needs_protocol_transition(lab3_kerberos: typing.Any, samba
     assert moved.rc == 0, moved.stdout
     assert "app1" in _vms(lab3_kerberos, "hv2")
     assert {r["auth"] for r in lab3_kerberos.call_log() if r.get("command") == "Move-VM"} == {"ntlm"}
+
+
+@pytest.mark.parametrize("auth", ["kerberos", "negotiate"])
+def test_native_exes_in_a_kerberos_task_are_kerberos(lab3_kerberos: typing.Any, auth: str) -> None:
+    """hyperv_smb_share sets NTFS rights with icacls.exe over WinRS: the same authentication as its PSRP calls."""
+    share = {"name": "share", "winvirt.hyperv.hyperv_smb_share": {
+        "name": "Store", "path": "E:\\Shares\\Store", "full_access": ["LAB\\HV1$"], "ntfs_full_control": ["LAB\\HV1$"]}}
+    run = run_playbook(lab3_kerberos, [share], host="fs1", auth=auth)
+    assert run.rc == 0 and run.result("share")["changed"] is True, run.stdout
+    records = [r for r in lab3_kerberos.call_log() if r["machine"] == "fs1"]
+    native = [r for r in records if "native" in r]
+    assert native and all(r["native"].lower().startswith("icacls") for r in native)
+    assert {(r["auth"], r["client_principal"]) for r in records} == {("kerberos", "Administrator@LAB.TEST")}
+    entries = [(e.account, e.rights) for e in lab3_kerberos.world.machine("fs1").smb.ntfs_entries("E:\\Shares\\Store")]
+    assert any(account.upper() == "LAB\\HV1$" for account, _ in entries)
