@@ -23,6 +23,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._convert import to_plain
 from ansible_collections.winvirt.hyperv.plugins.module_utils._deadline import Deadline
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._spnego_auth import SPNEGO_AUTHS, tickets_as_windows
 from ansible_collections.winvirt.hyperv.plugins.module_utils._winrs import NativeOutput, run_native
 
 try:
@@ -105,6 +106,8 @@ class HostClient:
         kwargs: dict[str, t.Any] = {}
         if opts.auth == "certificate":
             kwargs.update(certificate_pem=opts.certificate_pem, certificate_key_pem=opts.certificate_key_pem)
+        if opts.auth in SPNEGO_AUTHS:
+            tickets_as_windows()
         return WSMan(
             opts.hostname,
             port=opts.port,

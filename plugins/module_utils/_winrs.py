@@ -14,7 +14,7 @@ import typing as t
 from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import ConnectionOptions
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._quoting import build_command_line, quote_argument
-from ansible_collections.winvirt.hyperv.plugins.module_utils._winrs_auth import SPNEGO_AUTHS, use_spnego
+from ansible_collections.winvirt.hyperv.plugins.module_utils._spnego_auth import SPNEGO_AUTHS, use_spnego
 
 try:
     import winrm
@@ -23,7 +23,7 @@ try:
 except ImportError:
     PYWINRM_IMPORT_ERROR = traceback.format_exc()
 
-# negotiate and kerberos: pywinrm builds the session, the auth is the PSRP channel's (_winrs_auth.use_spnego)
+# negotiate and kerberos: pywinrm builds the session, the auth is the PSRP channel's (_spnego_auth.use_spnego)
 _TRANSPORTS = {"negotiate": "ntlm", "ntlm": "ntlm", "kerberos": "ntlm", "credssp": "credssp",
                "certificate": "certificate", "basic": "basic"}
 

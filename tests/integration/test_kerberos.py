@@ -28,6 +28,20 @@ def test_kerberos_with_a_password_and_a_ticket_the_kdc_issued(lab3_kerberos: typ
     assert _sessions(lab3_kerberos, "hv1") == {("kerberos", "Administrator@LAB.TEST")}
 
 
+def test_kerberos_from_an_existing_ticket_cache(lab3_kerberos: typing.Any, tmp_path: pathlib.Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """No password: the ticket cache a `kinit` filled is used."""
+    ccache = tmp_path / "ccache"
+    subprocess.run(["kinit", "-f", "-c", f"FILE:{ccache}", "Administrator@LAB.TEST"], input=ADMIN_PASSWORD + "\n",
+                   text=True, check=True, capture_output=True,
+                   env={**os.environ, "KRB5_CONFIG": str(realm_of(lab3_kerberos).krb5_conf)})
+    monkeypatch.setenv("KRB5CCNAME", f"FILE:{ccache}")
+    facts = [{"name": "facts", "winvirt.hyperv.hyperv_host_info": {"password": None}}]
+    run = run_playbook(lab3_kerberos, facts, auth="kerberos")
+    assert run.status("facts") == "ok", run.stdout
+    assert _sessions(lab3_kerberos, "hv1") == {("kerberos", "Administrator@LAB.TEST")}
+
+
 def test_negotiate_by_name_is_kerberos(lab3_kerberos: typing.Any) -> None:
     run = run_playbook(lab3_kerberos, HOST_INFO, auth="negotiate")
     assert run.status("facts") == "ok", run.stdout
@@ -81,8 +95,8 @@ def _vms(estate: typing.Any, machine: str) -> set[str]:
     return {vm.name for vm in estate.world.machine(machine).hyperv.vms.values()}
 
 
-def test_migration_spn_removed_with_samba_tool_then_restored_by_hyperv_spn(
-        lab3_kerberos: typing.Any, samba_dc: SambaDC, tmp_path: typing.Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_migration_spn_removed_with_samba_tool_then_restored_by_hyperv_spn(lab3_kerberos: typing.Any,
+                                                                            samba_dc: SambaDC) -> None:
     """hv2's migration SPN removed in Samba itself: the KDC-backed directory says 0x80090303 with the hyperv_spn
     hint; hyperv_spn's ldap back end puts it back (with Kerberos-only delegation) and the move works by S4U2Proxy."""
     _enable_migrations(lab3_kerberos)
@@ -95,16 +109,7 @@ def test_migration_spn_removed_with_samba_tool_then_restored_by_hyperv_spn(
     assert "0x80090303" in problems[0]["what"] and "hyperv_spn" in problems[0]["fix"], problems
 
     _spn(samba_dc, ["hv1", "hv2"], ["hv1", "hv2"])
-    # S4U2Proxy needs a forwardable evidence ticket (MS-SFU 3.2.5.2.2). With a password pyspnego asks the KDC for
-    # a non-forwardable TGT (it asks forwardable only when delegating), so the Kerberos session is taken from a
-    # forwardable ticket cache (kinit -f), as docs/kerberos.md says.
-    ccache = pathlib.Path(tmp_path) / "ccache"
-    subprocess.run(["kinit", "-f", "-c", f"FILE:{ccache}", "Administrator@LAB.TEST"], input=ADMIN_PASSWORD + "\n",
-                   text=True, check=True, capture_output=True, env={**os.environ, "KRB5_CONFIG": str(realm_of(lab3_kerberos).krb5_conf)})
-    monkeypatch.setenv("KRB5CCNAME", f"FILE:{ccache}")
-    task = _move("hv2.lab.test")
-    task[MIGRATE]["password"] = None
-    moved = run_playbook(lab3_kerberos, [task], auth="negotiate")
+    moved = run_playbook(lab3_kerberos, [_move("hv2.lab.test")], auth="negotiate")
     assert moved.rc == 0, moved.stdout
     assert "app1" in _vms(lab3_kerberos, "hv2") and "app1" not in _vms(lab3_kerberos, "hv1")
     moves = [r for r in lab3_kerberos.call_log() if r.get("command") == "Move-VM"]
