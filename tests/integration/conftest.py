@@ -61,3 +61,13 @@ def lab3_kerberos(samba_dc: SambaDC) -> typing.Iterator[typing.Any]:  # pylint: 
     for estate in _estate("lab3"):
         kerberize(samba_dc, estate)
         yield estate
+
+
+def pytest_report_header() -> list[str]:
+    """Say which directory the estates use, so the in-model path is never silent."""
+    from samba_dc import _why_not  # pylint: disable=import-outside-toplevel
+
+    reason = _why_not()
+    kdc = "the Samba DC (KDC + directory over LDAP)" if reason is None else f"none: Kerberos tests skip ({reason})"
+    return [f"hvsim directory: lab3_kerberos estates -> {kdc}; lab3/workgroup estates -> the in-model directory "
+            "(Negotiate taken as Kerberos, delegation read from the model; see tests/hvsim/DESIGN.md)"]
