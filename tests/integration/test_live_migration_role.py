@@ -72,3 +72,14 @@ def test_smb_migration_playbook_keeps_the_disk_on_fs1(lab3: t.Any) -> None:
     again = run_playbook_file(lab3, "smb_migration.yml")
     assert again.rc == 0, again.stdout
     assert not [r["task"] for r in again.results if r["result"].get("changed")], again.stdout
+
+
+def test_an_ntlm_controller_gets_protocol_transition_and_the_move_works(lab3: t.Any) -> None:
+    """A controller on NTLM (an AWX credential with auth ntlm): the role's delegation protocol defaults to any,
+    so the source may act for the NTLM session (S4U2Self) and its own move task succeeds."""
+    run = run_playbook_file(lab3, "live_migration.yml", extra_vars={"hyperv_auth": "ntlm"})
+    assert run.rc == 0, run.stdout + run.stderr
+    hv1 = lab3.world.directory.computer("hv1")
+    assert hv1.user_account_control & 0x1000000, "protocol transition (TRUSTED_TO_AUTH_FOR_DELEGATION)"
+    assert "app1" in vm_names(lab3, "hv2")
+    assert {r["auth"] for r in lab3.call_log() if r.get("command") == "Move-VM"} == {"ntlm"}
