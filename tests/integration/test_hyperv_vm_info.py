@@ -71,13 +71,15 @@ def test_500_vms_arrive_in_several_receives_within_the_envelope_size(lab3) -> No
     counters = lab3.counters("hv1")
     assert sorted(vm["name"] for vm in result["vms"]) == sorted(vm.name for vm in world_vms(lab3))
     fleet = [vm for vm in result["vms"] if vm["name"].startswith("fleet-")]
-    app1 = fleet[0]
+    first = fleet[0]
     assert len(fleet) == 500
-    def same(vm: dict[str, t.Any]) -> str:
-        text = json.dumps(vm, sort_keys=True).lower()
-        return text.replace(vm["name"].lower(), "fleet-000").replace(vm["id"].lower(), app1["id"].lower())
 
-    expected = json.loads(json.dumps(app1, sort_keys=True).lower())
+    def same(vm: dict[str, t.Any]) -> str:
+        """The VM's entry as the first copy's: its name and id replaced."""
+        text = json.dumps(vm, sort_keys=True).lower()
+        return text.replace(vm["name"].lower(), "fleet-000").replace(vm["id"].lower(), first["id"].lower())
+
+    expected = json.loads(json.dumps(first, sort_keys=True).lower())
     differ = {key: (value, expected[key]) for vm in fleet for key, value in json.loads(same(vm)).items()
               if value != expected[key]}
     assert not differ, differ
