@@ -97,8 +97,26 @@ def template_firmware(template: TemplateFacts | None) -> str:
     return "UEFI secure boot" if template.secure_boot else "UEFI"
 
 
-def offline_violations(config: ConnectorConfig) -> list[str]:
-    """Every rule the options alone break, each with its reason."""
+def field_problems(config: ConnectorConfig) -> list[str]:
+    """Values wrong on their own (empty, out of range, not a path): found before any remote call."""
+    problems = [f"{field} must not be empty" for field in ("name", "agent", "switch", "storage_path")
+                if not str(getattr(config, field) or "").strip()]
+    if not 1 <= config.cpus <= 64:
+        problems.append(f"cpus must be between 1 and 64, not {config.cpus}")
+    if config.memory_mb < 1024:
+        problems.append(f"memory_mb must be at least 1024, not {config.memory_mb}")
+    if config.layer_cache_size_gb < 0:
+        problems.append(f"layer_cache_size_gb must be 0 (no cache) or more, not {config.layer_cache_size_gb}")
+    if config.storage_path.strip() and not (_DRIVE_PATH.match(config.storage_path) or is_unc(config.storage_path)):
+        problems.append(f"storage_path {config.storage_path!r} must be a local path (D:\\...) or a UNC path "
+                        "(\\\\server\\share\\...)")
+    if config.unc_path and not is_unc(config.unc_path):
+        problems.append(f"unc_path {config.unc_path!r} must have the form \\\\server\\share\\...")
+    return problems
+
+
+def rule_violations(config: ConnectorConfig) -> list[str]:
+    """The App Layering rules that combinations of options break (no host needed), each with its reason."""
     problems = []
     vhdx = config.disk_format.lower() == "vhdx"
     if config.generation == 2 and not config.offload_compositing:
@@ -108,22 +126,16 @@ def offline_violations(config: ConnectorConfig) -> list[str]:
         problems.append("generation 2 supports only disk_format=vhdx")
     if vhdx and not config.offload_compositing:
         problems.append("disk_format=vhdx requires offload_compositing=true, on generation 1 too")
-    if not 1 <= config.cpus <= 64:
-        problems.append(f"cpus must be between 1 and 64, not {config.cpus}")
-    if config.memory_mb < 1024:
-        problems.append(f"memory_mb must be at least 1024, not {config.memory_mb}")
-    if config.layer_cache_size_gb < 0:
-        problems.append(f"layer_cache_size_gb must be 0 (no cache) or more, not {config.layer_cache_size_gb}")
-    if not (_DRIVE_PATH.match(config.storage_path) or is_unc(config.storage_path)):
-        problems.append(f"storage_path {config.storage_path!r} must be a local path (D:\\...) or a UNC path "
-                        "(\\\\server\\share\\...)")
-    if config.unc_path and not is_unc(config.unc_path):
-        problems.append(f"unc_path {config.unc_path!r} must have the form \\\\server\\share\\...")
-    elif config.unc_path and is_unc(config.storage_path) and (
+    if config.unc_path and is_unc(config.unc_path) and is_unc(config.storage_path) and (
             config.storage_path.rstrip("\\").lower() != config.unc_path.rstrip("\\").lower()):
         problems.append(f"storage_path {config.storage_path!r} must be the same location as unc_path "
                         f"{config.unc_path!r}")
     return problems
+
+
+def offline_violations(config: ConnectorConfig) -> list[str]:
+    """Every problem the options alone show: their values, then the rules they break together."""
+    return field_problems(config) + rule_violations(config)
 
 
 def host_violations(config: ConnectorConfig, facts: HostFacts, *, agent_registered: bool, host: str) -> list[str]:

@@ -11,14 +11,18 @@ version_added: 0.1.0
 description:
   - Create, change and delete a Hyper-V connector configuration on a Citrix App Layering appliance (ELM), the
     settings the appliance uses to import the OS, create layers and publish images on a Hyper-V host.
-  - Checks every rule of the connector form before any remote call and reports all violations at once, each with
-    its reason. Generation 2 needs offload compositing and VHDX; VHDX needs offload compositing; a UEFI template
-    without offload compositing would produce a VM that bluescreens, so it is refused.
-  - Then checks the agent's Hyper-V host (the connection options point at it) in one round trip, the App Layering
-    Agent service installed and running, BITS available, the switch there exactly once, the template VM with at
-    least one network adapter and no disks, the storage path on a local volume (not a mapped drive) with room for
-    the layer disk cache. Reports the firmware published VMs will get in RV(resulting_firmware).
-  - Registers the agent with the appliance when asked (C(registerwithelm) of the agent's executable over WinRS).
+  - Checks every field (not empty, in range, a path) before any remote call.
+  - Then checks the rules of the connector form and the agent's Hyper-V host (the connection options point at it,
+    one round trip) together, and reports every violation at once, each with its reason, before anything changes.
+    Generation 2 needs offload compositing and VHDX; VHDX needs offload compositing; a UEFI template without offload
+    compositing would produce a VM that bluescreens, so it is refused. On the host: the App Layering Agent service
+    installed and running, BITS available, the switch there exactly once, the template VM with at least one network
+    adapter and no disks, the storage path on a local volume (not a mapped drive) with room for the layer disk
+    cache. Reports the firmware published VMs will get in RV(resulting_firmware).
+  - Registers the agent with the appliance when asked (C(registerwithelm) of the agent's executable over WinRS),
+    once everything else passed.
+  - A task that fails after it changed something (the agent registered, then the TEST refused) returns
+    C(changed=true) and those changes in RV(changes).
   - Runs the appliance's TEST before it saves a new or changed configuration.
   - The appliance has no public REST API. The calls this module makes, and which of them the vendor does not
     document, are listed in the collection's docs/app_layering.md.
@@ -246,8 +250,10 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._connector_host imp
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._connector_rules import (
     ConnectorConfig,
+    field_problems,
     host_violations,
     offline_violations,
+    rule_violations,
     template_firmware,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError, find_hint
@@ -316,11 +322,13 @@ class ConnectorTask:
         self.params = module.params
         self.appliance = appliance_client(module.params)
         self.changes: list[str] = []
+        self.done: list[str] = []  # changes made on a host or the appliance so far (what a failure must report)
         self.registration_planned = False  # check mode: the agent would be registered, so TEST cannot run yet
         self.result: dict[str, t.Any] = {"changed": False, "changes": self.changes}
 
     def fail(self, msg: str, **extra: t.Any) -> t.NoReturn:
-        self.result.update(changed=False, changes=[])
+        """Fail; what was already changed is reported as such (changed: true and the changes made)."""
+        self.result.update(changed=bool(self.done), changes=list(self.done))
         self._logout()
         self.module.fail_json(msg=msg, **{**self.result, **extra})
 
@@ -344,6 +352,7 @@ class ConnectorTask:
                 self.result["diff"] = {"before": ConnectorConfig.from_api(current).to_result(), "after": {}}
             if not self.module.check_mode:
                 self.appliance.delete(str(current["id"]))
+                self.done.append(self.changes[-1])
         self.finish()
 
     def present(self) -> t.NoReturn:
@@ -352,13 +361,17 @@ class ConnectorTask:
         registered = any(agent_matches(agent, config.agent) for agent in self.appliance.agents())
         client = self.module.client()
         facts = parse_host_facts(config, client.run(read_commands(config), retry=True))
-        if not registered and self.params["register_agent"] and facts.agent_service is not None:
-            registered = self.register_agent(client, host)
-        self.result["agent_registered"] = registered
-        violations = host_violations(config, facts, agent_registered=registered, host=host)
+        will_register = not registered and self.params["register_agent"] and facts.agent_service is not None
+        # every rule, the form's and the host's, before anything changes: one run reports them all
+        violations = rule_violations(config) + host_violations(config, facts, agent_registered=registered or will_register,
+                                                               host=host)
         if violations:
+            self.result["agent_registered"] = registered
             self.fail(f"the connector configuration '{config.name}' cannot work on {host}: " + "; ".join(violations),
                       violations=violations)
+        if will_register:
+            registered = self.register_agent(client, host)
+        self.result["agent_registered"] = registered
         self.result["resulting_firmware"] = template_firmware(facts.template)
         current = self.appliance.find_configuration(config.name)
         before = ConnectorConfig.from_api(current) if current is not None else None
@@ -376,6 +389,7 @@ class ConnectorTask:
                 self.appliance.create(config.to_api())
             else:
                 self.appliance.update(str(current["id"]), config.to_api())
+            self.done.append(self.changes[-1])
         self.finish()
 
     def register_agent(self, client: t.Any, host: str) -> bool:
@@ -390,7 +404,11 @@ class ConnectorTask:
         if output.rc != 0:
             self.fail(f"{host}: registering the App Layering Agent with {address} failed (exit code {output.rc}): "
                       f"{(output.stderr or output.stdout).strip()}")
-        return any(agent_matches(agent, self.params["agent"]) for agent in self.appliance.agents())
+        self.done.append(self.changes[-1])
+        if not any(agent_matches(agent, self.params["agent"]) for agent in self.appliance.agents()):
+            self.fail(f"{host}: the App Layering Agent registered with {address}, but the appliance lists no agent "
+                      f"named {self.params['agent']!r}: set agent to the name the appliance shows for {host}")
+        return True
 
     def run_test(self, config: ConnectorConfig) -> None:
         outcome = self.appliance.verify(config.to_api())
@@ -414,8 +432,9 @@ def main() -> None:
     )
     task = ConnectorTask(module)
     if module.params["state"] == "present":
-        violations = offline_violations(config_from_params(module.params))
-        if violations:
+        config = config_from_params(module.params)
+        if field_problems(config):  # values wrong on their own: nothing is asked of a host or the appliance
+            violations = offline_violations(config)
             task.fail(f"the connector configuration '{module.params['name']}' breaks the App Layering rules: "
                       + "; ".join(violations), violations=violations)
     try:
@@ -425,7 +444,7 @@ def main() -> None:
     except ApplianceError as err:
         task.fail(str(err))
     except HyperVError as err:
-        task.result.update(changed=False, changes=[])
+        task.result.update(changed=bool(task.done), changes=list(task.done))
         module.fail_hyperv(err, **task.result)
 
 

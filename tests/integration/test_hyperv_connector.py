@@ -135,6 +135,30 @@ def test_the_appliance_test_reason_is_reported(lab3: t.Any) -> None:
     assert run.rc != 0
     assert "TEST of 'HV gen1' failed" in run.result("unc")["msg"] and "not the same location" in run.result("unc")["msg"]
     assert stored(lab3) == []
+    # the agent was registered before the TEST failed: the failed task says so
+    assert [a["name"] for a in lab3.appliances[0].snapshot()["agents"].values()] == ["HV1"]
+    assert run.result("unc")["changed"] is True
+    assert any(c.startswith("register the agent on") for c in run.result("unc")["changes"])
+
+
+def test_an_empty_name_is_refused_before_the_agent_is_registered(lab3: t.Any) -> None:
+    lab3.reset_counters()
+    before = state(lab3)
+    run = run_playbook(lab3, [task(lab3, "nameless", name="")])
+    result = run.result("nameless")
+    assert run.rc != 0 and "name must not be empty" in result["msg"], result["msg"]
+    assert result["changed"] is False and result["changes"] == []
+    assert lab3.counters("hv1")["pipelines"] == 0 and state(lab3) == before, "no agent registered, nothing asked"
+
+
+def test_form_and_host_rules_come_back_in_one_run(lab3: t.Any) -> None:
+    before = state(lab3)
+    run = run_playbook(lab3, [task(lab3, "both", generation=2, disk_format="vhd", switch="vNet-Missing")])
+    assert run.rc != 0
+    violations = " | ".join(run.result("both")["violations"])
+    assert "generation 2 requires offload_compositing" in violations and "generation 2 supports only" in violations
+    assert "'vNet-Missing' exists 0 times" in violations, violations
+    assert run.result("both")["changed"] is False and state(lab3) == before, "refused before the agent is registered"
 
 
 def test_untrusted_appliance_certificate_fails_with_a_hint(lab3: t.Any) -> None:
