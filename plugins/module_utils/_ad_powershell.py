@@ -28,6 +28,17 @@ MODULE_HINT = ("The ActiveDirectory PowerShell module is missing on the host: co
                "install RSAT-AD-PowerShell on the management host.")
 
 
+def escape_rdn_value(value: str) -> str:
+    """An attribute value for a DN (RFC 4514 section 2.4): ``, + " \\ < > ; =`` and ``#`` escaped, and a leading
+    or trailing space (which a DN parser would otherwise drop)."""
+    escaped = re.sub(r'([,+"\\<>;=#])', r"\\\1", value)
+    if escaped.endswith(" "):
+        escaped = escaped[:-1] + "\\ "
+    if escaped.startswith(" "):
+        escaped = "\\" + escaped
+    return escaped
+
+
 def escape_filter(value: str) -> str:
     """RFC 4515 escaping for a value inside an LDAP filter."""
     return re.sub(r"[\\*()\x00]", lambda match: f"\\{ord(match.group(0)):02x}", value)
@@ -131,8 +142,7 @@ class PowerShellDirectory:
         return self._group
 
     def group_dn(self, name: str, container: str | None) -> str:
-        escaped = re.sub(r'([,+"\\<>;=#])', r"\\\1", name)
-        return f"CN={escaped},{container or 'CN=Users,' + self.base_dn}"
+        return f"CN={escape_rdn_value(name)},{container or 'CN=Users,' + self.base_dn}"
 
     # -- writes ----------------------------------------------------------------------------
     def account_commands(self, change: AccountChange) -> list[Cmd]:

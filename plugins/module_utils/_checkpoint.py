@@ -20,7 +20,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cm
 # Our choice -> the VM's CheckpointType value. "production" means production or fail (ProductionOnly),
 # never a silent fall back to a standard checkpoint.
 CHECKPOINT_TYPES = {"standard": "Standard", "production": "ProductionOnly"}
-_VM_PROPERTIES = ["Name", "State", "CheckpointType", "ParentSnapshotId", "ParentSnapshotName"]
+_VM_PROPERTIES = ["Name", "Id", "State", "CheckpointType", "ParentSnapshotId", "ParentSnapshotName"]
 _SNAPSHOT_PROPERTIES = ["Name", "Id", "ParentSnapshotId", "ParentSnapshotName", "SnapshotType", "CreationTime", "State"]
 
 
@@ -107,10 +107,18 @@ def _text(value: t.Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
+class DuplicateVmError(ValueError):
+    """More than one VM has the name (Hyper-V identifies VMs by Id, so names can repeat)."""
+
+
 def parse_checkpoints(spec: CheckpointSpec, vm_rows: list[t.Any], snapshot_rows: list[t.Any]) -> VmCheckpoints | None:
     vms = [row for row in vm_rows if row.get("Name") == spec.vm_name]
     if not vms:
         return None
+    if len(vms) > 1:
+        ids = ", ".join(str(row.get("Id")) for row in vms)
+        raise DuplicateVmError(f"the host has {len(vms)} VMs named '{spec.vm_name}' (Ids {ids}); rename all but one "
+                               "(Rename-VM) so the name says which VM is meant")
     vm = vms[0]
     checkpoints = [
         Checkpoint(

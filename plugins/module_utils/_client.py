@@ -185,7 +185,7 @@ class HostClient:
                 ps.add_statement()
             for link in command.chain():
                 ps.add_cmdlet(link.cmdlet)
-                for name, value in link.parameters.items():
+                for name, value in link.bound_parameters().items():
                     ps.add_parameter(name, _wire_value(value))
                 ps.add_parameter("ErrorAction", "SilentlyContinue" if command.missing_ok else "Stop")
             if command.select:

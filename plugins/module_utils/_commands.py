@@ -6,6 +6,11 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 A value such as ``x'; Remove-VM *`` passed as a parameter reaches the host as that string, bound
 to that parameter; nothing here ever concatenates values into PowerShell source.
+
+Names are exact: a parameter that selects existing Hyper-V or SMB objects by name treats ``* ? [ ]``
+as wildcards (PowerShell's WildcardPattern; Microsoft's own examples: ``Start-VM -Name Test*`` starts
+every VM whose name starts with Test), so such values go out escaped with PowerShell's wildcard escape,
+the backtick (WildcardPattern.Escape), and ``V*`` selects only a VM named ``V*``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,33 @@ import typing as t
 
 _CMDLET_NAME = re.compile(r"^(?:[A-Za-z][\w.-]*\\)?[A-Za-z]+-[A-Za-z0-9]+$")
 _PARAMETER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_WILDCARD_CHARACTERS = "*?[]`"
+_NAME_SELECTORS = frozenset({"VMName", "VMNetworkAdapterName"})  # always an existing object's name
+_CREATING_VERBS = frozenset({"New", "Add"})  # their -Name is the new object's name: taken literally
+
+
+def literal_name(name: str) -> str:
+    """PowerShell's WildcardPattern.Escape: a backtick before each ``* ? [ ]`` and backtick."""
+    return "".join("`" + char if char in _WILDCARD_CHARACTERS else char for char in name)
+
+
+def takes_wildcards(cmdlet: str, parameter: str) -> bool:
+    """Whether ``-parameter`` of ``cmdlet`` selects existing Hyper-V VMs, switches, checkpoints, adapters or
+    SMB shares by a name that the cmdlet matches as a wildcard pattern."""
+    verb, _, noun = cmdlet.rpartition("\\")[2].partition("-")
+    if noun.startswith("VM"):
+        return parameter in _NAME_SELECTORS or (parameter == "Name" and verb not in _CREATING_VERBS)
+    if noun.startswith("SmbShare"):
+        return parameter == "Name" and verb not in _CREATING_VERBS
+    return False
+
+
+def _literal(value: t.Any) -> t.Any:
+    if isinstance(value, str):
+        return literal_name(value)
+    if isinstance(value, (list, tuple)):
+        return [_literal(item) for item in value]
+    return value
 
 
 @dataclasses.dataclass
@@ -49,20 +81,30 @@ class Cmd:
     def chain(self) -> list[Cmd]:
         return [self, *self.piped]
 
+    def bound_parameters(self) -> dict[str, t.Any]:
+        """The parameters as sent: names that select objects escaped so they match exactly."""
+        return {name: (_literal(value) if takes_wildcards(self.cmdlet, name) else value)
+                for name, value in self.parameters.items()}
+
     def describe(self) -> str:
         """A readable rendering for error messages and logs (secrets are the caller's to mask)."""
         parts = []
         for cmd in self.chain():
             rendered = [cmd.cmdlet]
-            for name, value in cmd.parameters.items():
+            for name, value in cmd.bound_parameters().items():
                 rendered.append(f"-{name} {_render(value)}")
             parts.append(" ".join(rendered))
         return " | ".join(parts)
 
 
+# PowerShell's single quotes: the ASCII one and the typographic ones its tokenizer also accepts
+# (CharExtensions.IsSingleQuote: U+2018, U+2019, U+201A, U+201B); inside '...' each is doubled.
+_SINGLE_QUOTES = re.compile("['\u2018\u2019\u201a\u201b]")
+
+
 def _render(value: t.Any) -> str:
     if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
+        return "'" + _SINGLE_QUOTES.sub(lambda match: match.group(0) * 2, value) + "'"
     if isinstance(value, bool):
         return "$true" if value else "$false"
     if isinstance(value, (list, tuple)):

@@ -33,7 +33,7 @@ def connection_argument_spec() -> dict[str, dict[str, t.Any]]:
         "operation_timeout": {"type": "int", "default": 20, "fallback": (env_fallback, ["HYPERV_OPERATION_TIMEOUT"])},
         "read_timeout": {"type": "int", "default": 30, "fallback": (env_fallback, ["HYPERV_READ_TIMEOUT"])},
         "command_timeout": {"type": "int", "default": 1800, "fallback": (env_fallback, ["HYPERV_COMMAND_TIMEOUT"])},
-        "proxy": {"type": "str", "fallback": (env_fallback, ["HYPERV_PROXY"])},
+        "proxy": {"type": "str", "no_log": True, "fallback": (env_fallback, ["HYPERV_PROXY"])},  # may hold user:password
     }
 
 
@@ -85,6 +85,8 @@ def resolve_connection(params: t.Mapping[str, t.Any]) -> ConnectionOptions:
     port = params.get("port") or (5986 if ssl else 5985)
     auth = params["auth"]
     problems: list[str] = []
+    if not 1 <= int(port) <= 65535:
+        problems.append(f"port must be a TCP port from 1 to 65535, not {port}")
     if auth == "basic" and not ssl:
         problems.append("auth=basic sends the password in clear text; WinRM refuses it over HTTP: set ssl=true")
     if auth == "certificate":

@@ -147,6 +147,8 @@ def connect(options: LdapOptions) -> t.Any:
         raise
     except ldap_errors.LDAPException as exc:
         raise transport_error(options, exc) from None
+    except (KeyError, IndexError, TypeError, ValueError) as exc:  # ldap3's decoder on bytes that are not LDAP
+        raise not_ldap_error(options, exc) from None
     if not bound:
         result = connection.result
         connection.unbind()
@@ -157,6 +159,13 @@ def connect(options: LdapOptions) -> t.Any:
             command="bind", category="authentication failed", hint=CREDENTIALS_HINT,
         )
     return connection
+
+
+def not_ldap_error(options: LdapOptions, exc: Exception) -> HyperVError:
+    return HyperVError(options.server, f"{options.url} did not answer in LDAP (the reply could not be decoded: "
+                       f"{type(exc).__name__} {exc})", command="connect", category="not an LDAP server",
+                       hint="Point ldap_server and ldap_port at a domain controller's LDAP service (636 for LDAPS, "
+                            "389 for StartTLS).")
 
 
 def transport_error(options: LdapOptions, exc: Exception) -> HyperVError:

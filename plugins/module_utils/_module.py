@@ -57,6 +57,9 @@ class HyperVModule(AnsibleModule):
         options = options or self.connection_options()
         key = (options.hostname.lower(), options.port)
         if key not in self._clients:
+            if options.ssl and not options.cert_validation:
+                self.warn(f"{options.hostname}: cert_validation is off, so the host's TLS certificate is not checked and "
+                          "anyone on the way can read and change this session; give the CA in ca_trust_path instead")
             self._clients[key] = HostClient(options)
         return self._clients[key]
 

@@ -14,6 +14,7 @@ import dataclasses
 import re
 import typing as t
 
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import name_problem, path_problem, problems_of
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import disk_format, parse_size, size_problems
 
 MB = 1024**2
@@ -195,6 +196,8 @@ def _disk_spec(raw: dict[str, t.Any], problems: list[str]) -> DiskSpec:
             problems.extend(size_problems(path, size))
         except ValueError as exc:
             problems.append(str(exc))
+    problems.extend(problems_of(path_problem(f"disk '{path}' path", path),
+                                path_problem(f"disk '{path}' parent_path", raw.get("parent_path"))))
     if disk_format(path) is None:
         problems.append(f"disk '{path}': the file name must end in .vhd or .vhdx")
     vhd_type = raw.get("type") or "dynamic"
@@ -284,7 +287,7 @@ def _pick(mapping: dict[str, str], value: str | None) -> str | None:
 
 def build_spec(params: dict[str, t.Any]) -> VmSpec:
     """Module parameters -> VmSpec, or SpecError listing every problem found without a host."""
-    problems: list[str] = []
+    problems: list[str] = problems_of(name_problem("name", params.get("name")), path_problem("path", params.get("path")))
     memory_raw = params.get("memory") or {}
     memory = MemorySpec(**{key: memory_raw.get(key) for key in
                            ("startup_mb", "dynamic", "minimum_mb", "maximum_mb", "buffer_percent")})

@@ -149,6 +149,7 @@ import typing as t
 from ansible_collections.winvirt.hyperv.plugins.module_utils._checkpoint import (
     CHECKPOINT_TYPES,
     CheckpointSpec,
+    DuplicateVmError,
     VmCheckpoints,
     listing_command,
     parse_checkpoints,
@@ -157,6 +158,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._checkpoint import 
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, name_problem, problems_of
 
 
 def argument_spec() -> dict[str, t.Any]:
@@ -184,6 +186,8 @@ def _diff_view(vm: VmCheckpoints) -> dict[str, t.Any]:
 def main() -> None:
     module = HyperVModule(argument_spec(), supports_check_mode=True,
                           required_if=[("state", "absent", ["name"]), ("state", "applied", ["name"])])
+    fail_on_problems(module, "hyperv_checkpoint", problems_of(name_problem("vm_name", module.params["vm_name"]),
+                                                              name_problem("name", module.params["name"])))
     params = module.params
     spec = CheckpointSpec(params["vm_name"], params["name"], params["state"], params["checkpoint_type"],
                           params["include_children"])
@@ -192,7 +196,10 @@ def main() -> None:
         rows = client.run(read_commands(spec), retry=True)
     except HyperVError as err:
         module.fail_hyperv(err)
-    vm = parse_checkpoints(spec, rows[0], rows[1])
+    try:
+        vm = parse_checkpoints(spec, rows[0], rows[1])
+    except DuplicateVmError as exc:
+        module.fail_json(msg=f"{client.options.hostname}: {exc}", round_trips=module.round_trips)
     if vm is None:
         module.fail_json(msg=f"{client.options.hostname}: there is no VM named '{spec.vm_name}'", round_trips=module.round_trips)
     plan = plan_checkpoint(spec, vm)

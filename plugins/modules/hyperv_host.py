@@ -233,6 +233,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._host_run import Ho
 from ansible_collections.winvirt.hyperv.plugins.module_utils._host_settings import HostSettingsSpec, normalise_subnet
 from ansible_collections.winvirt.hyperv.plugins.module_utils._management_client import ClientSpec
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, path_problem, problems_of
 
 
 def argument_spec() -> dict[str, t.Any]:
@@ -323,6 +324,9 @@ def spec_from_params(params: dict[str, t.Any]) -> HostSpec:
 
 def main() -> None:
     module = HyperVModule(argument_spec(), supports_check_mode=True)
+    fail_on_problems(module, "hyperv_host", problems_of(
+        path_problem("virtual_machine_path", module.params["virtual_machine_path"]),
+        path_problem("virtual_hard_disk_path", module.params["virtual_hard_disk_path"])))
     try:
         spec = spec_from_params(module.params)
     except ValueError as exc:

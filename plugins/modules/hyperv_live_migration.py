@@ -168,6 +168,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan imp
     vhd_path_problems,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, name_problem, path_problem, problems_of
 
 MAX_CHAIN_DEPTH = 8  # levels of parents read on the source (one round trip each)
 
@@ -259,6 +260,9 @@ def main() -> None:
                           required_if=[("mode", "storage", ["destination_path"]),
                                        ("mode", "shared_nothing", ["destination"]),
                                        ("mode", "vm_only", ["destination"])])
+    fail_on_problems(module, "hyperv_live_migration", problems_of(
+        path_problem("destination_path", module.params["destination_path"]),
+        *(name_problem("name", name) for name in module.params["name"])))
     params = module.params
     started = time.monotonic()
     bad_paths = vhd_path_problems(params["vhd_paths"])

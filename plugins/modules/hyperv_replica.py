@@ -288,6 +288,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._replica_plan impor
     plan_replication,
     spec_problems,
 )
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, name_problem, port_problem, problems_of, thumbprint_problem
 
 _UNREACHABLE = ("WinRM unreachable", "WinRM transport")
 
@@ -388,6 +389,10 @@ def _wait(module: HyperVModule, hosts: Hosts, name: str, timeout: int) -> None:
 def main() -> None:
     module = HyperVModule(argument_spec(), with_destination=True, supports_check_mode=True,
                           mutually_exclusive=[("include_vhds", "exclude_vhds")])
+    fail_on_problems(module, "hyperv_replica", problems_of(
+        name_problem("name", module.params["name"]),
+        port_problem("port", module.params["port"]),
+        thumbprint_problem("certificate_thumbprint", module.params["certificate_thumbprint"])))
     spec = spec_from_params(module.params)
     problems = spec_problems(spec)
     if problems:

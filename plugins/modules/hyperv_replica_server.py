@@ -190,6 +190,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._replica_server imp
     plan_server,
     server_read_commands,
 )
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, path_problem, port_problem, problems_of, thumbprint_problem
 
 
 def argument_spec() -> dict[str, t.Any]:
@@ -224,6 +225,13 @@ def spec_from_params(params: dict[str, t.Any]) -> ServerSpec:
 
 def main() -> None:
     module = HyperVModule(argument_spec(), supports_check_mode=True)
+    params = module.params
+    fail_on_problems(module, "hyperv_replica_server", problems_of(
+        port_problem("kerberos_port", params["kerberos_port"]), port_problem("certificate_port", params["certificate_port"]),
+        thumbprint_problem("certificate_thumbprint", params["certificate_thumbprint"]),
+        path_problem("default_storage_location", params["default_storage_location"]),
+        *(path_problem(f"authorization_entries[{index}].storage_location", entry["storage_location"])
+          for index, entry in enumerate(params.get("authorization_entries") or []))))
     spec = spec_from_params(module.params)
     client = module.client()
     read = server_read_commands()

@@ -194,6 +194,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._smb_share import (
     plan_share,
     read_commands,
 )
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, name_problem, path_problem, problems_of
 
 _UNKNOWN_ACCOUNT = "No mapping between account names and security IDs"
 
@@ -285,6 +286,8 @@ class ShareTask:
 
 def main() -> None:
     module = HyperVModule(argument_spec(), supports_check_mode=True, required_if=[("state", "present", ["path"])])
+    fail_on_problems(module, "hyperv_smb_share", problems_of(name_problem("name", module.params["name"]),
+                                                             path_problem("path", module.params["path"], unc=False)))
     ShareTask(module).run()
 
 

@@ -248,6 +248,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._switch import (
     read_commands,
     verify_commands,
 )
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, name_problem, problems_of
 
 _LOST_CONNECTION = ("WinRM unreachable", "WinRM transport", "WinRM fault")
 
@@ -321,6 +322,7 @@ def _state_after_failure(client: t.Any, spec: SwitchSpec, address: str, before: 
 
 def main() -> None:
     module = HyperVModule(argument_spec(), supports_check_mode=True)
+    fail_on_problems(module, "hyperv_switch", problems_of(name_problem("name", module.params["name"])))
     try:
         spec = spec_from_params(module.params)
     except ValueError as exc:

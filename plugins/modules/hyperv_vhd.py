@@ -175,6 +175,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import (
     read_chains,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd_plan import VhdSpec, plan_vhd, read_commands, spec_problems
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, path_problem, problems_of
 
 
 def argument_spec() -> dict[str, t.Any]:
@@ -204,6 +205,8 @@ def _with_chain(vhd: dict[str, t.Any] | None, known: dict[str, VhdFile]) -> dict
 def main() -> None:
     module = HyperVModule(argument_spec(), supports_check_mode=True)
     params = module.params
+    fail_on_problems(module, "hyperv_vhd", problems_of(path_problem("path", params["path"]),
+                                                       path_problem("parent_path", params["parent_path"])))
     try:
         size = parse_size(params["size"], "size") if params["size"] is not None else None
     except ValueError as exc:

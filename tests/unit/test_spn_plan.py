@@ -234,3 +234,25 @@ def test_a_second_run_plans_nothing(hosts, peers, classes, existing, services, p
     assert members is not None
     second = plan(spec, updated, group=Group(group.dn, "G", tuple(members["members"])))
     assert not second.changed, second.descriptions()
+
+
+
+def _rfc4514_unescape(value: str) -> str:
+    out, i = [], 0
+    while i < len(value):
+        out.append(value[i + 1] if value[i] == "\\" else value[i])
+        i += 2 if value[i] == "\\" else 1
+    return "".join(out)
+
+
+def test_group_dn_escapes_leading_and_trailing_spaces() -> None:
+    """RFC 4514 2.4: an unescaped leading or trailing space is dropped by DN parsers (issue 16)."""
+    from ldap3.utils.dn import parse_dn
+
+    from ansible_collections.winvirt.hyperv.plugins.module_utils._ad_powershell import escape_rdn_value
+
+    for name in (" Hyper-V Hosts ", "  x  ", " ", "a\\ ", "#hash", 'a,b+c=d;e<f>"g"', "plain"):
+        escaped = escape_rdn_value(name)
+        assert _rfc4514_unescape(escaped) == name, (name, escaped)
+        attribute, value, _separator = parse_dn(f"CN={escaped},DC=lab,DC=test", escape=False)[0]
+        assert (attribute, value) == ("CN", escaped), (name, escaped, value)

@@ -77,3 +77,19 @@ def test_setspn(world: typing.Any) -> None:
     duplicate = run_command_line(ON_DC, world, f'setspn -S "{MIGRATION}/hv1" hv3')
     assert duplicate.exit_code == 1 and b"Duplicate SPN" in duplicate.stdout
     assert run_command_line(ON_DC, world, "setspn -Q nothing/here").exit_code == 1
+
+
+def test_distinguished_names_compare_unescaped(world: typing.Any) -> None:
+    """AD matches DNs by value (RFC 4514/4517): escapes, spaces around separators and case do not matter; a
+    group name with leading/trailing spaces gets them escaped in its DN (issue 16)."""
+    from hvsim.world.directory import dn_key
+
+    assert dn_key(r"CN=a\,b,DC=x") == dn_key(r"cn = A\2Cb , dc=X")
+    assert dn_key(r"CN=\ Spaced\ ,DC=x") != dn_key("CN=Spaced,DC=x")
+    base = world.directory.base_dn
+    run(world, c("New-ADGroup", Name=" Hyper-V Hosts ", GroupScope="Global"))
+    group = next((o for o in world.directory.objects.values() if o.sam_account_name == " Hyper-V Hosts "), None)
+    assert group is not None and group.dn == f"CN=\\ Hyper-V Hosts\\ ,CN=Users,{base}"
+    run(world, c("Add-ADGroupMember", Identity=f"cn=\\20Hyper-V Hosts\\20, cn=Users,{base.lower()}",
+                 Members=[f"CN = HV1 , CN=Computers,{base}"]))
+    assert group.members == [f"CN=HV1,CN=Computers,{base}"]

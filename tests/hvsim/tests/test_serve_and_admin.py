@@ -8,6 +8,7 @@ import pathlib
 import signal
 import subprocess
 import sys
+import time
 import typing
 import urllib.request
 
@@ -60,6 +61,14 @@ def test_admin_api_world_reachability_faults_and_counters(lab3: typing.Any) -> N
     with pytest.raises(Exception):  # noqa: B017 - whichever error pypsrp raises for a 503
         get_vm_names(lab3)
     assert get_vm_names(lab3) == ["app1", "legacy1", "web1", "ws1"], "the fault was for one request only"
+
+    admin(lab3, "/faults", {"machine": "hv1", "kind": "http503", "count": 5})
+    admin(lab3, "/faults", {"machine": "hv1", "kind": "clear"})  # the documented kinds: clear and delay (issue 16)
+    assert get_vm_names(lab3) == ["app1", "legacy1", "web1", "ws1"], "clear removed the pending fault"
+    admin(lab3, "/faults", {"machine": "hv1", "kind": "delay", "seconds": 0.5, "count": 1})
+    started = time.monotonic()
+    get_vm_names(lab3)
+    assert time.monotonic() - started >= 0.5
 
     admin(lab3, "/faults", {"machine": "hv1", "kind": "disk_full", "volume": "D:"})
     assert lab3.world.machine("hv1").fs.free_space("D:") == 0

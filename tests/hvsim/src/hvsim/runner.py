@@ -155,6 +155,9 @@ class RunningEstate:
             with self.world.lock:
                 target.fs.fill_volume(volume)
             return
+        if kind == "clear":
+            self.wire.faults.clear(target.name)
+            return
         self.wire.faults.set(target.name, kind, seconds=seconds, count=count)
 
     def advance_clock(self, seconds: float) -> float:

@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 
 KINDS = ("drop", "reset", "http503", "slow")
+ALIASES = {"delay": "slow"}  # the admin API's documented name for a slow answer
 
 
 @dataclass
@@ -21,6 +22,7 @@ class FaultTable:
         self._lock = threading.Lock()
 
     def set(self, machine: str, kind: str, seconds: float = 0.0, count: int = 1) -> None:
+        kind = ALIASES.get(kind, kind)
         if kind not in KINDS:
             raise ValueError(f"unknown wire fault {kind!r}; known: {', '.join(KINDS)}")
         with self._lock:

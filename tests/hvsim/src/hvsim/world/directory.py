@@ -25,6 +25,72 @@ MIGRATION_SERVICE = "Microsoft Virtual System Migration Service"
 REPLICA_SERVICE = "Hyper-V Replica Service"
 
 
+
+_HEX_PAIR = re.compile(r"[0-9A-Fa-f]{2}")
+
+
+def escape_rdn_value(value: str) -> str:
+    """How AD writes a name into a DN (RFC 4514 section 2.4): special characters and a leading or trailing
+    space escaped with a backslash."""
+    escaped = re.sub(r'([,+"\\<>;=#])', r"\\\1", value)
+    if escaped.endswith(" "):
+        escaped = escaped[:-1] + "\\ "
+    if escaped.startswith(" "):
+        escaped = "\\" + escaped
+    return escaped
+
+
+def dn_key(dn: str) -> str:
+    """A DN as the directory compares it (RFC 4514 section 3, matching per RFC 4517 distinguishedNameMatch):
+    escapes resolved (``\\,`` and ``\\2C`` are the same comma), unescaped spaces around ``=`` ``,`` ``+``
+    dropped, case ignored. The result is only a key (its commas separate RDNs; escaped ones are \\2c)."""
+    rdns: list[str] = []
+    current: list[str] = []  # characters of the attribute value, each tagged escaped or not
+    kept_spaces: list[bool] = []
+    attribute: str | None = None
+    i = 0
+
+    def close_value() -> str:
+        # drop unescaped leading/trailing spaces only
+        start, end = 0, len(current)
+        while start < end and current[start] == " " and not kept_spaces[start]:
+            start += 1
+        while end > start and current[end - 1] == " " and not kept_spaces[end - 1]:
+            end -= 1
+        return "".join(("\\%02x" % ord(ch)) if ch in ',+=\\"<>;#' else ch for ch in current[start:end]).lower()
+
+    while i <= len(dn):
+        char = dn[i] if i < len(dn) else ","
+        if attribute is None:
+            if char == "=":
+                attribute = "".join(current).strip().lower()
+                current, kept_spaces = [], []
+            elif i < len(dn):
+                current.append(char)
+                kept_spaces.append(False)
+            i += 1
+            continue
+        if char == "\\" and i + 1 < len(dn):
+            pair = dn[i + 1:i + 3]
+            if _HEX_PAIR.fullmatch(pair):
+                current.append(chr(int(pair, 16)))
+                i += 3
+            else:
+                current.append(dn[i + 1])
+                i += 2
+            kept_spaces.append(True)
+            continue
+        if char in ",+;":
+            rdns.append(f"{attribute}={close_value()}" + ("+" if char == "+" else ""))
+            attribute, current, kept_spaces = None, [], []
+            i += 1
+            continue
+        current.append(char)
+        kept_spaces.append(False)
+        i += 1
+    return ",".join(rdns).replace("+,", "+")
+
+
 @dataclass
 class ADObject:
     dn: str
@@ -55,7 +121,7 @@ class ADObject:
 class Directory:
     dns_name: str
     netbios: str
-    objects: dict[str, ADObject] = field(default_factory=dict)  # lower-case DN -> object
+    objects: dict[str, ADObject] = field(default_factory=dict)  # dn_key(DN) -> object
     admins: set[str] = field(default_factory=set)  # lower-case user names of the domain's administrators
     # A real AD (hvsim.world.directory_ldap.LdapStore): objects are read from it before each use and changes
     # written back. None: the in-model directory (estates started without a DC, see DESIGN.md).
@@ -162,7 +228,7 @@ def build(world: World, spec: dict[str, typing.Any] | None) -> Directory | None:
         spns += [f"{service}/{name}" for service in starting_spns.get(machine.name, [])
                  for name in (machine.netbios, machine.fqdn)]
         dn = f"CN={machine.netbios},{container},{directory.base_dn}"
-        directory.objects[dn.lower()] = ADObject(
+        directory.objects[dn_key(dn)] = ADObject(
             dn=dn, sam_account_name=f"{machine.netbios}$", object_class="computer", dns_host_name=machine.fqdn,
             spns=spns, user_account_control=(SERVER_TRUST_ACCOUNT | 0x80000) if is_dc else WORKSTATION_TRUST_ACCOUNT)
     return directory
@@ -265,7 +331,7 @@ def _writes(function: _F) -> _F:
 
 def _find(inv: Invocation, directory: Directory, identity: typing.Any, kind: str | None = None) -> ADObject:
     text = str(identity.properties.get("DistinguishedName") if isinstance(identity, PSOutObject) else identity)
-    found = directory.objects.get(text.lower())
+    found = directory.objects.get(dn_key(text))
     if found is None:
         name = text.upper()
         found = next((o for o in directory.objects.values()
@@ -309,9 +375,10 @@ def _search(inv: Invocation, kind: str | None) -> typing.Iterator[PSOutObject]:
         raise CmdletError(_ad_error(inv, "hvsim's AD takes -LDAPFilter (the PowerShell -Filter language is not "
                                          "simulated)", "NotImplemented", "NotImplemented"))
     predicate = ldap_filter(inv, inv.get("LDAPFilter"))
-    base = str(inv.get("SearchBase") or directory.base_dn).lower()
+    base = dn_key(str(inv.get("SearchBase") or directory.base_dn))
     for obj in sorted(directory.objects.values(), key=lambda o: o.dn.lower()):
-        if (kind is None or obj.object_class == kind) and obj.dn.lower().endswith(base) and predicate(obj):
+        key = dn_key(obj.dn)
+        if (kind is None or obj.object_class == kind) and (key == base or key.endswith("," + base)) and predicate(obj):
             yield ad_object(obj, inv.get("Properties"))
 
 
@@ -429,12 +496,12 @@ def set_ad_object(inv: Invocation) -> None:
 def new_ad_group(inv: Invocation) -> None:
     directory = _directory(inv)
     name = inv.get("Name")
-    dn = f"CN={name},{inv.get('Path') or 'CN=Users,' + directory.base_dn}"
+    dn = f"CN={escape_rdn_value(str(name))},{inv.get('Path') or 'CN=Users,' + directory.base_dn}"
     sam = inv.get("SamAccountName") or name
-    if dn.lower() in directory.objects or any(o.sam_account_name.lower() == sam.lower() for o in directory.objects.values()):
+    if dn_key(dn) in directory.objects or any(o.sam_account_name.lower() == sam.lower() for o in directory.objects.values()):
         raise CmdletError(_ad_error(inv, "The specified group already exists", "ResourceExists",
                                     "ActiveDirectoryServer:1318", dn))
-    directory.objects[dn.lower()] = ADObject(dn=dn, sam_account_name=sam, object_class="group",
+    directory.objects[dn_key(dn)] = ADObject(dn=dn, sam_account_name=sam, object_class="group",
                                              description=inv.get("Description") or "",
                                              group_scope=str(inv.get("GroupScope")), user_account_control=0)
 
@@ -449,7 +516,7 @@ def _members(inv: Invocation, directory: Directory) -> tuple[ADObject, list[ADOb
 def add_ad_group_member(inv: Invocation) -> None:
     group, members = _members(inv, _directory(inv))
     for member in members:
-        if member.dn.lower() not in (m.lower() for m in group.members):
+        if dn_key(member.dn) not in (dn_key(m) for m in group.members):
             group.members.append(member.dn)
 
 
@@ -457,8 +524,8 @@ def add_ad_group_member(inv: Invocation) -> None:
 @_writes
 def remove_ad_group_member(inv: Invocation) -> None:
     group, members = _members(inv, _directory(inv))
-    gone = {m.dn.lower() for m in members}
-    group.members = [m for m in group.members if m.lower() not in gone]
+    gone = {dn_key(m.dn) for m in members}
+    group.members = [m for m in group.members if dn_key(m) not in gone]
 
 
 # -- setspn.exe ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from hvsim.contract import CmdletError, ErrorInfo, PSEnumValue, PSOutObject, UInt64
+from hvsim.engine import wildcard
 from hvsim.engine.api import Invocation
 
 if typing.TYPE_CHECKING:
@@ -396,8 +397,6 @@ def not_found_vm(inv: Invocation, name: str) -> ErrorInfo:
 
 def vms_from(inv: Invocation, parameter: str = "VM", name_parameter: str = "Name") -> list[VM]:
     """The VMs a VM-acting cmdlet targets: piped VM objects, -VM, or -Name/-VMName (wildcards allowed)."""
-    import fnmatch
-
     _machine, state = host_of(inv)
     given = inv.get(parameter)
     if given is not None:
@@ -415,10 +414,10 @@ def vms_from(inv: Invocation, parameter: str = "VM", name_parameter: str = "Name
         return []
     result: list[VM] = []
     for name in names if isinstance(names, list) else [names]:
-        if any(ch in name for ch in "*?["):
-            result.extend(vm for vm in state.vms.values() if fnmatch.fnmatch(vm.name.lower(), name.lower()))
+        matches = [vm for vm in state.vms.values() if wildcard.matches(name, vm.name)]
+        if wildcard.contains_wildcard(name):
+            result.extend(matches)
             continue
-        matches = state.vms_named(name)
         if not matches:
             inv.write_error(not_found_vm(inv, name))
         result.extend(matches)

@@ -6,6 +6,7 @@ import re
 import typing
 
 from hvsim.contract import CmdletError, PSOutObject
+from hvsim.engine import wildcard
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.hyperv import (
     NS,
@@ -106,8 +107,8 @@ def management_adapters(machine: typing.Any) -> list[NetworkAdapter]:
 
 
 def _management_named(inv: Invocation, machine: typing.Any, name: str | None) -> list[NetworkAdapter]:
-    found = [a for a in management_adapters(machine) if name is None or a.name.lower() == str(name).lower()]
-    if name is not None and not found:
+    found = [a for a in management_adapters(machine) if name is None or wildcard.matches(str(name), a.name)]
+    if name is not None and not found and not wildcard.contains_wildcard(str(name)):
         inv.write_error(hv_error(inv, f"Unable to find a network adapter named '{name}' in the management OS.",
                                  "ObjectNotFound", "InvalidParameter", name))
     return found
@@ -137,8 +138,8 @@ def _adapter_pairs(inv: Invocation, object_parameter: str = "VMNetworkAdapter",
     name = inv.get(name_parameter)
     names = name if isinstance(name, list) else ([name] if name is not None else None)
     for vm in targets(inv):
-        mine = [a for a in vm.adapters if names is None or any(a.name.lower() == n.lower() for n in names)]
-        if names is not None and not mine:
+        mine = [a for a in vm.adapters if names is None or any(wildcard.matches(str(n), a.name) for n in names)]
+        if names is not None and not mine and not any(wildcard.contains_wildcard(str(n)) for n in names):
             inv.write_error(hv_error(inv, f"No network adapter named '{', '.join(names)}' was found on virtual machine "
                                           f"'{vm.name}'.", "ObjectNotFound", "InvalidParameter", vm.name))
         pairs.extend((vm, a) for a in mine)

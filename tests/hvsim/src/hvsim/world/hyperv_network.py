@@ -9,6 +9,7 @@ from __future__ import annotations
 import typing
 
 from hvsim.contract import CmdletError, ErrorInfo, PSOutObject
+from hvsim.engine import wildcard
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.pserrors import host_prompt
 from hvsim.world.hyperv import NS, SWITCH_TYPES, Switch, canonical, enum, host_of, hv_error
@@ -85,20 +86,17 @@ def _first(value: typing.Any) -> typing.Any:
 
 
 def _switches_named(inv: Invocation, names: typing.Any) -> list[Switch]:
-    import fnmatch
-
     _machine, state = host_of(inv)
     found: list[Switch] = []
     for name in names if isinstance(names, list) else [names]:
-        if any(ch in name for ch in "*?["):
-            found.extend(s for s in state.switches.values() if fnmatch.fnmatch(s.name.lower(), name.lower()))
+        matched = [s for s in state.switches.values() if wildcard.matches(name, s.name)]
+        if wildcard.contains_wildcard(name):
+            found.extend(matched)
             continue
-        switch = state.switch(name)
-        if switch is None:
+        if not matched:
             inv.write_error(hv_error(inv, f"Hyper-V was unable to find a virtual switch with name \"{name}\".",
                                      "InvalidArgument", "InvalidParameter", target=name))
-        else:
-            found.append(switch)
+        found.extend(matched)
     return found
 
 

@@ -14,6 +14,7 @@ import ntpath
 import typing
 
 from hvsim.contract import CmdletError, PSOutObject
+from hvsim.engine import wildcard
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.filesystem import MIB, VhdInfo
 from hvsim.world.hyperv import VM, VM_STATES, Checkpoint, enum, host_of, hv_error, part_object, vms_from
@@ -61,8 +62,8 @@ def get_vm_snapshot(inv: Invocation) -> typing.Iterator[PSOutObject]:
         return
     name = inv.get("Name")
     for vm in vms_from(inv, parameter="VM", name_parameter="VMName"):
-        found = [c for c in vm.checkpoints.values() if name is None or c.name.lower() == str(name).lower()]
-        if name is not None and not found:
+        found = [c for c in vm.checkpoints.values() if name is None or wildcard.matches(str(name), c.name)]
+        if name is not None and not found and not wildcard.contains_wildcard(str(name)):
             inv.write_error(hv_error(inv, f"Hyper-V was unable to find a checkpoint named \"{name}\" of virtual machine "
                                           f"\"{vm.name}\".", "ObjectNotFound", "ObjectNotFound", name))
         for checkpoint in found:
@@ -123,7 +124,7 @@ def _targets(inv: Invocation) -> list[tuple[VM, Checkpoint]]:
     pairs = []
     for vm in vms_from(inv, parameter="VM", name_parameter="VMName"):
         for checkpoint in vm.checkpoints.values():
-            if names is None or any(checkpoint.name.lower() == n.lower() for n in names):
+            if names is None or any(wildcard.matches(str(n), checkpoint.name) for n in names):
                 pairs.append((vm, checkpoint))
     return pairs
 

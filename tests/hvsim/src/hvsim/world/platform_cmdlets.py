@@ -3,11 +3,11 @@ Get-CimInstance (Win32_OperatingSystem, Win32_ComputerSystem), Get-Service, Get-
 
 from __future__ import annotations
 
-import fnmatch
 import ipaddress
 import typing
 
 from hvsim.contract import CmdletError, ErrorInfo, PSEnumValue, PSOutObject, UInt32, UInt64
+from hvsim.engine import wildcard
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world import features as catalog
 from hvsim.world.network import management_interface, management_subnet
@@ -71,11 +71,11 @@ def name_of(value: typing.Any, prop: str = "Name") -> str:
 
 def matches(pattern: str, name: str) -> bool:
     """PowerShell wildcard matching (case-insensitive)."""
-    return fnmatch.fnmatchcase(name.lower(), pattern.lower())
+    return wildcard.matches(pattern, name)
 
 
 def has_wildcard(pattern: str) -> bool:
-    return any(char in pattern for char in "*?[")
+    return wildcard.contains_wildcard(pattern)
 
 
 def enum(type_name: str, name: str, values: dict[str, int]) -> PSEnumValue:

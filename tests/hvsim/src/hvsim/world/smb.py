@@ -12,12 +12,13 @@ on its folder (the lab's administrators set both); New-SmbShare leaves NTFS as i
 
 from __future__ import annotations
 
-import fnmatch
 import typing
 from dataclasses import dataclass, field
 
 from hvsim.contract import CmdletError, ErrorInfo, PSEnumValue, PSOutObject, UInt32
+from hvsim.engine import wildcard
 from hvsim.engine.api import Invocation, cmdlet
+from hvsim.world.directory import dn_key
 from hvsim.world.filesystem import clean_path, path_key
 
 if typing.TYPE_CHECKING:
@@ -109,15 +110,15 @@ def _directory_groups(world: World, user: str) -> set[str]:
     found = next((o for o in objects.values() if o.sam_account_name.lower() in (wanted, wanted + "$")), None)
     if found is None:
         return set()
-    member_dns, groups = {found.dn.lower()}, set()
+    member_dns, groups = {dn_key(found.dn)}, set()
     while True:
         joined = [o for o in objects.values() if o.object_class == "group" and o.sam_account_name not in groups
-                  and any(m.lower() in member_dns for m in o.members)]
+                  and any(dn_key(m) in member_dns for m in o.members)]
         if not joined:
             return groups
         for group in joined:
             groups.add(group.sam_account_name)
-            member_dns.add(group.dn.lower())
+            member_dns.add(dn_key(group.dn))
 
 
 def _normal(account: str) -> str:
@@ -236,7 +237,7 @@ def _name_of(value: typing.Any) -> str:
 
 
 def _wild(pattern: str, name: str) -> bool:
-    return fnmatch.fnmatchcase(name.lower(), pattern.lower())
+    return wildcard.matches(pattern, name)
 
 
 def share_object(share: Share) -> PSOutObject:
@@ -313,7 +314,7 @@ def _named_shares(inv: Invocation) -> list[Share]:
     found: list[Share] = []
     for pattern in names:
         matched = [s for s in sorted(smb.shares.values(), key=lambda s: s.name.lower()) if _wild(pattern, s.name)]
-        if not matched and not any(c in pattern for c in "*?["):
+        if not matched and not wildcard.contains_wildcard(pattern):
             inv.write_error(_not_found(inv.name, pattern))
         found += [s for s in matched if s not in found]
     return found

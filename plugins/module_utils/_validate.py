@@ -1,0 +1,61 @@
+# Copyright: winvirt.hyperv contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Checks of option values that need no host: each returns the problem in words, or None.
+
+FOR INTERNAL COLLECTION USE ONLY.
+
+Run before anything is read or changed, so bad input never leaves half a change behind (a relative
+path used to create folders in the remote session's working directory before the task failed).
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+_DRIVE_PATH = re.compile(r"^[A-Za-z]:\\")
+_UNC_PATH = re.compile(r"^\\\\[^\\/]+\\[^\\/]+")
+_THUMBPRINT = re.compile(r"^[0-9A-Fa-f]{40}$")
+
+
+def name_problem(option: str, value: str | None) -> str | None:
+    """A name that is empty or only white space (Hyper-V would make "New Virtual Machine", or a blank name)."""
+    if value is not None and not value.strip():
+        return f"{option} must not be empty or only spaces (got {value!r})"
+    if value is not None and value != value.strip():
+        return f"{option} must not start or end with spaces (got {value!r})"
+    return None
+
+
+def path_problem(option: str, value: str | None, *, unc: bool = True) -> str | None:
+    """A Windows path must be absolute: ``D:\\...`` or (where allowed) ``\\\\server\\share\\...``."""
+    if value is None:
+        return None
+    path = value.replace("/", "\\")
+    if _DRIVE_PATH.match(path) or (unc and _UNC_PATH.match(path)):
+        return None
+    shapes = "a drive path such as D:\\Hyper-V" + (" or a UNC path such as \\\\fs1\\VM" if unc else "")
+    return f"{option} must be an absolute path ({shapes}), not {value!r}"
+
+
+def port_problem(option: str, value: int | None) -> str | None:
+    if value is not None and not 1 <= value <= 65535:
+        return f"{option} must be a TCP port from 1 to 65535, not {value}"
+    return None
+
+
+def thumbprint_problem(option: str, value: str | None) -> str | None:
+    """A certificate thumbprint is 40 hexadecimal digits (SHA-1), as Get-ChildItem Cert:\\ shows it."""
+    if value is not None and not _THUMBPRINT.match(value):
+        return f"{option} must be 40 hexadecimal digits (a certificate's SHA-1 thumbprint), not {value!r}"
+    return None
+
+
+def problems_of(*found: str | None) -> list[str]:
+    return [problem for problem in found if problem]
+
+
+def fail_on_problems(module: t.Any, subject: str, problems: t.Sequence[str]) -> None:
+    """Fail the task with every problem at once, before any remote call."""
+    if problems:
+        module.fail_json(msg=f"{subject}: " + "; ".join(problems), problems=list(problems))

@@ -1,0 +1,86 @@
+"""Names are exact (issue 16): a name with * ? [ ] selects only the object of exactly that name, never others.
+
+hvsim matches -Name / -VMName as PowerShell's WildcardPattern does (hvsim.engine.wildcard), so each of these
+removed or changed other objects before the modules escaped their names."""
+
+from __future__ import annotations
+
+import copy
+import typing as t
+import uuid
+
+from harness import run_playbook
+from test_hyperv_replica import prepared, replica_task, vm
+
+SHARE = "winvirt.hyperv.hyperv_smb_share"
+
+
+def share_task(title: str, **args: t.Any) -> dict[str, t.Any]:
+    return {"name": title, SHARE: args, "register": "out"}
+
+
+def test_a_share_pattern_removes_no_other_share(lab3: t.Any) -> None:
+    smb = lab3.world.machine("fs1").smb
+    before = sorted(smb.shares)
+    run = run_playbook(lab3, [share_task("absent", name="V*", state="absent")], host="fs1")
+    assert run.rc == 0 and run.result("absent")["changed"] is False, run.stdout
+    assert sorted(smb.shares) == before and smb.share("VM") is not None
+
+
+def test_a_share_pattern_grants_nothing_on_another_share(lab3: t.Any) -> None:
+    layers = lab3.world.machine("fs1").smb.share("Layers")
+    access = (list(layers.full_access), list(layers.change_access), list(layers.read_access))
+    run_playbook(lab3, [share_task("grant", name="L*", path="E:\\Shares\\Layers", read_access=["LAB\\Domain Users"])],
+                 host="fs1")
+    assert (layers.full_access, layers.change_access, layers.read_access) == access
+
+
+def test_a_replication_pattern_removes_no_other_replication(lab3: t.Any) -> None:
+    prepared(lab3)
+    for pattern in ("app*", "*", "[a]pp1"):
+        run = run_playbook(lab3, [replica_task(lab3, "remove", name=pattern, state="absent")])
+        assert run.result("remove")["changed"] is False, run.stdout
+        assert vm(lab3, "app1").replication_state == "Replicating", pattern
+        assert vm(lab3, "app1", "hv2").replication_state != "Disabled", pattern
+    removed = [c for c in lab3.call_log() if c.get("command") == "Remove-VMReplication"]
+    assert removed == []
+
+
+def test_a_vm_pattern_touches_no_vm(lab3: t.Any) -> None:
+    before = lab3.snapshot()
+    run = run_playbook(lab3, [
+        {"name": "vm", "winvirt.hyperv.hyperv_vm": {"name": "web*", "state": "absent"}, "register": "out"},
+        {"name": "checkpoint", "winvirt.hyperv.hyperv_checkpoint": {"vm_name": "web*", "name": "c1", "state": "absent"},
+         "register": "out", "ignore_errors": True},
+        {"name": "switch", "winvirt.hyperv.hyperv_switch": {"name": "*", "state": "absent"}, "register": "out"},
+    ])
+    assert run.result("vm")["changed"] is False and run.result("switch")["changed"] is False, run.stdout
+    assert run.result("checkpoint")["changed"] is False
+    assert lab3.snapshot() == before
+
+
+def _duplicate(estate: t.Any, name: str, machine: str = "hv1") -> None:
+    """A second VM of the same name (Hyper-V allows that: VMs are identified by Id)."""
+    with estate.world.lock:
+        state = estate.world.machine(machine).hyperv
+        original = next(v for v in state.vms.values() if v.name == name)
+        twin = copy.deepcopy(original)
+        twin.id = str(uuid.uuid4())
+        twin.hard_drives = []
+        twin.checkpoints = {}
+        state.vms[twin.id] = twin
+
+
+def test_a_name_of_two_vms_is_refused(lab3: t.Any) -> None:
+    _duplicate(lab3, "web1")
+    before = lab3.snapshot()
+    run = run_playbook(lab3, [
+        {"name": "checkpoint", "winvirt.hyperv.hyperv_checkpoint": {"vm_name": "web1", "name": "c1"},
+         "register": "out", "ignore_errors": True},
+        {"name": "vm", "winvirt.hyperv.hyperv_vm": {"name": "web1", "state": "stopped"}, "register": "out",
+         "ignore_errors": True},
+    ])
+    for task in ("checkpoint", "vm"):
+        result = run.result(task)
+        assert run.status(task) == "failed" and "2 VMs named 'web1'" in result["msg"], (task, result)
+    assert lab3.snapshot() == before
