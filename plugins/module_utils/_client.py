@@ -236,10 +236,12 @@ class HostClient:
             self.close()  # the host is not answering: drop the session; the task fails anyway
 
     # -- native executables ------------------------------------------------------------------
-    def run_native(self, program: str, arguments: t.Sequence[str], *, secret_arguments: t.Sequence[int] = ()) -> NativeOutput:
-        """Run a native executable over WinRS; ``secret_arguments`` are indexes masked in errors."""
+    def run_native(self, program: str, arguments: t.Sequence[str], *, secret_arguments: t.Sequence[int] = (),
+                   retry: bool = False) -> NativeOutput:
+        """Run a native executable over WinRS; ``secret_arguments`` are indexes masked in errors; ``retry`` only
+        for programs that may safely run twice."""
         self.round_trips += 1
-        return run_native(self.options, program, arguments, secret_arguments=secret_arguments)
+        return run_native(self.options, program, arguments, secret_arguments=secret_arguments, retry=retry)
 
     # -- errors ------------------------------------------------------------------------------
     def _remote_error(self, errors: list[t.Any], command: Cmd) -> HyperVError:

@@ -80,5 +80,7 @@ class HyperVModule(AnsibleModule):
         self._close_clients()
         super().fail_json(msg=msg, **kwargs)
 
-    def fail_hyperv(self, error: HyperVError, **result: t.Any) -> t.NoReturn:
-        self.fail_json(msg=str(error), error=error.to_result(), **result)
+    def fail_hyperv(self, error: HyperVError, *, msg_detail: str | None = None, **result: t.Any) -> t.NoReturn:
+        """Fail with ``error``; ``msg_detail`` adds what the failure left behind (after a partial apply)."""
+        message = str(error) if msg_detail is None else f"{error} ({msg_detail})"
+        self.fail_json(msg=message, error=error.to_result(), **result)

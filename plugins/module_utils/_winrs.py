@@ -8,6 +8,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 from __future__ import annotations
 
 import dataclasses
+import time
 import traceback
 import typing as t
 
@@ -28,6 +29,7 @@ _TRANSPORTS = {"negotiate": "ntlm", "ntlm": "ntlm", "kerberos": "ntlm", "credssp
                "certificate": "certificate", "basic": "basic"}
 
 
+_RETRY_DELAYS = (0.5, 1.0)
 _FILE_NOT_FOUND = "2147942402"  # 0x80070002: WinRS could not start the program (no cmd.exe to say 9009)
 
 
@@ -66,40 +68,63 @@ def _protocol(options: ConnectionOptions) -> t.Any:
     return protocol
 
 
+def _is_transient(exc: Exception) -> bool:
+    """A dropped or reset connection, or a busy (502/503/504) server: worth another try."""
+    code = getattr(exc, "code", None)
+    return type(exc).__name__ in ("ConnectionError", "ChunkedEncodingError", "ReadTimeout") or code in (502, 503, 504)
+
+
+def _run_once(options: ConnectionOptions, program: str, arguments: t.Sequence[str]) -> tuple[bytes, bytes, int]:
+    protocol = _protocol(options)
+    shell_id = protocol.open_shell()
+    try:
+        # WinRS starts rsp:Command as the application name (a full path; no PATH search), with the
+        # arguments from rsp:Arguments (pypsrp recording test_winrs_no_cmd_shell.yml).
+        command_id = protocol.run_command(shell_id, program, [quote_argument(a) for a in arguments],
+                                          skip_cmd_shell=True)
+        stdout, stderr, rc = protocol.get_command_output(shell_id, command_id)
+        try:
+            protocol.cleanup_command(shell_id, command_id)
+        except Exception:  # pylint: disable=broad-except  # the program has run; a lost Signal changes nothing
+            pass
+    finally:
+        try:
+            protocol.close_shell(shell_id)
+        except Exception:  # pylint: disable=broad-except  # WinRS drops an idle shell by itself
+            pass
+    return stdout, stderr, rc
+
+
 def run_native(
-    options: ConnectionOptions, program: str, arguments: t.Sequence[str], *, secret_arguments: t.Sequence[int] = ()
+    options: ConnectionOptions, program: str, arguments: t.Sequence[str], *, secret_arguments: t.Sequence[int] = (),
+    retry: bool = False,
 ) -> NativeOutput:
     """Run ``program`` with ``arguments`` (each quoted by the one quoting function) and wait for it.
 
     WINRS_SKIP_CMD_SHELL makes WinRS start the program itself, so no cmd.exe expands %VARIABLES% or
     splits the line at ``&`` (cmd.exe expands ``%NAME:a=b%`` before it removes carets, so escaping
-    for it cannot be made safe)."""
+    for it cannot be made safe). ``retry`` runs the program again after a transient transport fault:
+    only for programs that may safely run twice (a listing, ``icacls /grant:r``)."""
     shown = masked_command_line(program, arguments, secret_arguments)
     if PYWINRM_IMPORT_ERROR:
         raise HyperVError(options.hostname, "the Python library pywinrm is not installed on the controller",
                           command=shown, category="missing library", hint="pip install -r requirements.txt of this collection")
     build_command_line(program, arguments)  # refuses what no command line can carry (NUL, line breaks)
-    try:
-        protocol = _protocol(options)
-        shell_id = protocol.open_shell()
+    delays = (0.0, *_RETRY_DELAYS) if retry else (0.0,)
+    for attempt, delay in enumerate(delays, start=1):
+        time.sleep(delay)
         try:
-            # WinRS starts rsp:Command as the application name (a full path; no PATH search), with the
-            # arguments from rsp:Arguments (pypsrp recording test_winrs_no_cmd_shell.yml).
-            command_id = protocol.run_command(shell_id, program, [quote_argument(a) for a in arguments],
-                                              skip_cmd_shell=True)
-            stdout, stderr, rc = protocol.get_command_output(shell_id, command_id)
-            protocol.cleanup_command(shell_id, command_id)
-        finally:
-            protocol.close_shell(shell_id)
-    except HyperVError:
-        raise
-    except Exception as exc:  # pylint: disable=broad-except
-        text = str(exc)
-        for index in secret_arguments:
-            if arguments[index]:
-                text = text.replace(arguments[index], "********")
-        if _FILE_NOT_FOUND in text:
-            raise HyperVError(options.hostname, f"the program {program} was not found", command=shown,
-                              category="not found", hint="check the program's path on that host") from None
-        raise HyperVError(options.hostname, f"{type(exc).__name__}: {text}", command=shown) from None
+            stdout, stderr, rc = _run_once(options, program, arguments)
+            break
+        except Exception as exc:  # pylint: disable=broad-except
+            if attempt < len(delays) and _is_transient(exc):
+                continue
+            text = str(exc)
+            for index in secret_arguments:
+                if arguments[index]:
+                    text = text.replace(arguments[index], "********")
+            if _FILE_NOT_FOUND in text:
+                raise HyperVError(options.hostname, f"the program {program} was not found", command=shown,
+                                  category="not found", hint="check the program's path on that host") from None
+            raise HyperVError(options.hostname, f"{type(exc).__name__}: {text}", command=shown) from None
     return NativeOutput(rc=rc, stdout=stdout.decode("utf-8", errors="replace"), stderr=stderr.decode("utf-8", errors="replace"))

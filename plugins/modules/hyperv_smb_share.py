@@ -229,8 +229,11 @@ class ShareTask:
     def fail(self, msg: str, **result: t.Any) -> t.NoReturn:
         self.module.fail_json(msg=msg, round_trips=self.module.round_trips, **result)
 
-    def folder_aces(self, path: str) -> list[Ace]:
-        output = self.client.run_native(ICACLS, icacls_list_arguments(path))
+    def folder_aces(self, path: str, **result: t.Any) -> list[Ace]:
+        try:
+            output = self.client.run_native(ICACLS, icacls_list_arguments(path), retry=True)
+        except HyperVError as err:
+            self.module.fail_hyperv(err, round_trips=self.module.round_trips, **result)
         if output.rc != 0:
             self.fail(f"{self.host}: 'icacls {path}' failed (exit code {output.rc}): {(output.stderr or output.stdout).strip()}")
         return parse_icacls(output.stdout, path)
@@ -270,14 +273,18 @@ class ShareTask:
                           "changes before it were applied", error=err.to_result(), **result)
             self.module.fail_hyperv(err, round_trips=self.module.round_trips, **result)
         if plan.ntfs_grants and spec.path:
-            output = self.client.run_native(ICACLS, icacls_grant_arguments(spec.path, plan.ntfs_grants))
+            try:  # /grant:r replaces the account's entry, so running it twice is the same as once
+                output = self.client.run_native(ICACLS, icacls_grant_arguments(spec.path, plan.ntfs_grants), retry=True)
+            except HyperVError as err:
+                self.module.fail_hyperv(err, round_trips=self.module.round_trips, msg_detail="the share part was applied; "
+                                        "run the task again to finish", **result)
             if output.rc != 0:
                 self.fail(f"{self.host}: granting Full Control on '{spec.path}' with icacls failed (exit code "
                           f"{output.rc}): {(output.stderr or output.stdout).strip()}", **result)
         after = parse_share(applied[-2], applied[-1])
         full_control = None
         if spec.ntfs_full_control and spec.path and spec.state == "present":
-            full_control = full_control_accounts(self.folder_aces(spec.path))
+            full_control = full_control_accounts(self.folder_aces(spec.path, **result))
         result["share"] = after.to_result(full_control) if after else None
         if "diff" in result:
             result["diff"]["after"] = result["share"] or {}

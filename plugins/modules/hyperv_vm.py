@@ -495,6 +495,34 @@ def _result(plan: VmPlan, spec_state: str) -> dict[str, t.Any]:
     return result
 
 
+def _facts(observed: t.Any) -> tuple[t.Any, ...]:
+    return [vm.to_result() for vm in observed.vms], observed.vhds
+
+
+def _fail_after_apply(module: HyperVModule, client: t.Any, spec: t.Any, observed: t.Any, plan: VmPlan,
+                      err: HyperVError, restarted: bool) -> t.NoReturn:
+    """A failed apply may have done part of the plan: re-read, and say ``changed`` and how the VM is now
+    (a VM stopped for the change and started again after the failure counts as changed: its guest restarted)."""
+    try:
+        now = observe(spec, client.run(read_commands(spec), retry=True))
+    except HyperVError as reread_error:
+        module.fail_hyperv(err, changed=True, changes=plan.changes, round_trips=module.round_trips,
+                           msg_detail=f"the task may have changed the host before it failed (reading it back failed: "
+                                      f"{reread_error}); run it again to finish")
+    changed = _facts(now) != _facts(observed)
+    current = now.vms[0] if len(now.vms) == 1 else None
+    if changed:
+        detail = ("part of the plan was applied before the failure (see vm for the VM as it is now); fix the cause "
+                  "and run the task again to finish")
+    elif restarted:
+        detail = "the VM was stopped for the change and started again; nothing else was changed"
+    else:
+        detail = "nothing was changed"
+    changed = changed or restarted
+    module.fail_hyperv(err, changed=changed, changes=plan.changes, vm=current.to_result() if current else None,
+                       round_trips=module.round_trips, msg_detail=detail)
+
+
 def main() -> None:
     module = HyperVModule(argument_spec(), supports_check_mode=True)
     try:
@@ -522,12 +550,14 @@ def main() -> None:
     try:
         rows = client.run([*plan.commands, *reread])
     except HyperVError as err:
+        restarted = False
         if plan.recovery:
             try:
                 client.run(plan.recovery)
+                restarted = True
             except HyperVError as undo:
                 module.warn(f"could not return VM '{spec.name}' to {before.state if before else 'its prior state'}: {undo}")
-        module.fail_hyperv(err, changes=plan.changes, round_trips=module.round_trips)
+        _fail_after_apply(module, client, spec, observed, plan, err, restarted)
     final = next(iter(exact(parse_vms(rows[len(plan.commands):]), spec.name)), None) if reread else None
     if module._diff:
         result["diff"] = {"before": _view(before, spec.name), "after": _view(final, spec.name)}

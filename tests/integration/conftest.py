@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import pathlib
 import sys
@@ -71,3 +72,35 @@ def pytest_report_header() -> list[str]:
     kdc = "the Samba DC (KDC + directory over LDAP)" if reason is None else f"none: Kerberos tests skip ({reason})"
     return [f"hvsim directory: lab3_kerberos estates -> {kdc}; lab3/workgroup estates -> the in-model directory "
             "(Negotiate taken as Kerberos, delegation read from the model; see tests/hvsim/DESIGN.md)"]
+
+# The attack suite's figures: each process (an xdist worker, or pytest alone) writes its counts at the end of its
+# session; the process that prints the summary adds them up.
+FIGURES_DIR = pathlib.Path(__file__).resolve().parents[2] / "build" / "attack-figures"
+
+
+def pytest_sessionstart(session: typing.Any) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller (or a run without workers): start afresh
+        for stale in FIGURES_DIR.glob("*.json"):
+            stale.unlink()
+
+
+def pytest_sessionfinish(session: typing.Any) -> None:
+    attack = sys.modules.get("attack")
+    if attack is not None and attack.FIGURES:
+        FIGURES_DIR.mkdir(parents=True, exist_ok=True)
+        (FIGURES_DIR / f"{os.getpid()}.json").write_text(json.dumps(dict(attack.FIGURES)))
+
+
+def pytest_terminal_summary(terminalreporter: typing.Any) -> None:
+    """The attack suite's figures (tried / held per area), when it ran."""
+    totals: dict[str, list[int]] = {}
+    for part in FIGURES_DIR.glob("*.json"):
+        for area, (tried, held) in json.loads(part.read_text()).items():
+            totals.setdefault(area, [0, 0])
+            totals[area][0] += tried
+            totals[area][1] += held
+    if totals:
+        from attack import figures_table  # noqa: PLC0415  pylint: disable=import-outside-toplevel
+
+        terminalreporter.write_sep("=", "attack suite figures (tried / held per area)")
+        terminalreporter.write_line(figures_table(totals))

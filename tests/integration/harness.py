@@ -128,6 +128,7 @@ def run_playbook(
     auth: str = "ntlm",
     connection: dict[str, typing.Any] | None = None,
     environment: dict[str, str] | None = None,
+    verbosity: int = 0,
 ) -> PlaybookRun:
     """One play on localhost whose winvirt.hyperv modules connect to ``host`` of the estate.
 
@@ -156,6 +157,8 @@ def run_playbook(
             arguments.append("--diff")
         if extra_vars:
             arguments += ["-e", json.dumps(extra_vars)]
+        if verbosity:
+            arguments.append("-" + "v" * verbosity)
         return _run(arguments, workdir, environment, estate)
 
 

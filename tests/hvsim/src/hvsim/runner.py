@@ -147,7 +147,8 @@ class RunningEstate:
         with self.world.lock:
             return endpoint_can_reach(self.world, source, destination)
 
-    def inject_fault(self, machine: str, kind: str, seconds: float = 0.0, count: int = 1, volume: str = "C:") -> None:
+    def inject_fault(self, machine: str, kind: str, seconds: float = 0.0, count: int = 1, volume: str = "C:",
+                     after: int = 0) -> None:
         target = self.world.machine(machine)
         if target is None:
             raise ValueError(f"no machine {machine}")
@@ -158,7 +159,7 @@ class RunningEstate:
         if kind == "clear":
             self.wire.faults.clear(target.name)
             return
-        self.wire.faults.set(target.name, kind, seconds=seconds, count=count)
+        self.wire.faults.set(target.name, kind, seconds=seconds, count=count, after=after)
 
     def advance_clock(self, seconds: float) -> float:
         """Let ``seconds`` of world time pass (hvsim.clock); returns the world clock's new reading."""

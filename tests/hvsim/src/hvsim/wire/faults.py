@@ -14,6 +14,7 @@ class Fault:
     kind: str
     seconds: float
     remaining: int
+    skip: int = 0  # requests to let through untouched first (a fault at step N of a task)
 
 
 class FaultTable:
@@ -21,12 +22,12 @@ class FaultTable:
         self._faults: dict[str, Fault] = {}
         self._lock = threading.Lock()
 
-    def set(self, machine: str, kind: str, seconds: float = 0.0, count: int = 1) -> None:
+    def set(self, machine: str, kind: str, seconds: float = 0.0, count: int = 1, after: int = 0) -> None:
         kind = ALIASES.get(kind, kind)
         if kind not in KINDS:
             raise ValueError(f"unknown wire fault {kind!r}; known: {', '.join(KINDS)}")
         with self._lock:
-            self._faults[machine] = Fault(kind, seconds, count)
+            self._faults[machine] = Fault(kind, seconds, count, after)
 
     def clear(self, machine: str | None = None) -> None:
         with self._lock:
@@ -40,6 +41,9 @@ class FaultTable:
         with self._lock:
             fault = self._faults.get(machine)
             if fault is None:
+                return None
+            if fault.skip > 0:
+                fault.skip -= 1
                 return None
             fault.remaining -= 1
             if fault.remaining <= 0:

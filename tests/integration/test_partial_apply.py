@@ -1,0 +1,43 @@
+"""A task that fails after changing something says changed: true and how things are now; the next run converges
+(issue 16)."""
+
+from __future__ import annotations
+
+import typing as t
+
+from harness import run_playbook
+
+VM = "winvirt.hyperv.hyperv_vm"
+
+
+def world_vm(estate: t.Any, name: str) -> t.Any:
+    return next((v for v in estate.world.machine("hv1").hyperv.vms.values() if v.name == name), None)
+
+
+def test_a_vm_created_before_a_refused_setting_is_reported_changed(lab3: t.Any) -> None:
+    bad = [{"name": "vm", VM: {"name": "big1", "generation": 2, "processor_count": 100000}, "register": "out"}]
+    run = run_playbook(lab3, bad)
+    result = run.result("vm")
+    assert run.status("vm") == "failed", run.stdout
+    assert world_vm(lab3, "big1") is not None, "the VM was created before the processor count was refused"
+    assert result["changed"] is True and "part of the plan was applied" in result["msg"], result
+    assert result["vm"]["name"] == "big1"
+
+    fixed = [{"name": "vm", VM: {"name": "big1", "generation": 2, "processor_count": 2}, "register": "out"}]
+    again = run_playbook(lab3, fixed)
+    assert again.rc == 0 and world_vm(lab3, "big1").processor_count == 2, again.stdout
+    assert run_playbook(lab3, fixed).result("vm")["changed"] is False
+
+
+def test_a_refused_change_says_what_it_left(lab3: t.Any) -> None:
+    before = lab3.snapshot()
+    checkpoints = [{"name": "vm", VM: {"name": "legacy1", "processor_count": 100000}, "register": "out"}]
+    run = run_playbook(lab3, checkpoints)  # legacy1 is off: nothing to stop, nothing done
+    assert run.status("vm") == "failed" and lab3.snapshot() == before
+    assert run.result("vm")["changed"] is False and "nothing was changed" in run.result("vm")["msg"]
+
+    restart = [{"name": "vm", VM: {"name": "web1", "processor_count": 100000, "allow_restart": True}, "register": "out"}]
+    run = run_playbook(lab3, restart)  # web1 runs: stopped for the change, started again after the refusal
+    result = run.result("vm")
+    assert run.status("vm") == "failed" and world_vm(lab3, "web1").state == "Running"
+    assert result["changed"] is True and "stopped for the change and started again" in result["msg"], result
