@@ -117,7 +117,9 @@ def test_failed_apply_returns_the_vm_to_its_prior_state(host: Host, capsys: pyte
     host.fail_on = "Set-VMProcessor"
     result = invoke(hyperv_vm, {"name": "web1", "processor_count": 4, "allow_restart": True}, capsys)
     assert result["failed"] is True and "Set-VMProcessor failed" in result["msg"]
-    assert host.batches[-1] == ["Get-VM | Start-VM"]
+    assert host.batches[-2] == ["Get-VM | Start-VM"]
+    assert host.batches[-1][0] == "Get-VM"  # read back: what the failure left
+    assert result["changed"] is True and "stopped for the change and started again" in result["msg"]
 
 
 def test_create_reports_the_new_vm(host: Host, capsys: pytest.CaptureFixture[str]) -> None:
