@@ -58,6 +58,8 @@ class Cmd:
     ``select`` appends ``Select-Object -Property ...`` so the host returns only what is needed.
     ``missing_ok`` runs the call with ErrorAction SilentlyContinue (a lookup of something that may
     not exist); otherwise ErrorAction is Stop, so the first error ends the batch and is reported.
+    ``patterns`` sends names as they are, for a lookup whose option is documented as a wildcard pattern
+    (hyperv_vm_info ``name``); otherwise names that select objects go out escaped and match exactly.
     """
 
     cmdlet: str
@@ -65,6 +67,7 @@ class Cmd:
     select: list[str] | None = None
     missing_ok: bool = False
     piped: list[Cmd] = dataclasses.field(default_factory=list)
+    patterns: bool = False
 
     def __post_init__(self) -> None:
         if not _CMDLET_NAME.match(self.cmdlet):
@@ -83,7 +86,7 @@ class Cmd:
 
     def bound_parameters(self) -> dict[str, t.Any]:
         """The parameters as sent: names that select objects escaped so they match exactly."""
-        return {name: (_literal(value) if takes_wildcards(self.cmdlet, name) else value)
+        return {name: (_literal(value) if not self.patterns and takes_wildcards(self.cmdlet, name) else value)
                 for name, value in self.parameters.items()}
 
     def describe(self) -> str:

@@ -18,7 +18,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cm
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import describe_new, new_vhd_commands, same_path
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_change import Change, Observed, Selector
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_spec import AdapterSpec, DiskSpec, DvdSpec, VlanSpec
-from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import Adapter, Drive, VmView, from_vm, has_wildcards
+from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import Adapter, Drive, VmView, from_vm
 
 IDE_SLOTS = [(0, 0), (0, 1), (1, 0), (1, 1)]
 SCSI_LOCATIONS = 64
@@ -193,10 +193,7 @@ def plan_dvd(selector: Selector, dvd: DvdSpec | None, after: VmView, observed: O
 
 
 def adapter_of(selector: Cmd, name: str) -> Cmd:
-    """``<vm> | Get-VMNetworkAdapter`` for the adapter named exactly ``name``."""
-    if has_wildcards(name):
-        return from_vm(selector, "Get-VMNetworkAdapter").pipe(
-            Cmd("Where-Object", {"Property": "Name", "EQ": True, "Value": name}))
+    """``<vm> | Get-VMNetworkAdapter`` for the adapter named exactly ``name`` (escaped by ``Cmd``)."""
     return from_vm(selector, "Get-VMNetworkAdapter", {"Name": name})
 
 

@@ -303,7 +303,7 @@ def _power(spec: VmSpec, current: VmView | None, after: VmView, changes: list[Ch
         elif spec.allow_restart or spec.state == "restarted":
             to_off = transition(selector, prior, "Off", spec.shutdown_method)
             back = transition(selector, "Off", target, spec.shutdown_method)
-            recovery = [Cmd(c.cmdlet, c.parameters, piped=c.piped, missing_ok=True)
+            recovery = [Cmd(c.cmdlet, c.parameters, piped=c.piped, missing_ok=True, patterns=c.patterns)
                         for s in transition(selector, "Off", prior, spec.shutdown_method) for c in s.commands]
             steps = [*to_off, *steps, *back]
         else:

@@ -5,9 +5,9 @@
 FOR INTERNAL COLLECTION USE ONLY.
 
 One batch reads the VM and its parts (memory, firmware, drives, adapters, VLANs), each piped from
-the same VM lookup so a name is bound once, as a value. Names with wildcard characters are looked
-up with ``Where-Object -EQ`` instead of ``Get-VM -Name`` (which would treat them as patterns); an
-existing VM is addressed by its Id from then on.
+the same VM lookup so a name is bound once, as a value. ``Get-VM -Name`` goes out with the name's
+wildcard characters escaped (``Cmd``), so it finds exactly that name; an existing VM is addressed by
+its Id from then on.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import typing as t
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_spec import MB, VlanSpec
 
-_WILDCARD_CHARACTERS = frozenset("*?[]`")
 VM_PROPERTIES = ["Name", "Id", "State", "Generation", "Version", "Path", "Notes", "ProcessorCount",
                  "AutomaticStartAction", "AutomaticStopAction", "CheckpointType", "ReplicationState",
                  "ReplicationHealth", "ComputerName", "EnhancedSessionTransportType"]
@@ -50,18 +49,12 @@ PARTS: tuple[tuple[str, list[str]], ...] = (
 )
 
 
-def has_wildcards(name: str) -> bool:
-    return any(character in _WILDCARD_CHARACTERS for character in name)
-
-
 def select_vm(name: str | None = None, vm_id: str | None = None) -> Cmd:
     """A fresh command that outputs the VM: by Id when known, else by exact name."""
     if vm_id is not None:
         return Cmd("Get-VM", {"Id": vm_id})
     if name is None:
         raise ValueError("select_vm needs a name or an Id")
-    if has_wildcards(name):
-        return Cmd("Get-VM").pipe(Cmd("Where-Object", {"Property": "Name", "EQ": True, "Value": name}))
     return Cmd("Get-VM", {"Name": name})
 
 
@@ -69,13 +62,16 @@ def from_vm(selector: Cmd, cmdlet: str, parameters: dict[str, t.Any] | None = No
             select: list[str] | None = None, missing_ok: bool = False) -> Cmd:
     """``<selector> | <cmdlet> <parameters>``: the VM object bound by the pipeline, never by name."""
     return Cmd(selector.cmdlet, dict(selector.parameters), select=select, missing_ok=missing_ok,
-               piped=[*(Cmd(p.cmdlet, dict(p.parameters)) for p in selector.piped), Cmd(cmdlet, parameters or {})])
+               patterns=selector.patterns,
+               piped=[*(Cmd(p.cmdlet, dict(p.parameters), patterns=p.patterns) for p in selector.piped),
+                      Cmd(cmdlet, parameters or {})])
 
 
 def read_vm_commands(selector: Cmd) -> list[Cmd]:
     """Get-VM and every part, all tolerant of a VM that does not exist."""
     first = Cmd(selector.cmdlet, dict(selector.parameters), select=VM_PROPERTIES, missing_ok=True,
-                piped=[Cmd(p.cmdlet, dict(p.parameters)) for p in selector.piped])
+                patterns=selector.patterns, piped=[Cmd(p.cmdlet, dict(p.parameters), patterns=p.patterns)
+                                                   for p in selector.piped])
     return [first, *(from_vm(selector, cmdlet, select=select, missing_ok=True) for cmdlet, select in PARTS)]
 
 

@@ -162,7 +162,7 @@ def _checkpoints(rows: list[t.Any], view: VmView) -> list[dict[str, t.Any]]:
 def main() -> None:
     module = HyperVModule({"name": {"type": "str"}}, supports_check_mode=True)
     name = module.params["name"]
-    selector = Cmd("Get-VM", {"Name": name} if name else {})
+    selector = Cmd("Get-VM", {"Name": name} if name else {}, patterns=True)  # name is a documented pattern
     commands = [*read_vm_commands(selector), from_vm(selector, "Get-VMSnapshot", select=SNAPSHOT_PROPERTIES, missing_ok=True)]
     client = module.client()
     try:

@@ -84,3 +84,8 @@ def test_a_name_of_two_vms_is_refused(lab3: t.Any) -> None:
         result = run.result(task)
         assert run.status(task) == "failed" and "2 VMs named 'web1'" in result["msg"], (task, result)
     assert lab3.snapshot() == before
+
+
+def test_vm_info_keeps_its_documented_patterns(lab3: t.Any) -> None:
+    run = run_playbook(lab3, [{"name": "info", "winvirt.hyperv.hyperv_vm_info": {"name": "w*1"}, "register": "out"}])
+    assert sorted(vm["name"] for vm in run.result("info")["vms"]) == ["web1", "ws1"], run.stdout

@@ -65,3 +65,8 @@ def test_bound_parameters_escape_selectors_only() -> None:
     assert command.parameters == {"Name": ["V*", "web[1]"]}  # what the module asked for stays as given
     assert Cmd("New-VM", {"Name": "V*"}).bound_parameters() == {"Name": "V*"}
     assert "-Name 'V`*'" in command.describe()
+
+
+def test_a_documented_pattern_goes_out_as_it_is() -> None:
+    """hyperv_vm_info's name is a wildcard pattern by design: that lookup opts out of escaping."""
+    assert Cmd("Get-VM", {"Name": "web*"}, patterns=True).bound_parameters() == {"Name": "web*"}
