@@ -359,6 +359,12 @@ class Hosts:
                 self.module.warn(f"the {key} host {err.host} is not reachable: {err.message}")
                 return None
             self.module.fail_hyperv(err, changed=False, round_trips=self.module.round_trips)
+        same_name = [row for row in rows[4] or [] if isinstance(row, dict) and row.get("Name") == self.name]
+        if len(same_name) > 1:  # Hyper-V identifies VMs by Id; replication cmdlets by name would act on all of them
+            ids = ", ".join(str(row.get("Id")) for row in same_name)
+            self.module.fail_json(msg=f"{self.options[key].hostname}: the host has {len(same_name)} VMs named "
+                                      f"'{self.name}' (Ids {ids}); rename all but one (Rename-VM) so the name says "
+                                      "which VM is meant", changed=False, round_trips=self.module.round_trips)
         return parse_host(self.options[key].hostname, self.name, rows)
 
     def read_replica(self) -> ReplicaHost:

@@ -89,3 +89,11 @@ def test_a_name_of_two_vms_is_refused(lab3: t.Any) -> None:
 def test_vm_info_keeps_its_documented_patterns(lab3: t.Any) -> None:
     run = run_playbook(lab3, [{"name": "info", "winvirt.hyperv.hyperv_vm_info": {"name": "w*1"}, "register": "out"}])
     assert sorted(vm["name"] for vm in run.result("info")["vms"]) == ["web1", "ws1"], run.stdout
+
+
+def test_a_replica_name_of_two_vms_is_refused(lab3: t.Any) -> None:
+    _duplicate(lab3, "app1")
+    before = lab3.snapshot()
+    run = run_playbook(lab3, [{**replica_task(lab3, "remove", state="absent"), "ignore_errors": True}])
+    assert run.status("remove") == "failed" and "2 VMs named 'app1'" in run.result("remove")["msg"], run.stdout
+    assert lab3.snapshot() == before
