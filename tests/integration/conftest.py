@@ -50,6 +50,12 @@ def lab3() -> typing.Iterator[typing.Any]:
     yield from _estate("lab3")
 
 
+@pytest.fixture(scope="module")
+def lab3_shared() -> typing.Iterator[typing.Any]:
+    """One lab3 for a whole test file whose tests each check their own change (the attack suite)."""
+    yield from _estate("lab3")
+
+
 @pytest.fixture
 def workgroup() -> typing.Iterator[typing.Any]:
     yield from _estate("workgroup")

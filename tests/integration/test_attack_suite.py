@@ -19,9 +19,8 @@ from harness import run_playbook
 from attack import changed_entries, clear_error, connection, count, other_objects_changed, run_module, values_of
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import literal_name
-from hvsim.runner import start_estate
 
-EXAMPLES = int(os.environ.get("ATTACK_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("ATTACK_EXAMPLES", "4"))  # generated values per option, besides the four explicit ones
 BOUNDED = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, phases=(Phase.explicit, Phase.generate),
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
@@ -90,14 +89,9 @@ TARGETS = [
 ]
 
 
-@pytest.fixture(name="estate", scope="module")
-def fixture_estate() -> t.Iterator[t.Any]:
-    block = 180 + os.getpid() % 40
-    estate = start_estate("lab3", block=block, admin_port=0)
-    try:
-        yield estate
-    finally:
-        estate.stop()
+@pytest.fixture(name="estate")
+def fixture_estate(lab3_shared: t.Any) -> t.Any:
+    return lab3_shared
 
 
 def _calls_since(estate: t.Any, start: int) -> list[dict[str, t.Any]]:
