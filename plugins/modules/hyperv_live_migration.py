@@ -311,14 +311,25 @@ def main() -> None:
         try:
             source.run([*disconnect_commands(name, move.reconnect), Cmd("Move-VM", parameters)], deadline=deadline)
         except HyperVError as err:
+            role, where = _where(source, target, name)
+            if role == "destination":  # the move finished on the host; only its answer was lost
+                moved.append(name)
+                if move.reconnect:
+                    try:
+                        target.run(reconnect_commands(name, move.reconnect, to_target=True))
+                    except HyperVError as undo:
+                        module.warn(f"could not reconnect the adapters of '{name}' on the destination: {undo}")
+                module.fail_json(msg=f"{err} - but the move of '{name}' completed: {where}. Moved: {', '.join(moved)}.",
+                                 error=err.to_result(), changed=True, moved=moved, round_trips=module.round_trips)
             if move.reconnect:
                 try:
                     source.run(reconnect_commands(name, move.reconnect, to_target=False))
                 except HyperVError as undo:
                     module.warn(f"could not reconnect the adapters of '{name}' on the source: {undo}")
             if err.category == "timeout":
-                _timed_out(module, plan, moved, _where(source, target, name))
-            module.fail_hyperv(err, changed=bool(moved), moved=moved, round_trips=module.round_trips)
+                _timed_out(module, plan, moved, where)
+            module.fail_json(msg=f"{err} ({where})", error=err.to_result(), changed=bool(moved), moved=moved,
+                             round_trips=module.round_trips)
         moved.append(name)
         if move.reconnect:
             try:
@@ -328,17 +339,17 @@ def main() -> None:
     _finish(module, plan, moved, started, diff)
 
 
-def _where(source: t.Any, target: t.Any, name: str) -> str:
-    """Where a VM whose move was stopped is now, as far as the hosts say."""
-    for client, role in ((source, "source"), (target, "destination")):
+def _where(source: t.Any, target: t.Any, name: str) -> tuple[str | None, str]:
+    """Where a VM whose move failed or was stopped is now, as far as the hosts say: (role, sentence)."""
+    for client, role in ((target, "destination"), (source, "source")):
         try:
             rows = client.run([Cmd("Get-VM", {"Name": name}, missing_ok=True, select=["Name", "State"])], retry=True,
                               deadline=Deadline(60))
         except HyperVError:
             continue
         if rows and rows[0]:
-            return f"'{name}' is on the {role} host {client.options.hostname} ({rows[0][0].get('State')})"
-    return f"where '{name}' is could not be read from either host"
+            return role, f"'{name}' is on the {role} host {client.options.hostname} ({rows[0][0].get('State')})"
+    return None, f"where '{name}' is could not be read from either host"
 
 
 def _timed_out(module: HyperVModule, plan: MigrationPlan, moved: list[str], stopped: str | None) -> t.NoReturn:

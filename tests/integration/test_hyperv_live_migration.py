@@ -229,3 +229,35 @@ def test_a_long_live_migration_takes_world_time_and_timeout_stops_it(lab3: t.Any
     assert done.rc == 0, done.stdout
     assert "app1" in vm_names(lab3, "hv2")
     assert lab3.world.clock.now - started >= 320
+
+
+def test_a_lost_answer_after_the_move_reports_the_vm_where_it_is(lab3: t.Any) -> None:
+    """The answer to the Receive that completes the move comes after the client's read timeout (issue: tasks
+    reported moved: [] while the VM was on the destination): the task fails, saying the move completed,
+    with changed true and the VM in moved; a re-run converges."""
+    from harness import connection_defaults
+
+    enable_migrations(lab3)
+    with lab3.world.lock:
+        app1 = next(v for v in lab3.world.machine("hv1").hyperv.vms.values() if v.name == "app1")
+        app1.startup = 40 * 1000**3 - lab3.world.machine("hv1").fs.get(f"{DISKS}\\app1.vhdx").size
+        app1.state = "Running"
+        started = lab3.world.clock.now
+    fired: list[float] = []
+
+    def slow_last_answer(_previous: float, now: float) -> None:
+        if not fired and now >= started + 315:  # the next Receive completes the 320 s move
+            fired.append(now)
+            lab3.inject_fault("hv1", "slow", seconds=12, count=1)
+
+    lab3.world.clock.on_advance(slow_last_answer)
+    connection = {**connection_defaults(lab3, "hv1", "credssp"), "operation_timeout": 5, "read_timeout": 10}
+    failed = run_playbook(lab3, [move(lab3, "hv2", name=["app1"], timeout=900)], connection=connection)
+    assert fired and failed.rc != 0
+    result = failed.result("move")
+    assert result["changed"] is True and result["moved"] == ["app1"], result
+    assert "the move of 'app1' completed: 'app1' is on the destination host" in result["msg"], result["msg"]
+    assert "app1" in vm_names(lab3, "hv2") and "app1" not in vm_names(lab3, "hv1")
+
+    again = run_playbook(lab3, [move(lab3, "hv2", name=["app1"])], auth="credssp")
+    assert again.rc == 0 and again.result("move")["changed"] is False, again.stdout

@@ -1,4 +1,8 @@
-"""Wire faults injected by tests: dropped connections, HTTP 503, slow answers."""
+"""Wire faults injected by tests: dropped connections, HTTP 503, slow answers.
+
+``slow``: the request is handled at once and its answer is sent ``seconds`` late (a slow network or an
+overloaded host): what it changes has happened even when the client gave up waiting.
+"""
 
 from __future__ import annotations
 

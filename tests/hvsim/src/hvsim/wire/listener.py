@@ -98,7 +98,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._send(503, b"Service Unavailable", "text/plain")
                 return
             if fault.kind == "slow":
-                time.sleep(fault.seconds)
+                self.delay = fault.seconds  # the request is handled at once; its answer comes late
         if self.path.split("?")[0].lower() != "/wsman":
             self._send(404, b"", "text/plain")
             return
@@ -160,6 +160,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return 500, soap.fault(error, self.server.machine, request.message_id if request else "")
 
     def _send(self, status: int, body: bytes, content_type: str, headers: list[tuple[str, str]] | None = None) -> None:
+        delay, self.delay = getattr(self, "delay", 0.0), 0.0
+        if delay:
+            time.sleep(delay)
         self.send_response(status)
         for name, value in headers or []:
             self.send_header(name, value)
