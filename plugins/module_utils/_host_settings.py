@@ -60,7 +60,7 @@ class HostSettingsState:
         result: dict[str, t.Any] = {"live_migration": {"enabled": self.migration_enabled,
                                                        "networks": list(self.migration_networks)}}
         for option, value in self.values.items():
-            group, _, name = option.rpartition(".")
+            group, _dot, name = option.rpartition(".")
             (result.setdefault(group, {}) if group else result)[name] = value
         return result
 

@@ -457,7 +457,8 @@ def plan_suspend(spec: ReplicationSpec, primary: ReplicaHost, replica: ReplicaHo
         return plan
     key, host = found
     side = host.side
-    assert side is not None
+    if side is None:  # found only hosts with a side
+        return plan
     if side.state == "Suspended":
         return plan
     if side.state not in SUSPENDABLE:

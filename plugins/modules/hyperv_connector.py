@@ -15,7 +15,7 @@ description:
   - Then checks the rules of the connector form and the agent's Hyper-V host (the connection options point at it,
     one round trip) together, and reports every violation at once, each with its reason, before anything changes.
     Generation 2 needs offload compositing and VHDX; VHDX needs offload compositing; a UEFI template without offload
-    compositing would produce a VM that bluescreens, so it is refused. On the host: the App Layering Agent service
+    compositing would produce a VM that bluescreens, so it is refused. On the host, the App Layering Agent service
     installed and running, BITS available, the switch there exactly once, the template VM with at least one network
     adapter and no disks, the storage path on a local volume (not a mapped drive) with room for the layer disk
     cache. Reports the firmware published VMs will get in RV(resulting_firmware).

@@ -11,7 +11,7 @@ version_added: 0.1.0
 description:
   - Enables, changes and removes the Hyper-V Replica replication of one VM from a primary host (the connection
     options) to a replica host (O(destination)), and runs failovers between them.
-  - The connection host is the VM's primary as it is now and O(destination) its replica as it is now: after a
+  - The connection host is the VM's primary as it is now and O(destination) its replica as it is now. After a
     failover with reverse the roles have swapped, so a failback task names the former replica in O(hostname). Results
     name the hosts by the role they have when the task ends (RV(hosts), RV(status)).
   - O(state=present) enables replication (replica server name, port, authentication, compression, the VHDs that

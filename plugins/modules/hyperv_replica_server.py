@@ -54,8 +54,8 @@ options:
     default: true
   default_storage_location:
     description:
-      - The folder on the host where replica VMs of any server are stored. Hyper-V takes only a folder that exists:
-        a missing folder (here or in O(authorization_entries)) fails the task before anything changes, unless
+      - The folder on the host where replica VMs of any server are stored. Hyper-V takes only a folder that exists,
+        so a missing folder (here or in O(authorization_entries)) fails the task before anything changes, unless
         O(create_storage_location=true).
       - Required with O(allow_any_server=true) unless the host has one set already.
     type: str
