@@ -34,7 +34,7 @@ def literal_name(name: str) -> str:
 def takes_wildcards(cmdlet: str, parameter: str) -> bool:
     """Whether ``-parameter`` of ``cmdlet`` selects existing Hyper-V VMs, switches, checkpoints, adapters or
     SMB shares by a name that the cmdlet matches as a wildcard pattern."""
-    verb, _, noun = cmdlet.rpartition("\\")[2].partition("-")
+    verb, noun = (cmdlet.rpartition("\\")[2].split("-", 1) + [""])[:2]
     if noun.startswith("VM"):
         return parameter in _NAME_SELECTORS or (parameter == "Name" and verb not in _CREATING_VERBS)
     if noun.startswith("SmbShare"):

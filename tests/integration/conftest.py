@@ -79,6 +79,7 @@ def pytest_report_header() -> list[str]:
     return [f"hvsim directory: lab3_kerberos estates -> {kdc}; lab3/workgroup estates -> the in-model directory "
             "(Negotiate taken as Kerberos, delegation read from the model; see tests/hvsim/DESIGN.md)"]
 
+
 # The attack suite's figures: each process (an xdist worker, or pytest alone) writes its counts at the end of its
 # session; the process that prints the summary adds them up.
 FIGURES_DIR = pathlib.Path(__file__).resolve().parents[2] / "build" / "attack-figures"

@@ -76,8 +76,8 @@ TARGETS = [
            lambda e, v: {"name": "VM", "path": "E:\\Shares\\VM", "read_access": [v]}, machine="fs1", related=("VM",),
            expected=lambda v: [v]),
     Target("hyperv_replica name (absent)", "hyperv_replica",
-           lambda e, v: {"name": v, "state": "absent", "destination": {"hostname": e.address("hv2"),
-                                                                      "port": e.http_port}}),
+           lambda e, v: {"name": v, "state": "absent",
+                         "destination": {"hostname": e.address("hv2"), "port": e.http_port}}),
     Target("hyperv_spn group name", "hyperv_spn",
            lambda e, v: {"backend": "powershell", "hosts": ["hv3"], "service_classes": [], "group": {"name": v}},
            machine="dc1", expected=lambda v: [v], related=("HV3",)),
@@ -175,7 +175,7 @@ def test_check_mode_changes_nothing(estate: t.Any, module: str, machine: str, ar
 
 FAULTED: list[tuple[str, str, t.Callable[[str], dict[str, t.Any]]]] = [
     ("hyperv_vm", "hv1", lambda n: {"name": n, "generation": 2, "state": "running",
-                                     "disks": [{"path": f"D:\\Hyper-V\\{n}.vhdx", "size": "1GB"}]}),
+                                    "disks": [{"path": f"D:\\Hyper-V\\{n}.vhdx", "size": "1GB"}]}),
     ("hyperv_checkpoint", "hv1", lambda n: {"vm_name": "legacy1", "name": n}),
     ("hyperv_smb_share", "fs1", lambda n: {"name": n, "path": f"E:\\Shares\\{n}", "full_access": ["LAB\\HV1$"],
                                            "ntfs_full_control": ["LAB\\HV1$"]}),
@@ -251,7 +251,8 @@ def test_no_secret_in_verbose_output(estate: t.Any, monkeypatch: pytest.MonkeyPa
             "agent_ignore_cert_errors": True, "appliance": appliance}, "ignore_errors": True},
         {"name": "destination password", "winvirt.hyperv.hyperv_live_migration": {
             "name": ["web1"], "destination": {"hostname": estate.address("hv2"), "port": estate.http_port,
-                                             "password": "{{ lookup('env', 'ATTACK_SECRET') }}"}}, "check_mode": True, "ignore_errors": True},
+                                              "password": "{{ lookup('env', 'ATTACK_SECRET') }}"}},
+         "check_mode": True, "ignore_errors": True},
     ]
     monkeypatch.setenv("ATTACK_SECRET", SECRET)
     monkeypatch.setenv("ATTACK_PROXY_SECRET", proxy_secret)

@@ -29,7 +29,7 @@ def fixture_http_like_server() -> t.Iterator[int]:
         listener.settimeout(0.2)
         while not stop.is_set():
             try:
-                conn, _ = listener.accept()
+                conn = listener.accept()[0]
             except OSError:
                 continue
             with conn:

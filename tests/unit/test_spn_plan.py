@@ -236,7 +236,6 @@ def test_a_second_run_plans_nothing(hosts, peers, classes, existing, services, p
     assert not second.changed, second.descriptions()
 
 
-
 def _rfc4514_unescape(value: str) -> str:
     out, i = [], 0
     while i < len(value):
