@@ -60,6 +60,9 @@ class HostClient:
 
     def __init__(self, options: ConnectionOptions) -> None:
         self.options = options
+        # how errors name the host: the hostname option until a module learns the host's own name (an address
+        # in the inventory should not be all a failure says about where it happened)
+        self.name = options.hostname
         self._wsman: t.Any = None
         self._pool: t.Any = None
         self.round_trips = 0  # batches sent, for tests and the modules' own accounting
@@ -128,7 +131,7 @@ class HostClient:
         if self._pool is not None:
             return self._pool
         if PYPSRP_IMPORT_ERROR:
-            raise HyperVError(self.options.hostname, "the Python library pypsrp is not installed on the controller",
+            raise HyperVError(self.name, "the Python library pypsrp is not installed on the controller",
                               category="missing library", hint="pip install -r requirements.txt of this collection")
         last: Exception | None = None
         for delay in (0.0, *_RETRY_DELAYS):
@@ -247,12 +250,12 @@ class HostClient:
     def _remote_error(self, errors: list[t.Any], command: Cmd) -> HyperVError:
         record = errors[0] if errors else None
         if record is None:
-            return HyperVError(self.options.hostname, "the command failed without an error record", command=command.describe())
+            return HyperVError(self.name, "the command failed without an error record", command=command.describe())
         exception = getattr(record, "exception", None)
         message = _property(exception, "Message") or getattr(record, "message", None) or str(record)
         hresult = _property(exception, "HResult")
         return HyperVError(
-            self.options.hostname,
+            self.name,
             str(message),
             command=command.describe(),
             category=getattr(record, "reason", None) or None,
@@ -261,7 +264,7 @@ class HostClient:
         )
 
     def _transport_error(self, exc: Exception | None, doing: str) -> HyperVError:
-        host = self.options.hostname
+        host = self.name
         endpoint = self.options.endpoint
         if exc is None:
             return HyperVError(host, f"could not {doing}", command=doing)

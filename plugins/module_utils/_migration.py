@@ -11,6 +11,7 @@ import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan import (
+    AUTHENTICATION_CODES,
     Adapter,
     DiskFile,
     HostFacts,
@@ -21,19 +22,29 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import pa
 
 VHD_PROPERTIES = ["Path", "FileSize", "ParentPath", "DiskIdentifier"]
 HOST_PROPERTIES = ["ComputerName", "FullyQualifiedDomainName", "VirtualMachineMigrationEnabled",
-                   "VirtualMachineMigrationAuthenticationType"]
+                   "VirtualMachineMigrationAuthenticationType", "LogicalProcessorCount"]
+
+
+def host_commands() -> list[Cmd]:
+    """A host's migration settings and switches, its Windows version (which decides how parents move), whether it
+    is a domain member, and the configuration versions it runs."""
+    return [Cmd("Get-VMHost", select=HOST_PROPERTIES), Cmd("Get-VMSwitch", select=["Name"]),
+            Cmd("Get-CimInstance", {"ClassName": "Win32_OperatingSystem"}, select=["Version"]),
+            Cmd("Get-CimInstance", {"ClassName": "Win32_ComputerSystem"}, select=["PartOfDomain"]),
+            Cmd("Get-VMHostSupportedVersion", select=["Version"])]
+
+
+HOST_ROWS = len(host_commands())
 
 
 def source_commands() -> list[Cmd]:
     """The source host, its VMs with their parts, and the VMs' disk files (for the bytes to move)."""
-    return [Cmd("Get-VMHost", select=HOST_PROPERTIES), Cmd("Get-VMSwitch", select=["Name"]),
-            *read_vm_commands(Cmd("Get-VM")),
+    return [*host_commands(), *read_vm_commands(Cmd("Get-VM")),
             Cmd("Get-VM", missing_ok=True, piped=[Cmd("Get-VMHardDiskDrive"), Cmd("Get-VHD")], select=VHD_PROPERTIES)]
 
 
 def destination_commands() -> list[Cmd]:
-    return [Cmd("Get-VMHost", select=HOST_PROPERTIES), Cmd("Get-VMSwitch", select=["Name"]),
-            Cmd("Get-VM", select=["Name", "Id"], missing_ok=True)]
+    return [*host_commands(), Cmd("Get-VM", select=["Name", "Id"], missing_ok=True)]
 
 
 def _rows(value: t.Any) -> list[dict[str, t.Any]]:
@@ -41,18 +52,25 @@ def _rows(value: t.Any) -> list[dict[str, t.Any]]:
 
 
 def parse_host(rows: list[list[t.Any]], vm_rows: list[t.Any]) -> HostFacts:
+    """The rows of host_commands (in that order), and the host's VMs."""
     host = next(iter(_rows(rows[0])), {})
+    system = next(iter(_rows(rows[2])), {})
+    computer = next(iter(_rows(rows[3])), {})
     return HostFacts(
         name=str(host.get("FullyQualifiedDomainName") or host.get("ComputerName") or ""),
         migration_enabled=bool(host.get("VirtualMachineMigrationEnabled")),
         authentication=str(host.get("VirtualMachineMigrationAuthenticationType") or ""),
         switches=tuple(str(row["Name"]) for row in _rows(rows[1]) if row.get("Name")),
         vms={str(row["Name"]): str(row.get("Id") or "") for row in _rows(vm_rows) if row.get("Name")},
+        os_version=str(system.get("Version") or ""),
+        domain_member=computer.get("PartOfDomain") is not False,
+        logical_processors=int(host.get("LogicalProcessorCount") or 0),
+        configuration_versions=tuple(str(row.get("Version")) for row in _rows(rows[4]) if row.get("Version")),
     )
 
 
 def parse_source(rows: list[list[t.Any]]) -> tuple[HostFacts, dict[str, VmFacts]]:
-    views = parse_vms(rows[2:-1])
+    views = parse_vms(rows[HOST_ROWS:-1])
     sizes = {str(row.get("Path") or "").lower(): int(row.get("FileSize") or 0) for row in _rows(rows[-1])}
     vms: dict[str, VmFacts] = {}
     for view in views:
@@ -60,7 +78,8 @@ def parse_source(rows: list[list[t.Any]]) -> tuple[HostFacts, dict[str, VmFacts]
         vms[view.name] = VmFacts(
             name=view.name, id=str(view.id or ""), state=view.state, path=str(view.path or ""), disks=disks,
             disk_bytes=sum(sizes.get(path.lower(), 0) for path in disks),
-            adapters=tuple(Adapter(a.name, a.switch) for a in view.adapters))
+            adapters=tuple(Adapter(a.name, a.switch) for a in view.adapters),
+            version=str(view.version or ""), processor_count=int(view.processor_count or 0))
     host = parse_host(rows, [{"Name": v.name, "Id": v.id} for v in vms.values()])
     return host, vms
 
@@ -101,8 +120,17 @@ def copy_commands(parents: t.Sequence[DiskFile], destination: str) -> tuple[list
     return make, copy
 
 
+def parent_switches(host_moves_parents: bool, keep_source_parents: bool) -> dict[str, t.Any]:
+    """What Move-VM, Move-VMStorage and Compare-VM do with the source's copies of the parents they move: kept
+    (-RetainVhdCopiesOnSource; a base image is usually shared) or deleted (-RemoveSourceUnmanagedVhds).
+    Hosts that leave parents behind (Windows Server 2012) get neither."""
+    if not host_moves_parents:
+        return {}
+    return {"RetainVhdCopiesOnSource": True} if keep_source_parents else {"RemoveSourceUnmanagedVhds": True}
+
+
 def move_parameters(name: str, destination: str, mode: str, destination_path: str | None,
-                    vhd_paths: t.Mapping[str, str] | None) -> dict[str, t.Any]:
+                    vhd_paths: t.Mapping[str, str] | None, parents: t.Mapping[str, t.Any] | None = None) -> dict[str, t.Any]:
     """Move-VM/Compare-VM parameters for one VM (parameter sets NameSingleDestination / NameMultipleDestinations)."""
     parameters: dict[str, t.Any] = {"Name": name, "DestinationHost": destination}
     if mode != "shared_nothing":
@@ -116,6 +144,7 @@ def move_parameters(name: str, destination: str, mode: str, destination_path: st
         parameters["DestinationStoragePath"] = destination_path
     else:
         parameters["IncludeStorage"] = True
+    parameters.update(parents or {})
     return parameters
 
 
@@ -131,10 +160,11 @@ def parse_report(rows: list[t.Any]) -> list[tuple[int, str]]:
     return found
 
 
-def session_problem(error: t.Any, session_auth: str = "kerberos") -> Problem:
+def session_problem(error: t.Any, source: HostFacts, destination: HostFacts, session_auth: str = "kerberos") -> Problem:
     """A Compare-VM that could not even reach the destination: the hosts cannot authenticate to each other.
     ``session_auth`` is how this task's session to the source really authenticated (HostClient.session_auth)."""
     code = getattr(error, "code", None)
+    what = f"{source.name} cannot start a migration to {destination.name}: {getattr(error, 'message', error)}"
     if code == 0x8009030E and session_auth == "ntlm":
         fix = ("This task's session to the source authenticated with NTLM (auth=ntlm, or negotiate to an IP "
                "address, for which no Kerberos ticket exists), and Kerberos-only constrained delegation cannot pass "
@@ -142,13 +172,25 @@ def session_problem(error: t.Any, session_auth: str = "kerberos") -> Problem:
                "winvirt.hyperv.hyperv_spn (delegation.protocol: any; roles/live_migration "
                "live_migration_delegation_protocol: any), or connect to the host's FQDN with auth=kerberos or "
                "negotiate, or use auth=credssp with CredSSP migration authentication (winvirt.hyperv.hyperv_host).")
+    elif code == 0x8009030D and not (source.domain_member and destination.domain_member):
+        workgroup = " and ".join(h.name for h in (source, destination) if not h.domain_member)
+        fix = (f"{workgroup} {'is' if ' and ' not in workgroup else 'are'} not in a domain, so only CredSSP can "
+               "carry your credentials to the source: run the task with auth=credssp. Prepare it once: "
+               "winvirt.hyperv.hyperv_host with credssp_server: true on each host, and with management_client "
+               f"(CredSSP client role delegating to wsman/{source.name}, the host in TrustedHosts, and the policy "
+               "allowing fresh credentials with NTLM-only server authentication) on the machine the task runs "
+               "from. Keep live_migration.authentication: credssp on both hosts.")
     elif code == 0x8009030D:
         fix = ("The hosts use CredSSP for migrations, which needs your own credentials on the source: connect with "
                "auth=credssp (winvirt.hyperv.hyperv_host credssp_server: true on the source), or switch both hosts to "
                "live_migration.authentication: kerberos with constrained delegation (winvirt.hyperv.hyperv_spn).")
     else:
         fix = getattr(error, "hint", None) or "See the message; check that the destination is reachable from the source."
-    return Problem(f"The source cannot start a migration to the destination: {getattr(error, 'message', error)}", fix)
+    return Problem(what, fix)
+
+
+def is_authentication_failure(error: t.Any) -> bool:
+    return getattr(error, "code", None) in AUTHENTICATION_CODES
 
 
 def reconnect_commands(vm: str, adapters: t.Iterable[tuple[str, str, str]], to_target: bool) -> list[Cmd]:

@@ -13,6 +13,10 @@ import typing as t
 
 MODES = ("shared_nothing", "vm_only", "storage")
 SWITCH_MISSING = 33012  # Compare-VM's MessageId for a switch the destination lacks (this plan checks switches itself)
+# Windows Server 2012 R2 (6.3): storage migrations take a differencing disk's parents along (Move-VM and
+# Move-VMStorage -RetainVhdCopiesOnSource keep the source's copies); Windows Server 2012 leaves them behind.
+PARENTS_MOVE_SINCE = (6, 3)
+AUTHENTICATION_CODES = (0x80090303, 0x8009030E, 0x8009030D)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +26,16 @@ class HostFacts:
     authentication: str  # CredSSP | Kerberos
     switches: tuple[str, ...]
     vms: dict[str, str]  # VM name -> VMId
+    os_version: str = ""  # Win32_OperatingSystem.Version, e.g. 10.0.26100
+    domain_member: bool = True  # Win32_ComputerSystem.PartOfDomain
+    logical_processors: int = 0
+    configuration_versions: tuple[str, ...] = ()  # Get-VMHostSupportedVersion
+
+    @property
+    def moves_parents(self) -> bool:
+        """Whether Hyper-V on this host moves differencing parents with a VM's storage itself."""
+        parts = tuple(int(p) for p in self.os_version.split(".")[:2] if p.isdigit())
+        return len(parts) == 2 and parts >= PARENTS_MOVE_SINCE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +53,8 @@ class VmFacts:
     disks: tuple[str, ...]
     disk_bytes: int
     adapters: tuple[Adapter, ...] = ()
+    version: str = ""  # configuration version
+    processor_count: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,13 +76,34 @@ class Problem:
         return f"{self.what} Fix: {self.fix}"
 
 
+@dataclasses.dataclass(frozen=True)
+class ParentCopy:
+    """A differencing disk's parent that the destination lacks: Hyper-V moves it with the VM (``by`` "hyper-v",
+    Windows Server 2012 R2 and later) or the module copies it to the same path first (``by`` "copy")."""
+
+    file: DiskFile
+    target: str  # its path on the destination
+    by: str
+    vm: str  # the first moving VM that needs it
+
+    def as_dict(self) -> dict[str, t.Any]:
+        return {"path": self.file.path, "destination_path": self.target, "bytes": self.file.file_size,
+                "copied_by": "Move-VM" if self.by == "hyper-v" else "Copy-Item before the move"}
+
+
 @dataclasses.dataclass
 class VmMove:
     vm: VmFacts
     reconnect: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)  # (adapter, from, to)
+    parents: list[ParentCopy] = dataclasses.field(default_factory=list)
+
+    @property
+    def bytes(self) -> int:
+        return self.vm.disk_bytes + sum(p.file.file_size for p in self.parents)
 
     def as_dict(self) -> dict[str, t.Any]:
-        return {"name": self.vm.name, "id": self.vm.id, "state": self.vm.state, "bytes": self.vm.disk_bytes,
+        return {"name": self.vm.name, "id": self.vm.id, "state": self.vm.state, "bytes": self.bytes,
+                "parents": [p.as_dict() for p in self.parents],
                 "switches": [{"adapter": a, "from": f, "to": to} for a, f, to in self.reconnect]}
 
 
@@ -75,12 +112,17 @@ class MigrationPlan:
     moves: list[VmMove] = dataclasses.field(default_factory=list)
     unchanged: list[str] = dataclasses.field(default_factory=list)  # already where the task wants them
     problems: list[Problem] = dataclasses.field(default_factory=list)
-    # parents of differencing disks that stay on the source and must first be copied to the same path
-    parent_copies: list[DiskFile] = dataclasses.field(default_factory=list)
+    # parents of differencing disks the destination lacks (root first)
+    parent_copies: list[ParentCopy] = dataclasses.field(default_factory=list)
+
+    @property
+    def copied_first(self) -> list[DiskFile]:
+        """The parents the module copies before the move (hosts older than Windows Server 2012 R2)."""
+        return [p.file for p in self.parent_copies if p.by == "copy"]
 
     @property
     def bytes_to_move(self) -> int:
-        return sum(move.vm.disk_bytes for move in self.moves) + sum(f.file_size for f in self.parent_copies)
+        return sum(move.bytes for move in self.moves)
 
 
 def is_pattern(name: str) -> bool:
@@ -149,6 +191,28 @@ def host_problems(source: HostFacts, destination: HostFacts) -> list[Problem]:
     return problems
 
 
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in str(text).split(".") if p.isdigit())
+
+
+def capacity_problems(vm: VmFacts, destination: HostFacts) -> list[Problem]:
+    """What the destination cannot run, read from its own reports (so it is known even while Compare-VM cannot
+    run): the VM's configuration version and its virtual processors."""
+    problems = []
+    supported = [v for v in destination.configuration_versions if _version(v)]
+    if vm.version and supported and _version(vm.version) > max(_version(v) for v in supported):
+        highest = max(supported, key=_version)
+        problems.append(Problem(
+            f"VM '{vm.name}' has configuration version {vm.version}; {destination.name} runs at most {highest}, so "
+            "Hyper-V refuses the move.", version_fix(vm.name, destination.name, vm.version)))
+    if vm.processor_count and destination.logical_processors and vm.processor_count > destination.logical_processors:
+        problems.append(Problem(
+            f"VM '{vm.name}' has {vm.processor_count} virtual processors; {destination.name} has "
+            f"{destination.logical_processors} logical processors.",
+            "Lower the VM's processor_count (winvirt.hyperv.hyperv_vm) or choose a larger destination."))
+    return problems
+
+
 def switch_plan(
     vm: VmFacts, destination: HostFacts, switch_map: t.Mapping[str, str],
 ) -> tuple[list[tuple[str, str, str]], list[Problem]]:
@@ -198,64 +262,130 @@ def staying_parents(disk: str, files: t.Mapping[str, DiskFile]) -> tuple[list[st
     return staying, unreadable
 
 
-def parent_copy_plan(moving: t.Iterable[VmFacts], source_files: t.Mapping[str, DiskFile],
-                     destination_files: t.Mapping[str, DiskFile]) -> tuple[list[DiskFile], list[Problem]]:
-    """Every staying parent must be on the destination at the same path as the same disk (its
-    disk identifier); a missing one is copied first, a different file at that path is never overwritten."""
-    copies: list[DiskFile] = []
-    problems: list[Problem] = []
-    seen: set[str] = set()
+@dataclasses.dataclass(frozen=True)
+class ParentHandling:
+    """Where a move puts the parents of differencing disks."""
+
+    host_moves: bool  # Hyper-V moves them (Windows Server 2012 R2 and later); else they must already be there
+    destination_path: str | None = None
+    vhd_paths: t.Mapping[str, str] | None = None
+
+    def target(self, path: str) -> str:
+        """The parent's path on the destination: where Move-VM puts it (its -Vhds entry, else beside the disks in
+        the destination path, else the same path), or the same path when it stays behind."""
+        if not self.host_moves:
+            return path
+        mapped = {str(k).lower(): str(v) for k, v in (self.vhd_paths or {}).items()}.get(path.lower())
+        if mapped:
+            return mapped
+        if self.destination_path:
+            return self.destination_path.rstrip("\\") + "\\" + _leaf(path)
+        return path
+
+
+def _staying_chains(moving: t.Iterable[VmFacts], source_files: t.Mapping[str, DiskFile]) -> t.Iterator[
+        tuple[VmFacts, str, list[str], list[str]]]:
     for vm in moving:
         for disk in vm.disks:
             staying, unreadable = staying_parents(disk, source_files)
-            for path in unreadable:
-                problems.append(Problem(
-                    f"VM '{vm.name}': the parent '{path}' of its disk '{disk}' cannot be read on the source.",
-                    "Repair the differencing chain (winvirt.hyperv.hyperv_vhd parent_path) before moving the VM."))
-            for path in reversed(staying):  # the root first: it is copied first
-                if path.lower() in seen or path.lower() not in source_files:
-                    continue
-                seen.add(path.lower())
-                parent = source_files[path.lower()]
-                there = destination_files.get(path.lower())
-                if there is None:
-                    copies.append(parent)
-                elif there.identifier.lower() != parent.identifier.lower():
-                    problems.append(Problem(
-                        f"VM '{vm.name}': '{path}' on the destination is a different disk (identifier "
-                        f"{there.identifier}; the source's parent is {parent.identifier}), and it is never "
-                        "overwritten.",
-                        "Move or rename that file on the destination, or merge the differencing disk into a "
-                        "standalone one (winvirt.hyperv.hyperv_vhd) before moving the VM."))
+            yield vm, disk, staying, unreadable
+
+
+def parent_targets(moving: t.Iterable[VmFacts], source_files: t.Mapping[str, DiskFile],
+                   handling: ParentHandling) -> list[str]:
+    """The destination paths to read before planning the parents."""
+    return sorted({handling.target(path) for _vm, _disk, staying, _u in _staying_chains(moving, source_files)
+                   for path in staying}, key=str.lower)
+
+
+def parent_paths(moving: t.Iterable[VmFacts], source_files: t.Mapping[str, DiskFile],
+                 handling: ParentHandling) -> list[str]:
+    """The parents' paths on the source and on the destination (what parent_copy_plan owns)."""
+    return [p for _vm, _disk, staying, _u in _staying_chains(moving, source_files)
+            for path in staying for p in (path, handling.target(path))]
+
+
+def parent_copy_plan(moving: t.Iterable[VmFacts], source_files: t.Mapping[str, DiskFile],
+                     destination_files: t.Mapping[str, DiskFile], handling: ParentHandling,
+                     destination: str) -> tuple[list[ParentCopy], list[Problem]]:
+    """Every parent that stays on the source must be on the destination, where the VM's disks will look for it, as
+    the same disk (its disk identifier). A missing one is moved by Hyper-V or copied first; a different file at that
+    path is never overwritten."""
+    copies: list[ParentCopy] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for vm, disk, staying, unreadable in _staying_chains(moving, source_files):
+        for path in unreadable:
+            problems.append(Problem(
+                f"VM '{vm.name}': the parent '{path}' of its disk '{disk}' cannot be read on the source.",
+                "Repair the differencing chain (winvirt.hyperv.hyperv_vhd parent_path) before moving the VM."))
+        for path in reversed(staying):  # the root first: it is copied first
+            if path.lower() in seen or path.lower() not in source_files:
+                continue
+            seen.add(path.lower())
+            parent = source_files[path.lower()]
+            target = handling.target(path)
+            there = destination_files.get(target.lower())
+            if there is None:
+                copies.append(ParentCopy(parent, target, "hyper-v" if handling.host_moves else "copy", vm.name))
+            elif there.identifier.lower() != parent.identifier.lower():
+                problems.append(different_parent_problem(vm.name, disk, parent, target, there, destination, handling))
     return copies, problems
 
 
+def different_parent_problem(vm: str, disk: str, parent: DiskFile, target: str, there: DiskFile, destination: str,
+                             handling: ParentHandling) -> Problem:
+    """The one problem (and the one fix) for a different file where a parent must go."""
+    where = "beside its disks" if handling.host_moves and target.lower() != parent.path.lower() else "at the same path"
+    fix = f"Move or rename '{target}' on {destination}; the parent is then "
+    fix += "moved there by Hyper-V with the VM." if handling.host_moves else "copied there before the move."
+    if handling.host_moves:
+        fix += " Or choose another destination_path, where the parent is put beside the VM's disks."
+    return Problem(
+        f"VM '{vm}': its disk '{disk}' needs its parent '{parent.path}' {where} on {destination}, and '{target}' "
+        f"there is a different disk (identifier {there.identifier}; the parent's is {parent.identifier}). A file "
+        "on the destination is never overwritten.", fix)
+
+
 def compatibility_problems(vm: VmFacts, incompatibilities: t.Iterable[tuple[int, str]],
-                           copied_parents: t.Iterable[str] = ()) -> list[Problem]:
-    """Compare-VM's report, without the switch findings (switch_plan owns those, switch_map included) and
-    without missing parents the task copies first."""
+                           handled_paths: t.Iterable[str] = (), destination: HostFacts | None = None) -> list[Problem]:
+    """Compare-VM's report, without what this plan checks itself: switches (switch_map included), the parents of
+    differencing disks (``handled_paths``: their source and destination paths), and the configuration version and
+    processors when the destination reported what it supports (capacity_problems)."""
     problems = []
-    copied = [path.lower() for path in copied_parents]
+    handled = [path.lower() for path in handled_paths]
     for message_id, message in incompatibilities:
-        if message_id == SWITCH_MISSING or any(path in message.lower() for path in copied):
+        text = message.lower()
+        if message_id == SWITCH_MISSING or any(path in text for path in handled):
+            continue
+        if destination is not None and (("configuration version" in text and destination.configuration_versions)
+                                        or ("processor" in text and destination.logical_processors)):
             continue
         problems.append(Problem(f"VM '{vm.name}': {message}", _compatibility_fix(message)))
     return problems
 
 
+def version_fix(vm: str, destination: str, version: str) -> str:
+    return (f"Move '{vm}' through Hyper-V Replica instead (roles/replica: replicate it to {destination}, then a planned "
+            "failover and removing replication; see docs/replica.md), or upgrade "
+            f"{destination} to a Windows Server release that runs configuration version {version or 'of the VM'}. "
+            "A configuration version cannot be lowered.")
+
+
 def _compatibility_fix(message: str) -> str:
     text = message.lower()
-    if "parent" in text:
-        return ("Copy the parent disk to the same path on the destination first (the same file: its disk "
-                "identifier must match), or merge the differencing disk (winvirt.hyperv.hyperv_vhd).")
     if "configuration version" in text:
-        return "Move the VM to a host that supports its configuration version; a version cannot be lowered."
+        return version_fix("the VM", "the destination", "")
     if "processor" in text:
         return "Lower the VM's processor_count (winvirt.hyperv.hyperv_vm) or choose a larger destination."
+    if "parent" in text:
+        return ("The destination needs the parent disk where the VM's disk will look for it, as the same disk (the "
+                "same disk identifier): move or rename a different file at that path on the destination.")
     if "space" in text:
         return "Free space on the destination volume or choose another destination_path."
     if "already exists" in text:
-        return "A VM with the same id is registered on the destination: remove the stale one first."
+        return ("A file or a VM with the same id is already on the destination: remove the stale one, or choose "
+                "another destination_path.")
     if "0x80070005" in text or "access denied" in text:
         return ("Give the hosts' computer accounts (DOMAIN\\HOST$) Full Control on the share and its folder "
                 "(winvirt.hyperv.hyperv_smb_share full_access and ntfs_full_control), or the hosts' AD group.")
@@ -267,24 +397,30 @@ def _compatibility_fix(message: str) -> str:
 def plan_migration(names: t.Sequence[str], vms: t.Mapping[str, VmFacts], source: HostFacts, destination: HostFacts,
                    switch_map: t.Mapping[str, str], reports: t.Mapping[str, list[tuple[int, str]]],
                    session_problems: t.Sequence[Problem] = (),
-                   disk_files: tuple[t.Mapping[str, DiskFile], t.Mapping[str, DiskFile]] | None = None) -> MigrationPlan:
+                   disk_files: tuple[t.Mapping[str, DiskFile], t.Mapping[str, DiskFile]] | None = None,
+                   handling: ParentHandling | None = None) -> MigrationPlan:
     """The plan for a move to another host: every problem at once, or the VMs to move. ``disk_files`` (the
-    source's and the destination's Get-VHD rows by lower-case path) plans the copies of staying parents."""
+    source's Get-VHD rows by lower-case path, and the destination's at the parents' target paths) plans the
+    parents of differencing disks, as ``handling`` says the hosts treat them."""
     moving, done, problems = select_vms(names, list(vms), list(destination.vms))
     plan = MigrationPlan(unchanged=done, problems=problems)
     if moving:
         plan.problems.extend(host_problems(source, destination))
         plan.problems.extend(session_problems)
+    handled: list[str] = []
     if disk_files is not None:
-        plan.parent_copies, parent_problems = parent_copy_plan([vms[n] for n in moving], *disk_files)
+        handling = handling or ParentHandling(host_moves=source.moves_parents)
+        plan.parent_copies, parent_problems = parent_copy_plan([vms[n] for n in moving], *disk_files, handling,
+                                                               destination.name)
         plan.problems.extend(parent_problems)
-    copied = [f.path for f in plan.parent_copies]
+        handled = parent_paths([vms[n] for n in moving], disk_files[0], handling)
     for name in moving:
         vm = vms[name]
         reconnect, switch_problems = switch_plan(vm, destination, switch_map)
         plan.problems.extend(switch_problems)
-        plan.problems.extend(compatibility_problems(vm, reports.get(name, []), copied))
-        plan.moves.append(VmMove(vm, reconnect))
+        plan.problems.extend(capacity_problems(vm, destination))
+        plan.problems.extend(compatibility_problems(vm, reports.get(name, []), handled, destination))
+        plan.moves.append(VmMove(vm, reconnect, [p for p in plan.parent_copies if p.vm == name]))
     return plan
 
 

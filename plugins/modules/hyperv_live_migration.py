@@ -16,11 +16,14 @@ description:
     destination (Kerberos from the controller needs constrained delegation, see M(winvirt.hyperv.hyperv_spn), or
     O(auth=credssp)), Compare-VM must report no incompatibility, the destination must have every switch the VM
     uses (or O(switch_map) names one it has), with enough free space.
-  - A differencing disk's parent (a base image that stays on the source) must be on the destination at the same
-    path as the same disk (its disk identifier). In V(shared_nothing) mode without O(vhd_paths), a missing parent
-    chain is copied there first (root first, through the destination's administrative share, so the source needs
-    CredSSP or cifs delegation to the destination) and checked; a different file at that path is never
-    overwritten and fails the preflight.
+  - A differencing disk's parents (a shared base image) must reach the destination as the same disk (its disk
+    identifier). Windows Server 2012 R2 and later move them with the VM themselves (where the VM's disks go: the
+    O(vhd_paths) entry naming the parent, else beside the disks in O(destination_path), else the same path), and
+    the module keeps the source's copies (O(keep_source_parents)). A source running Windows Server 2012 leaves
+    them behind: the module copies a missing chain to the same path on the destination first (root first, through
+    the destination's administrative share, so the source needs CredSSP or cifs delegation to the destination) and
+    checks it. The plan lists each parent that will be copied, with its bytes. A different file where a parent
+    must go is never overwritten and fails the preflight.
   - Idempotent; a VM already on the destination and absent from the source is V(ok). Live migration is a planned
     move, not high availability; clustered VMs are out of scope (use Move-ClusterVirtualMachineRole).
   - The module connects to the source host (the connection options) and to O(destination).
@@ -60,6 +63,15 @@ options:
         (the VM has no network on those adapters during the move).
     type: dict
     default: {}
+  keep_source_parents:
+    description:
+      - Keep the source's copies of the differencing parents that Hyper-V moves with a VM (Move-VM
+        C(-RetainVhdCopiesOnSource)); V(false) deletes them once the move is done (C(-RemoveSourceUnmanagedVhds)),
+        which breaks every other VM on the source made from the same base image.
+      - Applies to sources running Windows Server 2012 R2 or later (they move parents themselves), and to
+        V(storage) moves; a Windows Server 2012 source always keeps them.
+    type: bool
+    default: true
   timeout:
     description:
       - Seconds the task may take. A move still running when they are up is stopped on the host (Hyper-V
@@ -115,7 +127,10 @@ unchanged:
   type: list
   elements: str
 plan:
-  description: One entry per VM to move, with its state, the bytes of its disks and the switch remapping.
+  description:
+    - One entry per VM to move, with its state, its bytes (its disks and the parents copied for it), the parents
+      the destination lacks (C(parents), each with C(path), C(destination_path), C(bytes) and C(copied_by):
+      C(Move-VM) or C(Copy-Item before the move)) and the switch remapping.
   returned: always
   type: list
   elements: dict
@@ -141,11 +156,14 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cm
 from ansible_collections.winvirt.hyperv.plugins.module_utils._deadline import Deadline
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._migration import (
+    HOST_ROWS,
     copy_commands,
     destination_commands,
     disconnect_commands,
     disk_files,
+    is_authentication_failure,
     move_parameters,
+    parent_switches,
     parse_host,
     parse_report,
     parse_source,
@@ -158,10 +176,13 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration import (
 from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan import (
     MODES,
     DiskFile,
+    HostFacts,
     MigrationPlan,
+    ParentHandling,
     Problem,
     failure_message,
     host_problems,
+    parent_targets,
     plan_migration,
     plan_storage_move,
     select_vms,
@@ -180,30 +201,40 @@ def argument_spec() -> dict[str, t.Any]:
         "destination_path": {"type": "str"},
         "vhd_paths": {"type": "dict"},
         "switch_map": {"type": "dict", "default": {}},
+        "keep_source_parents": {"type": "bool", "default": True},
         "timeout": {"type": "int", "default": 3600},
     }
 
 
-def _compare(
-    module: HyperVModule, client: t.Any, moving: list[str], destination: str,
-) -> tuple[dict[str, list[tuple[int, str]]], list[Problem]]:
-    """Compare-VM for each VM; a failure to reach the destination at all is one problem for the whole task."""
+def _parents(module: HyperVModule, source: HostFacts) -> dict[str, t.Any]:
+    return parent_switches(source.moves_parents, module.params["keep_source_parents"])
+
+
+def _compare(module: HyperVModule, client: t.Any, moving: list[str], source: HostFacts,
+             destination: HostFacts) -> tuple[dict[str, list[tuple[int, str]]], list[Problem]]:
+    """Compare-VM for each VM. A failure to reach the destination at all is one problem for the whole task; when
+    the hosts' own settings already explain it (migrations off, different authentication), only an
+    authentication failure adds anything."""
     params = module.params
     reports: dict[str, list[tuple[int, str]]] = {}
+    explained = bool(host_problems(source, destination))
     for name in moving:
-        parameters = move_parameters(name, destination, params["mode"], params["destination_path"], params["vhd_paths"])
+        parameters = move_parameters(name, destination.name, params["mode"], params["destination_path"],
+                                     params["vhd_paths"], _parents(module, source))
         try:
             rows = client.run([Cmd("Compare-VM", parameters)], retry=True)
         except HyperVError as err:
-            return reports, [session_problem(err, client.session_auth())]
+            if explained and not is_authentication_failure(err):
+                return reports, []
+            return reports, [session_problem(err, source, destination, client.session_auth())]
         reports[name] = parse_report(rows[0])
     return reports, []
 
 
-def _disk_files(module: HyperVModule, source: t.Any, target: t.Any,
-                known: dict[str, DiskFile]) -> tuple[dict[str, DiskFile], dict[str, DiskFile]]:
+def _disk_files(module: HyperVModule, source: t.Any, target: t.Any, known: dict[str, DiskFile],
+                moving: list[t.Any], handling: ParentHandling) -> tuple[dict[str, DiskFile], dict[str, DiskFile]]:
     """The moving VMs' disks and their whole parent chains on the source (a round trip per level of parents),
-    and the same paths on the destination."""
+    and the destination's files where the parents must go."""
     files = dict(known)
     try:
         for _level in range(MAX_CHAIN_DEPTH):
@@ -214,25 +245,27 @@ def _disk_files(module: HyperVModule, source: t.Any, target: t.Any,
             if not found:
                 break
             files.update(found)
-        there = disk_files(target.run([vhd_command(f.path for f in files.values())])[0]) if files else {}
+        targets = parent_targets(moving, files, handling)
+        there = disk_files(target.run([vhd_command(targets)])[0]) if targets else {}
     except HyperVError as err:
         module.fail_hyperv(err, round_trips=module.round_trips)
     return files, there
 
 
 def _copy_parents(module: HyperVModule, source: t.Any, target: t.Any, plan: MigrationPlan, destination: str) -> None:
-    """Copy the missing parents (root first) to the same paths on the destination, then check that
-    each copy is the same disk before any VM moves: three round trips however many parents."""
-    if not plan.parent_copies:
+    """Sources older than Windows Server 2012 R2: copy the missing parents (root first) to the same paths on the
+    destination, then check that each copy is the same disk before any VM moves: three round trips however many."""
+    parents = plan.copied_first
+    if not parents:
         return
-    make, copy = copy_commands(plan.parent_copies, destination)
+    make, copy = copy_commands(parents, destination)
     try:
         target.run(make)
         source.run(copy)
-        copied = disk_files(target.run([vhd_command(p.path for p in plan.parent_copies)])[0])
+        copied = disk_files(target.run([vhd_command(p.path for p in parents)])[0])
     except HyperVError as err:
         module.fail_hyperv(err, changed=True, moved=[], round_trips=module.round_trips)
-    for parent in plan.parent_copies:
+    for parent in parents:
         there = copied.get(parent.path.lower())
         if there is None or there.identifier.lower() != parent.identifier.lower():
             module.fail_json(msg=f"the copy of '{parent.path}' on {destination} is not the same disk (identifier "
@@ -274,24 +307,28 @@ def main() -> None:
     except HyperVError as err:
         module.fail_hyperv(err, round_trips=module.round_trips)
     source_host, vms = parse_source(source_rows)
+    source.name = source_host.name or source.name
     source_disks = disk_files(source_rows[-1])
     if params["mode"] == "storage":
-        _storage(module, source, vms, started)
+        _storage(module, source, source_host, vms, started)
     target = module.client(module.destination_options())
     try:
         rows = target.run(destination_commands(), retry=True)
     except HyperVError as err:
         module.fail_hyperv(err, round_trips=module.round_trips)
-    destination = parse_host(rows, rows[2])
+    destination = parse_host(rows, rows[HOST_ROWS])
+    target.name = destination.name or target.name
     moving, _done, _problems = select_vms(params["name"], list(vms), list(destination.vms))
     files = None
-    if moving and params["mode"] == "shared_nothing" and not params["vhd_paths"]:
-        files = _disk_files(module, source, target, source_disks)
+    handling = ParentHandling(source_host.moves_parents, params["destination_path"], params["vhd_paths"])
+    if moving and params["mode"] == "shared_nothing":
+        files = _disk_files(module, source, target, source_disks, [vms[n] for n in moving], handling)
     reports: dict[str, list[tuple[int, str]]] = {}
     session: list[Problem] = []
-    if moving and not host_problems(source_host, destination):
-        reports, session = _compare(module, source, moving, destination.name)
-    plan = plan_migration(params["name"], vms, source_host, destination, params["switch_map"], reports, session, files)
+    if moving:
+        reports, session = _compare(module, source, moving, source_host, destination)
+    plan = plan_migration(params["name"], vms, source_host, destination, params["switch_map"], reports, session, files,
+                          handling)
     if plan.problems:
         _fail_preflight(module, plan)
     diff = {"before": {"source": sorted(source_host.vms), "destination": sorted(destination.vms)},
@@ -307,7 +344,7 @@ def main() -> None:
         if deadline.expired:
             _timed_out(module, plan, moved, None)
         parameters = move_parameters(name, destination.name, params["mode"], params["destination_path"],
-                                     params["vhd_paths"])
+                                     params["vhd_paths"], _parents(module, source_host))
         try:
             source.run([*disconnect_commands(name, move.reconnect), Cmd("Move-VM", parameters)], deadline=deadline)
         except HyperVError as err:
@@ -348,7 +385,7 @@ def _where(source: t.Any, target: t.Any, name: str) -> tuple[str | None, str]:
         except HyperVError:
             continue
         if rows and rows[0]:
-            return role, f"'{name}' is on the {role} host {client.options.hostname} ({rows[0][0].get('State')})"
+            return role, f"'{name}' is on the {role} host {client.name} ({rows[0][0].get('State')})"
     return None, f"where '{name}' is could not be read from either host"
 
 
@@ -361,7 +398,7 @@ def _timed_out(module: HyperVModule, plan: MigrationPlan, moved: list[str], stop
                      changed=bool(moved), moved=moved, round_trips=module.round_trips)
 
 
-def _storage(module: HyperVModule, source: t.Any, vms: dict[str, t.Any], started: float) -> t.NoReturn:
+def _storage(module: HyperVModule, source: t.Any, host: HostFacts, vms: dict[str, t.Any], started: float) -> t.NoReturn:
     path = module.params["destination_path"]
     plan = plan_storage_move(module.params["name"], vms, path)
     if plan.problems:
@@ -372,7 +409,8 @@ def _storage(module: HyperVModule, source: t.Any, vms: dict[str, t.Any], started
     if not module.check_mode:
         for move in plan.moves:
             try:
-                source.run([Cmd("Move-VMStorage", {"Name": move.vm.name, "DestinationStoragePath": path})])
+                source.run([Cmd("Move-VMStorage", {"Name": move.vm.name, "DestinationStoragePath": path,
+                                                   **_parents(module, host)})])
             except HyperVError as err:
                 module.fail_hyperv(err, changed=bool(moved), moved=moved, round_trips=module.round_trips)
             moved.append(move.vm.name)

@@ -61,9 +61,13 @@ def test_preflight_lists_every_problem_with_its_fix(lab3: t.Any) -> None:
     failed = run_playbook(lab3, [move(lab3, "hv3", name=["app1"])], auth="credssp")
     assert failed.rc != 0
     result = failed.result("move")
-    fixes = [p["fix"] for p in result["problems"]]  # migrations are off on both hosts, and hv3 lacks a switch
-    assert len(fixes) == 3 and "hyperv_host on hv1" in fixes[0] and "hyperv_host on hv3" in fixes[1], fixes
-    assert "switch_map" in fixes[2] and "3 problem(s)" in result["msg"]
+    # migrations are off on both hosts, hv3 lacks a switch, and app1's configuration version is above hv3's: all in
+    # one run (the version comes from hv3's own Get-VMHostSupportedVersion, Compare-VM cannot run yet)
+    fixes = [p["fix"] for p in result["problems"]]
+    assert len(fixes) == 4 and "hyperv_host on hv1.lab.test" in fixes[0] and "hyperv_host on hv3.lab.test" in fixes[1], fixes
+    assert "switch_map" in fixes[2] and "4 problem(s)" in result["msg"]
+    assert "configuration version 12.0" in result["problems"][3]["what"] and "roles/replica" in fixes[3]
+    assert "127." not in result["msg"], "hosts are named as they call themselves, not by address"
     assert lab3.snapshot() == before
 
 
@@ -84,6 +88,9 @@ def test_kerberos_from_the_controller_needs_delegation_or_credssp(lab3: t.Any) -
     failed = run_playbook(lab3, [move(lab3, "hv2", name=["app1"])], auth="ntlm")
     assert failed.rc != 0
     assert "0x8009030E" in failed.result("move")["msg"] and "hyperv_spn" in failed.result("move")["msg"]
+    # the hosts are named as they call themselves (the inventory's hv1 / hv1.lab.test), not by address
+    assert "hv1.lab.test cannot start a migration to hv2.lab.test" in failed.result("move")["msg"]
+    assert "127." not in failed.result("move")["msg"]
     assert "app1" in vm_names(lab3, "hv1")
 
 
@@ -167,8 +174,9 @@ def give_ws1_a_data_disk_at_hv3s_version(estate: t.Any) -> None:
         ws1.version = "10.0"
 
 
-def test_differencing_parent_is_copied_first_and_never_overwritten(lab3: t.Any) -> None:
-    """Requirement F5: a running VM with two disks, one differencing on a parent only the source has."""
+def test_hyperv_moves_a_missing_parent_and_the_plan_shows_its_bytes(lab3: t.Any) -> None:
+    """hv1 runs Windows Server 2025: Move-VM takes ws1's parent along (-RetainVhdCopiesOnSource keeps the
+    source's base image for its other children); a different file where the parent goes is never overwritten."""
     enable_migrations(lab3)
     register_spns(lab3, ["hv3"])
     give_ws1_a_data_disk_at_hv3s_version(lab3)
@@ -179,7 +187,9 @@ def test_differencing_parent_is_copied_first_and_never_overwritten(lab3: t.Any) 
     refused = run_playbook(lab3, [move(lab3, "hv3", name=["ws1"])], auth="credssp")
     assert refused.rc != 0
     problems = refused.result("move")["problems"]
-    assert any("different disk" in p["what"] and "never overwritten" in p["what"] for p in problems), problems
+    assert len(problems) == 1, problems  # one problem, one fix (Compare-VM's finding about the file is not repeated)
+    assert "different disk" in problems[0]["what"] and "never overwritten" in problems[0]["what"]
+    assert "hv3.lab.test" in problems[0]["fix"] and "merge" not in problems[0]["fix"].lower()
     assert hv3.fs.get(base).vhd.disk_identifier == "OTHER" and "ws1" in vm_names(lab3, "hv1")
 
     with lab3.world.lock:
@@ -187,18 +197,47 @@ def test_differencing_parent_is_copied_first_and_never_overwritten(lab3: t.Any) 
     before = lab3.snapshot()
     checked = run_playbook(lab3, [move(lab3, "hv3", name=["ws1"])], auth="credssp", check=True)
     assert checked.rc == 0, checked.stdout
-    assert checked.result("move")["bytes_moved"] == (900 + 64 + 11000) * 1024**2, "the disks and the parent copy"
+    result = checked.result("move")
+    assert result["bytes_moved"] == (900 + 64 + 11000) * 1024**2, "the disks and the parent copy"
+    assert result["plan"][0]["bytes"] == result["bytes_moved"]
+    assert result["plan"][0]["parents"] == [{"path": base, "destination_path": base, "bytes": 11000 * 1024**2,
+                                             "copied_by": "Move-VM"}]
     assert lab3.snapshot() == before
 
     moved = run_playbook(lab3, [move(lab3, "hv3", name=["ws1"])], auth="credssp")
     assert moved.rc == 0, moved.stdout
     ws1 = next(v for v in hv3.hyperv.vms.values() if v.name == "ws1")
     assert ws1.state == "Running" and len(ws1.hard_drives) == 2
-    assert hv3.fs.get(base).vhd.disk_identifier == hv1.fs.get(base).vhd.disk_identifier, "the same disk, copied"
+    assert hv3.fs.get(base).vhd.disk_identifier == hv1.fs.get(base).vhd.disk_identifier, "the same disk, moved"
     assert hv1.fs.is_file(base), "the parent stays on the source for its other children"
     assert hv3.fs.get(f"{DISKS}\\ws1.vhdx").vhd.parent_path == base
-    copies = [c for c in lab3.call_log() if c["command"] == "Copy-Item"]
+    calls = lab3.call_log()
+    assert not [c for c in calls if c["command"] == "Copy-Item"], "Hyper-V moved the parent; nothing copied it first"
+    move_vm = [c for c in calls if c["command"] == "Move-VM"]
+    assert len(move_vm) == 1 and move_vm[0]["parameters"].get("RetainVhdCopiesOnSource") is True
+
+
+def test_a_windows_server_2012_source_gets_its_parent_copied_first(lab3: t.Any) -> None:
+    """Windows Server 2012 leaves parents behind: the module copies the missing chain to the same path first."""
+    enable_migrations(lab3)
+    register_spns(lab3, ["hv3"])
+    give_ws1_a_data_disk_at_hv3s_version(lab3)
+    base = f"{DISKS}\\base-2025.vhdx"
+    hv1, hv3 = lab3.world.machine("hv1"), lab3.world.machine("hv3")
+    with lab3.world.lock:
+        hv1.os_version = "6.2.9200"
+    checked = run_playbook(lab3, [move(lab3, "hv3", name=["ws1"])], auth="credssp", check=True)
+    assert checked.rc == 0, checked.stdout
+    assert checked.result("move")["plan"][0]["parents"][0]["copied_by"] == "Copy-Item before the move"
+    moved = run_playbook(lab3, [move(lab3, "hv3", name=["ws1"])], auth="credssp")
+    assert moved.rc == 0, moved.stdout
+    assert hv3.fs.get(base).vhd.disk_identifier == hv1.fs.get(base).vhd.disk_identifier, "the same disk, copied"
+    assert hv1.fs.is_file(base) and hv3.fs.get(f"{DISKS}\\ws1.vhdx").vhd.parent_path == base
+    calls = lab3.call_log()
+    copies = [c for c in calls if c["command"] == "Copy-Item"]
     assert len(copies) == 1 and copies[0]["machine"] == "hv1" and copies[0]["parameters"]["LiteralPath"] == base
+    move_vm = [c for c in calls if c["command"] == "Move-VM"]
+    assert "RetainVhdCopiesOnSource" not in move_vm[0]["parameters"]
 
 
 def test_a_long_live_migration_takes_world_time_and_timeout_stops_it(lab3: t.Any) -> None:

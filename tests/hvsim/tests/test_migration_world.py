@@ -97,13 +97,49 @@ def test_per_vhd_destinations_keep_the_file_name(world: typing.Any) -> None:
 
 def test_a_differencing_disk_moves_when_the_destination_has_its_parent(world: typing.Any) -> None:
     base = f"{DISKS}\\base-2025.vhdx"
-    outputs(run(world, c("Move-VM", Name="ws1", DestinationHost="hv2", IncludeStorage=True, ErrorAction="Stop")))
+    outputs(run(world, c("Move-VM", Name="ws1", DestinationHost="hv2", IncludeStorage=True, RetainVhdCopiesOnSource=True,
+                         ErrorAction="Stop")))
     child = world.machine("hv2").fs.get(f"{DISKS}\\ws1.vhdx")
     assert child.vhd.parent_path == base and world.machine("hv2").fs.get(base).attached_to == vm_on(world, "hv2", "ws1").id
     assert world.machine("hv1").fs.get(base).attached_to is None, "the parent stays on the source, released"
 
 
-def test_a_missing_parent_refuses_the_move_and_changes_nothing(world: typing.Any) -> None:
+def test_the_sources_parents_go_unless_retained(world: typing.Any) -> None:
+    """RetainVhdCopiesOnSource: "whether the read-only VHDs on the source host should be removed after the
+    migration is completed" (Msvm_VirtualSystemMigrationSettingData); without it, they are."""
+    outputs(run(world, c("Move-VM", Name="ws1", DestinationHost="hv2", IncludeStorage=True, ErrorAction="Stop")))
+    assert not world.machine("hv1").fs.exists(f"{DISKS}\\base-2025.vhdx")
+
+
+def test_hyperv_moves_a_missing_parent_with_the_vm_since_2012_r2(world: typing.Any) -> None:
+    """hv1 (Windows Server 2025) copies ws1's parent to hv3 beside the moved disk; the source keeps its copy."""
+    base = f"{DISKS}\\base-2025.vhdx"
+    ws1 = vm_on(world, "hv1", "ws1")
+    ws1.version = "10.0"  # hv3's highest
+    identity = world.machine("hv1").fs.get(base).vhd.disk_identifier
+    report = outputs(run(world, c("Compare-VM", Name="ws1", DestinationHost="hv3", IncludeStorage=True,
+                                  DestinationStoragePath="D:\\VMs\\ws1", RetainVhdCopiesOnSource=True)))[0]
+    assert report.properties["Incompatibilities"] == []
+    outputs(run(world, c("Move-VM", Name="ws1", DestinationHost="hv3", IncludeStorage=True,
+                         DestinationStoragePath="D:\\VMs\\ws1", RetainVhdCopiesOnSource=True, ErrorAction="Stop")))
+    hv3 = world.machine("hv3")
+    child, parent = hv3.fs.get("D:\\VMs\\ws1\\ws1.vhdx"), hv3.fs.get("D:\\VMs\\ws1\\base-2025.vhdx")
+    assert child.vhd.parent_path == "D:\\VMs\\ws1\\base-2025.vhdx" and parent.vhd.disk_identifier == identity
+    assert parent.attached_to == ws1.id and ws1.state == "Running"
+    assert world.machine("hv1").fs.is_file(base) and not world.machine("hv1").fs.exists(f"{DISKS}\\ws1.vhdx")
+
+
+def test_a_different_file_where_the_parent_would_go_refuses_the_move(world: typing.Any) -> None:
+    vm_on(world, "hv1", "ws1").version = "10.0"
+    world.machine("hv3").fs.write_file(f"{DISKS}\\base-2025.vhdx", 1024, None)
+    before = to_data(world)
+    message = failure(run(world, c("Move-VM", Name="ws1", DestinationHost="hv3", IncludeStorage=True,
+                                   RetainVhdCopiesOnSource=True, ErrorAction="Stop")))
+    assert f"The file '{DISKS}\\base-2025.vhdx' already exists on 'HV3'" in message and to_data(world) == before
+
+
+def test_a_windows_server_2012_source_leaves_the_parent_and_refuses_a_move_without_it(world: typing.Any) -> None:
+    world.machine("hv1").os_version = "6.2.9200"
     vm_on(world, "hv1", "ws1").adapters[0].switch_name = "Lab Private"  # a switch hv3 does not have
     before = to_data(world)
     message = failure(run(world, c("Move-VM", Name="ws1", DestinationHost="hv3", IncludeStorage=True,

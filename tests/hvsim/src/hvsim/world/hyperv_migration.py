@@ -17,6 +17,25 @@ When the estate has a domain (hvsim.world.directory), Kerberos also needs the de
 Virtual System Migration Service" SPN (else 0x80090303), and constrained delegation on the source's
 account to that service on the destination lets a non-CredSSP session from elsewhere move VMs (a session
 that did not use Kerberos needs "any protocol" delegation).
+
+Differencing disks (the parents a VM's disks are made from, which the VM does not own):
+- Windows Server 2012 R2 and later (OS 6.3+) move them with the VM's storage: Move-VM and Move-VMStorage take
+  -RetainVhdCopiesOnSource ("retains parent virtual hard disks on the source computer", Move-VM reference;
+  Move-VMStorage has it since the 2012 R2 reference) and Msvm_VirtualSystemMigrationSettingData documents
+  RetainVhdCopiesOnSource as "whether the read-only VHDs on the source host should be removed after the
+  migration is completed". So a parent the destination lacks is copied to where the VM's disks go (the
+  -Vhds entry naming it, else -DestinationStoragePath, else the same path), the child points at the copy,
+  and the source's parents are removed after the move unless -RetainVhdCopiesOnSource is given;
+  -RemoveSourceUnmanagedVhds ("deletes the parent virtual hard disk on the source ... when the migration is
+  finished"; WMI: added in Windows Server 2016) removes them too. A parent still open by another VM on the
+  source stays (Windows does not delete an open file).
+- Windows Server 2012 (OS 6.2): the parent stays on the source and the destination must already have it at
+  the same path (the requirements' account of shared-nothing migration); no source was found for how 2012
+  treats the two switches, so hvsim ignores them there.
+- hvsim's own assumptions (no source found): a parent already at its target path as the same disk (same disk
+  identifier) is used as it is; a different file there refuses the move (existing files are never
+  overwritten: AllowOverwriteExistingFile, added in Windows 10 1703, is off by default and Move-VM does not
+  expose it).
 """
 
 from __future__ import annotations
@@ -59,6 +78,8 @@ NOT_ENOUGH_SPACE = 40040
 FILE_EXISTS = 40041
 STORAGE_NOT_SHARED = 21024
 ACCESS_DENIED = 40042  # the destination's computer account may not open a file of the VM on its share
+# Windows Server 2012 R2: storage migrations move a differencing disk's parents (see the module docstring)
+PARENTS_MOVE_SINCE = (6, 3)
 OPERATION_TYPES = {"MoveVirtualMachine": 0, "ImportVirtualMachine": 1, "MoveVirtualMachineAndStorage": 2,
                    "CopyVirtualMachine": 3}
 
@@ -72,6 +93,8 @@ class MovePlan:
     files: list[tuple[str, str]]  # (source path, destination path) of every file that moves
     drives: dict[str, str]  # a hard drive's path now -> its path after the move
     problems: list[tuple[int, str]] = dataclasses.field(default_factory=list)  # (MessageId, Message)
+    # parents of differencing disks that move with the VM: path key on the source -> path on the destination
+    parents: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def moves_storage(self) -> bool:
@@ -167,6 +190,46 @@ def _disk_chain(source: Machine, path: str) -> tuple[list[str], str | None]:
     return moving, None
 
 
+def moves_parents(machine: Machine) -> bool:
+    """Whether the host's storage migrations take differencing parents along (Windows Server 2012 R2 and later)."""
+    parts = tuple(int(p) for p in (machine.os_version.split(".") + ["0", "0"])[:2] if p.isdigit())
+    return parts >= PARENTS_MOVE_SINCE
+
+
+def _ancestors(source: Machine, first: str) -> list[str]:
+    """``first`` and the parents above it, as far as the source has them (nearest first)."""
+    chain = [clean_path(first)]
+    current = source.fs.get(first)
+    while current is not None and current.vhd is not None and current.vhd.parent_path \
+            and path_key(current.vhd.parent_path) not in {path_key(p) for p in chain}:
+        chain.append(clean_path(current.vhd.parent_path))
+        current = source.fs.get(current.vhd.parent_path)
+    return chain
+
+
+def _plan_parents(plan: MovePlan, first: str, drive: str, targets: dict[str, str], store: str | None) -> None:
+    """Hyper-V's own parent handling (2012 R2 and later): each parent goes where the VM's disks go."""
+    source, destination = plan.source, plan.destination
+    for path in _ancestors(source, first):
+        key = path_key(path)
+        if key in plan.parents:
+            continue
+        here = source.fs.get(path)
+        if here is None or here.vhd is None:
+            plan.problems.append((PARENT_MISSING, f"The parent virtual hard disk '{path}' of '{drive}' cannot be "
+                                                  f"opened on '{source.netbios}'."))
+            return
+        target = targets.get(key) or (clean_path(store) + "\\" + leaf_name(path) if store else clean_path(path))
+        plan.parents[key] = target
+        if destination is source and path_key(target) == key:
+            continue
+        there = destination.fs.get(target)
+        if there is None:
+            plan.files.append((clean_path(path), target))
+        elif there.vhd is None or there.vhd.disk_identifier != here.vhd.disk_identifier:
+            plan.problems.append((FILE_EXISTS, f"The file '{target}' already exists on '{destination.netbios}'."))
+
+
 def _vhd_targets(inv: Invocation) -> dict[str, str]:
     """-Vhds: "The virtual hard disk name must be identical in both entries" (Move-VM / Move-VMStorage reference);
     the wording of the refusal is hvsim's (no recorded Windows message found)."""
@@ -243,7 +306,9 @@ def _plan_files(inv: Invocation, plan: MovePlan, store: str | None) -> None:
             target = targets.get(path_key(path)) or (clean_path(store) + "\\" + leaf_name(path) if store else path)
             plan.files.append((path, target))
         plan.drives[path_key(drive.path)] = plan.files[-len(moving)][1]
-        if stays is not None:
+        if stays is not None and moves_parents(source):
+            _plan_parents(plan, stays, drive.path, targets, store)
+        elif stays is not None and destination is not source:
             here, there = source.fs.get(stays), destination.fs.get(stays)
             if there is None or there.vhd is None or (here is not None and here.vhd is not None
                                                        and there.vhd.disk_identifier != here.vhd.disk_identifier):
@@ -299,10 +364,10 @@ def _apply(inv: Invocation, plan: MovePlan) -> None:
             source.fs.copy(src, destination.fs, dst)
             copied.append(dst)
             copied_entry = destination.fs.get(dst)
-            if copied_entry.vhd is not None and copied_entry.vhd.parent_path:  # a checkpoint follows its parent
+            if copied_entry.vhd is not None and copied_entry.vhd.parent_path:  # a child follows its parent
                 parent = path_key(copied_entry.vhd.parent_path)
                 copied_entry.vhd.parent_path = next((d for s, d in files if path_key(s) == parent),
-                                                    copied_entry.vhd.parent_path)
+                                                    plan.parents.get(parent, copied_entry.vhd.parent_path))
     except FsError as exc:
         for path in copied:
             destination.fs.remove(path)
@@ -315,12 +380,28 @@ def _apply(inv: Invocation, plan: MovePlan) -> None:
             drive.path = plan.drives[path_key(drive.path)]
     vm.path = plan.vm_path
     for src, _dst in files:
-        source.fs.remove(src)
+        if path_key(src) not in plan.parents:
+            source.fs.remove(src)
+    if plan.parents and not inv.get("RetainVhdCopiesOnSource"):
+        _remove_source_parents(plan)
     if destination is not source:
         del source.hyperv.vms[vm.id]
         destination.hyperv.vms[vm.id] = vm
         sync_open_files(destination, destination.hyperv)
     sync_open_files(source, source.hyperv)
+
+
+def _remove_source_parents(plan: MovePlan) -> None:
+    """After the move, the source's copies of the parents go, except one another VM still has open."""
+    source = plan.source
+    others = {vm.id for vm in source.hyperv.vms.values() if vm.id != plan.vm.id}
+    sync_open_files(source, source.hyperv)
+    for key, target in plan.parents.items():
+        entry = source.fs.files.get(key)
+        if entry is None or entry.attached_to in others or (plan.destination is source and path_key(target) == key):
+            continue
+        entry.attached_to = None
+        source.fs.remove(entry.path)
 
 
 def _refuse(inv: Invocation, plan: MovePlan) -> CmdletError:
