@@ -314,7 +314,7 @@ def _power(spec: VmSpec, current: VmView | None, after: VmView, changes: list[Ch
     else:
         steps.extend(transition(selector, prior, target, spec.shutdown_method))
         if spec.state == "restarted" and prior == "Running":
-            steps.append(restart(selector))
+            steps.extend(restart(selector, spec.shutdown_method))
     after.state = target
     return VmPlan([s.description for s in steps], [c for s in steps for c in s.commands], [], current, after,
                   recovery=recovery)

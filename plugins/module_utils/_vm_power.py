@@ -33,8 +33,25 @@ def stable(state: str) -> str | None:
 def _stop(selector: t.Callable[[], Cmd], shutdown_method: str) -> Cmd:
     if shutdown_method == "turn_off":
         return from_vm(selector(), "Stop-VM", {"TurnOff": True})
-    # -Force: shut the guest down without a prompt; Hyper-V turns the VM off if the guest cannot be asked.
+    # -Force: shut the guest down without a prompt. When the guest does not shut down, Stop-VM writes an error and
+    # only then turns the VM off (the Hyper-V module's StopVM.ShutDown), so under ErrorAction Stop it stays on: the
+    # module turns it off itself (is_guest_shutdown / turn_off_instead) and says so.
     return from_vm(selector(), "Stop-VM", {"Force": True})
+
+
+def is_guest_shutdown(command: Cmd) -> bool:
+    """Whether ``command`` asks the guest to shut down (Stop-VM without -TurnOff or -Save)."""
+    last = command.chain()[-1]
+    return last.cmdlet == "Stop-VM" and not ({"TurnOff", "Save"} & set(last.parameters))
+
+
+def turn_off_instead(command: Cmd) -> Cmd:
+    """The same VM's Stop-VM -TurnOff: the explicit fallback when the guest did not shut down."""
+    head, *piped = command.chain()
+    if not piped:
+        return Cmd(head.cmdlet, {**{k: v for k, v in head.parameters.items() if k != "Force"}, "TurnOff": True})
+    return Cmd(head.cmdlet, dict(head.parameters),
+               piped=[*(Cmd(p.cmdlet, dict(p.parameters)) for p in piped[:-1]), Cmd("Stop-VM", {"TurnOff": True})])
 
 
 def transition(selector: t.Callable[[], Cmd], current: str, target: str, shutdown_method: str = "shutdown") -> list[Step]:
@@ -66,5 +83,10 @@ def transition(selector: t.Callable[[], Cmd], current: str, target: str, shutdow
     return [Step("save the VM", [from_vm(selector(), "Save-VM")])]
 
 
-def restart(selector: t.Callable[[], Cmd]) -> Step:
-    return Step("restart the VM", [from_vm(selector(), "Restart-VM", {"Force": True})])
+def restart(selector: t.Callable[[], Cmd], shutdown_method: str = "shutdown") -> list[Step]:
+    """A running VM's restart: through the guest (shut down, then start) unless ``shutdown_method`` is turn_off,
+    which asks for Restart-VM, "a 'hard' restart, like powering the computer down, then back up again"
+    (Microsoft Learn, Restart-VM)."""
+    if shutdown_method == "turn_off":
+        return [Step("reset the VM (hard restart)", [from_vm(selector(), "Restart-VM", {"Force": True})])]
+    return [Step("shut down the VM", [_stop(selector, "shutdown")]), Step("start the VM", [from_vm(selector(), "Start-VM")])]

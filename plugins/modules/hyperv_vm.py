@@ -31,7 +31,9 @@ options:
       - V(present) creates the VM if needed and leaves its power state alone (a new VM is off).
       - V(running), V(stopped), V(paused), V(saved) also bring it to that power state. V(stopped) shuts the guest
         down (see O(shutdown_method)); from V(saved) it discards the saved state.
-      - V(restarted) starts the VM, or restarts it if it runs; it always reports a change.
+      - V(restarted) starts the VM, or restarts it if it runs; it always reports a change. A running VM restarts
+        through its guest (shut down, then start; see O(shutdown_method)); only O(shutdown_method=turn_off) resets
+        it (C(Restart-VM), a hard restart like cutting the power).
       - V(absent) removes the VM. Its disk files stay unless O(remove_disks=true).
     type: str
     choices: [present, absent, running, stopped, paused, saved, restarted]
@@ -228,8 +230,9 @@ options:
     default: false
   shutdown_method:
     description:
-      - How to stop a running VM. V(shutdown) asks the guest to shut down (and turns the VM off if the guest
-        cannot be asked); V(turn_off) cuts the power.
+      - How to stop (or restart) a running VM. V(shutdown) asks the guest to shut down; when the guest does not
+        shut down, the module turns the VM off and says so (RV(stopped_by), and a warning). V(turn_off) cuts the
+        power (for O(state=restarted), a hard reset).
     type: str
     choices: [shutdown, turn_off]
     default: shutdown
@@ -317,6 +320,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+stopped_by:
+  description:
+    - How the VM went down when the task asked its guest to shut down; V(guest shutdown), or V(turn off) when the
+      guest did not shut down and the module turned the VM off instead.
+  returned: when the task shut a running VM down through its guest
+  type: str
+  sample: guest shutdown
 vm:
   description:
     - The VM after the task (as the plan would leave it, in check mode); null when it does not exist.
@@ -415,10 +425,12 @@ round_trips:
 
 import typing as t
 
+from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import VHD_TYPES
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_plan import VmPlan, observe, plan_vm, read_commands, reread_commands
+from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_power import is_guest_shutdown, turn_off_instead
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_spec import (
     CHECKPOINT_TYPES,
     SECURE_BOOT_TEMPLATES,
@@ -523,6 +535,23 @@ def _fail_after_apply(module: HyperVModule, client: t.Any, spec: t.Any, observed
                        round_trips=module.round_trips, msg_detail=detail)
 
 
+def _apply(client: t.Any, commands: list[Cmd], reread: list[Cmd], refusals: list[str]) -> list[t.Any]:
+    """Run the plan and the re-read in one batch (whose re-read rows are returned). When the guest does not shut
+    down, Stop-VM fails without turning the VM off (under ErrorAction Stop the batch ends there), so the VM is
+    turned off explicitly, the rest of the batch runs, and the reason is added to ``refusals``."""
+    pending = list(commands)
+    while True:
+        try:
+            return client.run([*pending, *reread])[len(pending):]
+        except HyperVError as err:
+            failed = next((i for i, c in enumerate(pending) if is_guest_shutdown(c) and err.command == c.describe()),
+                          None)
+            if failed is None:
+                raise
+            refusals.append(err.message)
+            pending = [turn_off_instead(pending[failed]), *pending[failed + 1:]]
+
+
 def main() -> None:
     module = HyperVModule(argument_spec(), supports_check_mode=True)
     try:
@@ -547,8 +576,9 @@ def main() -> None:
             result["diff"] = {"before": _view(before, spec.name), "after": _view(after, spec.name)}
         module.exit_json(vm=after.to_result() if after else None, round_trips=module.round_trips, **result)
     reread = [] if spec.state == "absent" else reread_commands(spec.name, before.id if before else None)
+    refusals: list[str] = []
     try:
-        rows = client.run([*plan.commands, *reread])
+        rows = _apply(client, plan.commands, reread, refusals)
     except HyperVError as err:
         restarted = False
         if plan.recovery:
@@ -558,7 +588,11 @@ def main() -> None:
             except HyperVError as undo:
                 module.warn(f"could not return VM '{spec.name}' to {before.state if before else 'its prior state'}: {undo}")
         _fail_after_apply(module, client, spec, observed, plan, err, restarted)
-    final = next(iter(exact(parse_vms(rows[len(plan.commands):]), spec.name)), None) if reread else None
+    if any(is_guest_shutdown(c) for c in plan.commands):
+        result["stopped_by"] = "turn off" if refusals else "guest shutdown"
+        for refusal in refusals:
+            module.warn(f"{host}: the guest of VM '{spec.name}' did not shut down ({refusal}); the VM was turned off.")
+    final = next(iter(exact(parse_vms(rows), spec.name)), None) if reread else None
     if module._diff:
         result["diff"] = {"before": _view(before, spec.name), "after": _view(final, spec.name)}
     module.exit_json(vm=final.to_result() if final else None, round_trips=module.round_trips, **result)

@@ -142,6 +142,37 @@ def test_power_states(lab3) -> None:
     assert restarted.result("restart")["changed"] is True
 
 
+def test_restart_goes_through_the_guest_and_a_hard_reset_only_when_asked(lab3) -> None:
+    """Restart-VM is "a 'hard' restart, like powering the computer down" (Microsoft Learn): state=restarted shuts
+    the guest down and starts the VM; only shutdown_method=turn_off resets it."""
+    web1 = world_vm(lab3, "web1")
+    restarted = run_playbook(lab3, [task("restart", name="web1", state="restarted")])
+    assert restarted.rc == 0, restarted.stdout
+    assert restarted.result("restart")["changed"] is True and restarted.result("restart")["stopped_by"] == "guest shutdown"
+    assert web1.state == "Running" and web1.last_stop == "shutdown", "the guest shut down cleanly"
+    assert calls(lab3, "Restart-VM") == []
+
+    reset = run_playbook(lab3, [task("reset", name="web1", state="restarted", shutdown_method="turn_off")])
+    assert reset.rc == 0, reset.stdout
+    assert web1.state == "Running" and web1.last_stop == "power_off" and len(calls(lab3, "Restart-VM")) == 1
+
+
+def test_a_guest_that_does_not_shut_down_is_turned_off_and_the_result_says_so(lab3) -> None:
+    """Stop-VM -Force writes an error and only then turns the VM off (the Hyper-V module's StopVM.ShutDown); under
+    ErrorAction Stop it stays on, so the module turns it off itself and reports it."""
+    web1 = world_vm(lab3, "web1")
+    with lab3.world.lock:
+        web1.guest_shutdown = "hangs"
+    stopped = run_playbook(lab3, [task("stop", name="web1", state="stopped")])
+    assert stopped.rc == 0, stopped.stdout
+    result = stopped.result("stop")
+    assert web1.state == "Off" and web1.last_stop == "power_off"
+    assert result["stopped_by"] == "turn off" and result["vm"]["state"] == "Off"
+    assert any("did not shut down" in w and "turned off" in w for w in result.get("warnings", [])), result
+    stops = calls(lab3, "Stop-VM")
+    assert [c["parameters"].get("TurnOff", False) for c in stops] == [False, True], stops
+
+
 def test_generation_2_refuses_a_vhd_before_connecting(lab3) -> None:
     before = lab3.snapshot()
     run = run_playbook(lab3, [task("gen2", name="it-gen2", generation=2, disks=[{"path": "C:\\x.vhd", "size": "1GB"}])])

@@ -116,9 +116,13 @@ def test_stopping_anyway_needs_no_allow_restart() -> None:
     assert last(plan.commands, "Stop-VM").parameters == {"TurnOff": True}
 
 
-def test_restarted_always_changes() -> None:
+def test_restarted_always_changes_and_goes_through_the_guest_unless_asked_to_reset() -> None:
+    """Restart-VM is "a 'hard' restart, like powering the computer down" (Microsoft Learn): only turn_off asks it."""
     plan = plan_vm(spec(state="restarted"), observed(running_vm()))
-    assert cmdlets(plan.commands) == ["Get-VM | Restart-VM"]
+    assert cmdlets(plan.commands) == ["Get-VM | Stop-VM", "Get-VM | Start-VM"]
+    assert "TurnOff" not in plan.commands[0].chain()[-1].parameters
+    reset = plan_vm(spec(state="restarted", shutdown_method="turn_off"), observed(running_vm()))
+    assert cmdlets(reset.commands) == ["Get-VM | Restart-VM"]
     off = plan_vm(spec(state="restarted"), observed(running_vm(state="Off")))
     assert cmdlets(off.commands) == ["Get-VM | Start-VM"]
 

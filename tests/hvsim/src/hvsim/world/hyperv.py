@@ -155,6 +155,11 @@ class VM:
     current_checkpoint: str | None = None
     replication_state: str = "Disabled"
     replication_health: str = "NotApplicable"
+    # the guest OS, as far as power operations see it: how it answers a shutdown request ("responds"; "hangs": the
+    # Shutdown integration service is there but the guest does not shut down; "no_service": no Shutdown
+    # integration service), and how it last went down ("shutdown" or "power_off": turned off or hard reset)
+    guest_shutdown: str = "responds"
+    last_stop: str = ""
 
     SETTINGS: typing.ClassVar[tuple[str, ...]] = (
         "processor_count", "startup", "dynamic_memory", "minimum", "maximum", "buffer", "secure_boot",

@@ -200,10 +200,11 @@ def _check_processors(inv: Invocation, vm: VM, count: int, logical: int) -> None
 
 # -- power --------------------------------------------------------------------------------------------
 
-def _power(inv: Invocation, verb: str, allowed: dict[str, str], already: tuple[str, ...]) -> typing.Iterator[PSOutObject]:
-    """Move each target VM from a state in ``allowed`` to the state it maps to."""
+def _power(inv: Invocation, verb: str, allowed: dict[str, str], already: tuple[str, ...],
+           vms: list[VM] | None = None) -> typing.Iterator[PSOutObject]:
+    """Move each target VM (``vms``, else the cmdlet's) from a state in ``allowed`` to the state it maps to."""
     machine, state = host_of(inv)
-    for vm in vms_from(inv):
+    for vm in vms_from(inv) if vms is None else vms:
         if vm.state in already:
             inv.write_warning(f"The virtual machine '{vm.name}' is already in the specified state.")
             continue
@@ -249,6 +250,10 @@ def start_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
 
 @cmdlet("Stop-VM")
 def stop_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
+    """Stop-VM as the Hyper-V module's StopVM.ProcessOneOperand does it: -TurnOff powers off; otherwise a VM with the
+    Shutdown integration service is shut down through the guest (-Force: ForceShutdown, and when that fails the
+    error is written and only then is the VM turned off, so under ErrorAction Stop it stays on); a VM without
+    the service is turned off after a confirmation (-Force answers it)."""
     if inv.get("Save"):
         yield from _power(inv, "save", {"Running": "Saved", "Paused": "Saved"}, ("Saved",))
         return
@@ -258,9 +263,25 @@ def stop_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
         raise CmdletError(host_prompt(inv.name, "VM", "The virtual machine is locked. An unsaved work might be lost. "
                                                       "Do you want to shut down anyway?"))
     allowed = {"Running": "Off", "Paused": "Off"}
+    targets = vms_from(inv)
     if inv.get("TurnOff"):
         allowed["Saved"] = "Off"
-    yield from _power(inv, "shut down", allowed, ("Off",))
+        for vm in targets:
+            if vm.state in allowed:
+                vm.last_stop = "power_off"
+        yield from _power(inv, "turn off", allowed, ("Off",), targets)
+        return
+    for vm in targets:
+        if vm.state in allowed and vm.guest_shutdown == "hangs":
+            # the wording is hvsim's; the sequence (error first, then the turn-off) is StopVM.ShutDown's
+            inv.write_error(hv_error(inv, f"'{vm.name}' failed to shut down. The guest operating system did not "
+                                          f"respond to the shutdown request in time. (Virtual machine ID "
+                                          f"{vm.id.upper()})", "OperationStopped", "OperationFailed", vm.name))
+            if inv.error_action == "Stop":
+                return
+        if vm.state in allowed:
+            vm.last_stop = "power_off" if vm.guest_shutdown != "responds" else "shutdown"
+    yield from _power(inv, "shut down", allowed, ("Off",), targets)
 
 
 @cmdlet("Save-VM")
@@ -284,7 +305,12 @@ def restart_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
         from hvsim.world.pserrors import host_prompt
 
         raise CmdletError(host_prompt(inv.name, "VM", "Are you sure you want to restart the virtual machine?"))
-    yield from _power(inv, "restart", {"Running": "Running"}, ())
+    # "a 'hard' restart, like powering the computer down, then back up again" (Microsoft Learn, Restart-VM)
+    targets = vms_from(inv)
+    for vm in targets:
+        if vm.state == "Running":
+            vm.last_stop = "power_off"
+    yield from _power(inv, "restart", {"Running": "Running"}, (), targets)
 
 
 @cmdlet("Remove-VMSavedState")
