@@ -13,6 +13,7 @@ import typing as t
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 from ansible_collections.winvirt.hyperv.plugins.module_utils._replica_server import (
     ServerFacts,
+    SERVER_ROWS,
     parse_server,
     server_read_commands,
 )
@@ -98,7 +99,7 @@ class ReplicaHost:
 
 
 def host_read_commands(vm: str) -> list[Cmd]:
-    """Everything the module needs from one host, in one batch (ten commands)."""
+    """Everything the module needs from one host, in one batch."""
     return [
         Cmd("Get-VMHost", select=["ComputerName", "FullyQualifiedDomainName"]),
         *server_read_commands(),
@@ -140,22 +141,24 @@ def _side(row: dict[str, t.Any] | None, disks: list[dict[str, t.Any]]) -> Side |
 def parse_host(connected_to: str, vm: str, rows: t.Sequence[t.Any]) -> ReplicaHost:
     """A ReplicaHost from the output of ``host_read_commands``."""
     host = next(iter(_rows(rows[0])), {})
-    vms = {str(r.get("Name")): r for r in _rows(rows[4])}
+    server_rows = rows[1:1 + SERVER_ROWS]
+    vm_rows, disk_rows, replication, replicated, measure, snapshots = rows[1 + SERVER_ROWS:7 + SERVER_ROWS]
+    vms = {str(r.get("Name")): r for r in _rows(vm_rows)}
 
     def facts(name: str, disks: tuple[str, ...] = ()) -> VmFacts | None:
         row = vms.get(name)
         return VmFacts(name, str(row.get("Id") or ""), str(row.get("State") or ""), disks) if row else None
 
-    measured = next(iter(_rows(rows[8])), None)
+    measured = next(iter(_rows(measure)), None)
     return ReplicaHost(
         name=connected_to, fqdn=str(host.get("FullyQualifiedDomainName") or ""),
-        netbios=str(host.get("ComputerName") or ""), server=parse_server(rows[1:4]),
-        vm=facts(vm, tuple(str(r["Path"]) for r in _rows(rows[5]) if r.get("Path"))), test_vm=facts(test_vm_name(vm)),
-        side=_side(next(iter(_rows(rows[6])), None), _rows(rows[7])),
+        netbios=str(host.get("ComputerName") or ""), server=parse_server(server_rows),
+        vm=facts(vm, tuple(str(r["Path"]) for r in _rows(disk_rows) if r.get("Path"))), test_vm=facts(test_vm_name(vm)),
+        side=_side(next(iter(_rows(replication)), None), _rows(replicated)),
         pending_bytes=int(measured.get("PendingReplicationSize") or 0) if measured else None,
         recovery_points=tuple(
             RecoveryPoint(str(r.get("Name")), str(r.get("Id")), str(r.get("SnapshotType")), str(r.get("CreationTime")))
-            for r in _rows(rows[9]) if str(r.get("SnapshotType")) in RECOVERY_POINT_TYPES))
+            for r in _rows(snapshots) if str(r.get("SnapshotType")) in RECOVERY_POINT_TYPES))
 
 
 def host_status(host: ReplicaHost | None) -> dict[str, t.Any] | None:

@@ -14,10 +14,18 @@ import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 
-# The listener rules Windows ships with the Hyper-V role (Name -> what the user sees).
+# The listener rules Windows ships with the Hyper-V role (Name -> what the user sees). They are fixed to TCP 80 and
+# 443, so a replica server listening on another port gets a rule of the collection's own (named below) instead.
 HTTP_RULE = "VIRT-HVRHTTPL-In-TCP-NoScope"
 HTTPS_RULE = "VIRT-HVRHTTPSL-In-TCP-NoScope"
-RULE_NAMES = {HTTP_RULE: "Hyper-V Replica HTTP Listener (TCP-In)", HTTPS_RULE: "Hyper-V Replica HTTPS Listener (TCP-In)"}
+OWN_KERBEROS_RULE = "WinVirt-HyperV-Replica-Kerberos-In-TCP"
+OWN_CERTIFICATE_RULE = "WinVirt-HyperV-Replica-Certificate-In-TCP"
+OWN_RULE_GROUP = "winvirt.hyperv"
+RULE_NAMES = {HTTP_RULE: "Hyper-V Replica HTTP Listener (TCP-In)", HTTPS_RULE: "Hyper-V Replica HTTPS Listener (TCP-In)",
+              OWN_KERBEROS_RULE: "Hyper-V Replica Kerberos Listener, configured port (TCP-In)",
+              OWN_CERTIFICATE_RULE: "Hyper-V Replica Certificate Listener, configured port (TCP-In)"}
+# authentication -> (the built-in rule, its port, the collection's rule for any other port)
+LISTENERS = {"kerberos": (HTTP_RULE, 80, OWN_KERBEROS_RULE), "certificate": (HTTPS_RULE, 443, OWN_CERTIFICATE_RULE)}
 # module choice -> Hyper-V's RecoveryAuthenticationType
 AUTHENTICATION = {"kerberos": "Kerberos", "certificate": "Certificate", "both": "CertificateAndKerberos"}
 SERVER_PROPERTIES = ["ReplicationEnabled", "AllowedAuthenticationType", "ReplicationAllowedFromAnyServer",
@@ -47,9 +55,13 @@ class ServerFacts:
     default_storage_location: str | None = None
     authorization_entries: tuple[AuthorizationEntry, ...] = ()
     firewall: tuple[tuple[str, bool], ...] = ()  # (rule Name, enabled) of the listener rules
+    rule_ports: tuple[tuple[str, str], ...] = ()  # (rule Name, LocalPort) of the collection's own listener rules
 
     def rule_enabled(self, name: str) -> bool | None:
         return next((enabled for rule, enabled in self.firewall if rule == name), None)
+
+    def rule_port(self, name: str) -> str | None:
+        return next((port for rule, port in self.rule_ports if rule == name), None)
 
     def to_result(self) -> dict[str, t.Any]:
         return {
@@ -62,12 +74,19 @@ class ServerFacts:
 
 
 def server_read_commands() -> list[Cmd]:
-    """Three commands: the server settings, its authorization entries, the listener firewall rules."""
+    """Four commands: the server settings, its authorization entries, the listener firewall rules, and the ports of
+    the collection's own listener rules."""
+    own = [OWN_KERBEROS_RULE, OWN_CERTIFICATE_RULE]
     return [Cmd("Get-VMReplicationServer", select=SERVER_PROPERTIES),
             Cmd("Get-VMReplicationAuthorizationEntry", missing_ok=True,
                 select=["AllowedPrimaryServer", "ReplicaStorageLocation", "TrustGroup"]),
-            Cmd("Get-NetFirewallRule", {"Name": [HTTP_RULE, HTTPS_RULE]}, missing_ok=True,
-                select=["Name", "Enabled"])]
+            Cmd("Get-NetFirewallRule", {"Name": [HTTP_RULE, HTTPS_RULE, *own]}, missing_ok=True,
+                select=["Name", "Enabled"]),
+            Cmd("Get-NetFirewallRule", {"Name": own}, missing_ok=True, piped=[Cmd("Get-NetFirewallPortFilter")],
+                select=["InstanceID", "LocalPort"])]
+
+
+SERVER_ROWS = len(server_read_commands())
 
 
 def _rows(value: t.Any) -> list[dict[str, t.Any]]:
@@ -78,8 +97,12 @@ def _enabled(value: t.Any) -> bool:
     return value is True or str(value).lower() in ("true", "1")
 
 
+def _ports(value: t.Any) -> str:
+    return ",".join(str(p) for p in value) if isinstance(value, list) else str(value or "")
+
+
 def parse_server(rows: t.Sequence[t.Any]) -> ServerFacts:
-    """ServerFacts from the output of ``server_read_commands`` (three lists)."""
+    """ServerFacts from the output of ``server_read_commands`` (four lists)."""
     server = next(iter(_rows(rows[0])), {})
     auth = str(server.get("AllowedAuthenticationType") or "Kerberos")
     return ServerFacts(
@@ -94,12 +117,16 @@ def parse_server(rows: t.Sequence[t.Any]) -> ServerFacts:
                                                        str(r.get("ReplicaStorageLocation") or ""),
                                                        str(r.get("TrustGroup") or "")) for r in _rows(rows[1])),
         firewall=tuple(sorted((str(r.get("Name")), _enabled(r.get("Enabled"))) for r in _rows(rows[2]))),
+        rule_ports=tuple(sorted((str(r.get("InstanceID")), _ports(r.get("LocalPort")))
+                                for r in _rows(rows[3] if len(rows) > 3 else []))),
     )
 
 
-def listener_rule(authentication: str) -> str:
-    """The firewall rule a replica server needs open for primaries using ``authentication`` (kerberos/certificate)."""
-    return HTTPS_RULE if authentication == "certificate" else HTTP_RULE
+def listener_rule(authentication: str, port: int | None = None) -> str:
+    """The firewall rule a replica server needs open for primaries using ``authentication`` (kerberos/certificate)
+    on ``port``: the built-in rule on its own port (80 / 443), else the collection's rule."""
+    built_in, default, own = LISTENERS["certificate" if authentication == "certificate" else "kerberos"]
+    return built_in if port in (None, default) else own
 
 
 def acceptance_problems(server: ServerFacts, host: str, primary_names: t.Sequence[str], authentication: str,
@@ -118,10 +145,12 @@ def acceptance_problems(server: ServerFacts, host: str, primary_names: t.Sequenc
     if port != expected:
         problems.append(f"the replica server {host} listens for {authentication} replication on port {expected}, "
                         f"not {port}")
-    rule = listener_rule(authentication)
-    if server.rule_enabled(rule) is False:
-        problems.append(f"the firewall on {host} is closed for replication: the rule '{RULE_NAMES[rule]}' is not "
-                        "enabled (winvirt.hyperv.hyperv_replica_server opens it)")
+    rule = listener_rule(authentication, expected)
+    if server.rule_enabled(rule) is False or (rule in (OWN_KERBEROS_RULE, OWN_CERTIFICATE_RULE)
+                                              and server.rule_port(rule) not in (None, str(expected))):
+        problems.append(f"the firewall on {host} is closed for replication on TCP port {expected}: the rule "
+                        f"'{RULE_NAMES[rule]}' is not enabled for that port (winvirt.hyperv.hyperv_replica_server "
+                        "opens it)")
     if not server.allow_any_server and not any(
             fnmatch.fnmatch(name.lower(), entry.primary_server.lower())
             for entry in server.authorization_entries for name in primary_names if name):
@@ -237,18 +266,55 @@ def plan_server(spec: ServerSpec, current: ServerFacts, missing: t.Collection[st
         plan.commands.append(Cmd("Set-VMReplicationServer", {**parameters, "Force": True}))
     plan.commands += entry_commands
     firewall = dict(current.firewall)
+    ports = dict(current.rule_ports)
     if spec.manage_firewall:
-        needed = {"kerberos": [HTTP_RULE], "certificate": [HTTPS_RULE], "both": [HTTP_RULE, HTTPS_RULE]}
-        for rule in needed[spec.authentication]:
-            if firewall.get(rule) is False:
-                plan.commands.append(Cmd("Enable-NetFirewallRule", {"Name": rule}))
-                plan.changes.append(f"open the firewall rule '{RULE_NAMES[rule]}'")
-                firewall[rule] = True
+        needed = {"kerberos": ["kerberos"], "certificate": ["certificate"], "both": ["kerberos", "certificate"]}
+        for listener in needed[spec.authentication]:
+            port = spec.certificate_port if listener == "certificate" else spec.kerberos_port
+            plan.commands += _plan_listener_rule(listener, port, firewall, ports, plan.changes)
     plan.after = ServerFacts(enabled=True, authentication=spec.authentication, kerberos_port=spec.kerberos_port,
                              certificate_port=spec.certificate_port, certificate_thumbprint=thumbprint,
                              allow_any_server=spec.allow_any_server, default_storage_location=storage,
-                             authorization_entries=tuple(entries), firewall=tuple(sorted(firewall.items())))
+                             authorization_entries=tuple(entries), firewall=tuple(sorted(firewall.items())),
+                             rule_ports=tuple(sorted(ports.items())))
     return plan
+
+
+def _plan_listener_rule(listener: str, port: int, firewall: dict[str, bool], ports: dict[str, str],
+                        changes: list[str]) -> list[Cmd]:
+    """Open ``port`` for the ``listener`` (kerberos/certificate): the built-in rule when it is that rule's port, else
+    the collection's own rule (created, moved to the port, enabled), which goes once the port is the default again.
+    ``firewall`` and ``ports`` are updated to the result."""
+    built_in, default, own = LISTENERS[listener]
+    commands: list[Cmd] = []
+    if port == default:
+        if firewall.get(built_in) is False:
+            commands.append(Cmd("Enable-NetFirewallRule", {"Name": built_in}))
+            changes.append(f"open the firewall rule '{RULE_NAMES[built_in]}'")
+            firewall[built_in] = True
+        if own in firewall:
+            commands.append(Cmd("Remove-NetFirewallRule", {"Name": own}))
+            changes.append(f"remove the firewall rule '{RULE_NAMES[own]}' (the listener is back on TCP {default})")
+            del firewall[own]
+            ports.pop(own, None)
+        return commands
+    if own not in firewall:
+        commands.append(Cmd("New-NetFirewallRule", {
+            "Name": own, "DisplayName": RULE_NAMES[own], "Group": OWN_RULE_GROUP, "Direction": "Inbound",
+            "Protocol": "TCP", "LocalPort": [str(port)], "Action": "Allow", "Enabled": "True",
+            "Description": f"Inbound rule for the Hyper-V Replica {listener} listener on its configured port "
+                           "(created by winvirt.hyperv.hyperv_replica_server)."}, select=["Name"]))
+        changes.append(f"create the firewall rule '{RULE_NAMES[own]}' for TCP {port}")
+    else:
+        if ports.get(own) != str(port):
+            commands.append(Cmd("Set-NetFirewallRule", {"Name": own, "LocalPort": [str(port)]}))
+            changes.append(f"move the firewall rule '{RULE_NAMES[own]}' to TCP {port}")
+        if firewall.get(own) is False:
+            commands.append(Cmd("Enable-NetFirewallRule", {"Name": own}))
+            changes.append(f"open the firewall rule '{RULE_NAMES[own]}'")
+    firewall[own] = True
+    ports[own] = str(port)
+    return commands
 
 
 def _plan_entries(wanted: t.Sequence[AuthorizationEntry], current: t.Sequence[AuthorizationEntry],

@@ -57,8 +57,10 @@ options:
       - The name the primary uses to reach the replica server (its FQDN for Kerberos).
       - Defaults to the fully qualified name the replica host reports.
     type: str
-  port:
-    description: The replica server's listener port. Defaults to V(80) for Kerberos, V(443) for certificates.
+  replica_port:
+    description:
+      - The replica server's listener port. Defaults to V(80) for Kerberos, V(443) for certificates.
+      - (Not O(port), which is the WinRM port of the connection.)
     type: int
   authentication:
     description: V(kerberos) (HTTP) or V(certificate) (HTTPS, O(certificate_thumbprint)).
@@ -299,7 +301,7 @@ def argument_spec() -> dict[str, t.Any]:
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "action": {"type": "str", "choices": list(ACTIONS)},
         "replica_server": {"type": "str"},
-        "port": {"type": "int"},
+        "replica_port": {"type": "int"},
         "authentication": {"type": "str", "choices": ["kerberos", "certificate"], "default": "kerberos"},
         "certificate_thumbprint": {"type": "str"},
         "compression": {"type": "bool", "default": True},
@@ -326,7 +328,7 @@ def spec_from_params(params: dict[str, t.Any]) -> ReplicationSpec:
         reverse = params["action"] != "unplanned_failover"
     return ReplicationSpec(
         name=params["name"], state=params["state"], action=params["action"], replica_server=params["replica_server"],
-        port=params["port"], authentication=params["authentication"],
+        port=params["replica_port"], authentication=params["authentication"],
         certificate_thumbprint=params["certificate_thumbprint"], compression=params["compression"],
         frequency=params["frequency"], recovery_points=params["recovery_points"],
         app_consistent_frequency=params["app_consistent_frequency"],

@@ -14,7 +14,12 @@ description:
   - Accepts replication from any authenticated server into a default storage location, or only from the primary
     servers named by authorization entries (a server name or wildcard pattern, a storage location and a trust group).
   - Opens the matching firewall rule on the host, "Hyper-V Replica HTTP Listener (TCP-In)" for Kerberos and
-    "Hyper-V Replica HTTPS Listener (TCP-In)" for certificates (and closes both with O(state=absent)).
+    "Hyper-V Replica HTTPS Listener (TCP-In)" for certificates (and closes them with O(state=absent)). Those
+    built-in rules are fixed to TCP 80 and 443: for a listener on another O(kerberos_port) or O(certificate_port),
+    the module creates a rule of its own for that port instead, named C(WinVirt-HyperV-Replica-Kerberos-In-TCP)
+    or C(WinVirt-HyperV-Replica-Certificate-In-TCP) (display names "Hyper-V Replica Kerberos Listener, configured
+    port (TCP-In)" and "Hyper-V Replica Certificate Listener, configured port (TCP-In)", group C(winvirt.hyperv)),
+    moves it when the port changes and removes it when the listener is back on its default port.
   - Reads the host in one round trip and applies every change in one more.
   - Kerberos replication also needs the "Hyper-V Replica Service" SPNs of the replica host, see
     M(winvirt.hyperv.hyperv_spn).
@@ -83,7 +88,9 @@ options:
         type: str
         default: DEFAULT
   manage_firewall:
-    description: Open the listener rule(s) the authentication needs (close both with O(state=absent)).
+    description:
+      - Open the listener rule(s) the authentication needs on the configured ports (close them with
+        O(state=absent)).
     type: bool
     default: true
 attributes:

@@ -122,6 +122,34 @@ def test_replica_server_disabled_or_firewall_closed_is_named_before_anything_cha
     assert vm(lab3, "app1", "hv2") is None
 
 
+def test_a_replica_server_on_another_port_gets_that_port_opened(lab3: t.Any) -> None:
+    """The built-in listener rules are fixed to TCP 80/443: for Kerberos on 8080 the module creates its own rule for
+    8080 (and leaves the HTTP rule closed), and replication reaches the server through it."""
+    add_backup_disk(lab3)
+    hv2 = lab3.world.machine("hv2")
+    own = "WinVirt-HyperV-Replica-Kerberos-In-TCP"
+    run = run_playbook(lab3, [server_task(lab3, "hv2", kerberos_port=8080), enable_task(lab3, replica_port=8080)])
+    assert run.rc == 0, run.stdout
+    assert "create the firewall rule 'Hyper-V Replica Kerberos Listener, configured port (TCP-In)' for TCP 8080" in \
+        run.result("server")["changes"]
+    rule = hv2.platform.firewall_rules[own]
+    assert rule.enabled and rule.local_port == "8080" and rule.direction == "Inbound" and rule.action == "Allow"
+    assert not hv2.platform.firewall_rules["VIRT-HVRHTTPL-In-TCP-NoScope"].enabled, "port 80 stays closed"
+    assert vm(lab3, "app1").replication_state == "Replicating"
+    again = run_playbook(lab3, [server_task(lab3, "hv2", kerberos_port=8080)])
+    assert again.result("server")["changed"] is False, again.result("server")
+
+    with lab3.world.lock:  # someone closes it: hvsim's reachability checks the port, and the preflight says so
+        rule.enabled = False
+    refused = run_playbook(lab3, [replica_task(lab3, "again", state="absent"),
+                                  enable_task(lab3, replica_port=8080)])
+    assert refused.rc != 0 and "closed for replication on TCP port 8080" in refused.result("enable")["msg"]
+
+    back = run_playbook(lab3, [server_task(lab3, "hv2", kerberos_port=80)])
+    assert back.rc == 0, back.stdout
+    assert own not in hv2.platform.firewall_rules and hv2.platform.firewall_rules["VIRT-HVRHTTPL-In-TCP-NoScope"].enabled
+
+
 def test_planned_failover_needs_the_vm_off_then_reverses_and_fails_back(lab3: t.Any) -> None:
     prepared(lab3)
     with lab3.world.lock:

@@ -22,6 +22,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._replica_plan impor
 from ansible_collections.winvirt.hyperv.plugins.module_utils._replica_server import (
     HTTP_RULE,
     HTTPS_RULE,
+    OWN_KERBEROS_RULE,
     AuthorizationEntry,
     ServerFacts,
     ServerSpec,
@@ -79,6 +80,26 @@ def test_server_plan_enables_opens_the_rule_and_then_plans_nothing() -> None:
         "allow_any_server=true needs default_storage_location"]
 
 
+def test_a_listener_on_another_port_gets_the_collections_own_rule_for_that_port() -> None:
+    """The built-in listener rules are fixed to TCP 80/443: enabling them would open the wrong port."""
+    spec = ServerSpec(state="present", default_storage_location="D:\\Replica", kerberos_port=8080)
+    current = dataclasses.replace(ACCEPTING, firewall=((HTTP_RULE, False), (HTTPS_RULE, False)))
+    plan = plan_server(spec, current)
+    rules = [c for c in plan.commands if "NetFirewallRule" in c.cmdlet]
+    assert [(c.cmdlet, c.parameters["Name"]) for c in rules] == [("New-NetFirewallRule", OWN_KERBEROS_RULE)]
+    assert rules[0].parameters["LocalPort"] == ["8080"] and rules[0].parameters["Protocol"] == "TCP"
+    assert plan_server(spec, plan.after).commands == [], "idempotent"
+    moved = plan_server(dataclasses.replace(spec, kerberos_port=8443), plan.after)
+    assert [(c.cmdlet, c.parameters.get("LocalPort")) for c in moved.commands if "Firewall" in c.cmdlet] == [
+        ("Set-NetFirewallRule", ["8443"])]
+    back = plan_server(dataclasses.replace(spec, kerberos_port=80), plan.after)
+    assert [(c.cmdlet, c.parameters["Name"]) for c in back.commands if "Firewall" in c.cmdlet] == [
+        ("Enable-NetFirewallRule", HTTP_RULE), ("Remove-NetFirewallRule", OWN_KERBEROS_RULE)]
+    closed = dataclasses.replace(plan.after, firewall=tuple((r, False) for r, _e in plan.after.firewall))
+    assert "closed for replication on TCP port 8080" in acceptance_problems(
+        dataclasses.replace(closed, kerberos_port=8080), "hv2", ["hv1"], "kerberos", 8080)[0]
+
+
 def test_server_plan_makes_the_entries_authoritative_and_disables() -> None:
     current = dataclasses.replace(ACCEPTING, allow_any_server=False, authorization_entries=(
         AuthorizationEntry("old.lab.test", "D:\\R", "x"), AuthorizationEntry("*.lab.test", "D:\\R", "lab")))
@@ -98,7 +119,7 @@ def test_parse_host_reads_the_side_disks_and_recovery_points() -> None:
     rows = [[{"ComputerName": "HV2", "FullyQualifiedDomainName": "hv2.lab.test"}],
             [{"ReplicationEnabled": True, "AllowedAuthenticationType": "Kerberos", "ReplicationAllowedFromAnyServer": True,
               "DefaultStorageLocation": "D:\\Replica", "KerberosAuthenticationPort": 80}],
-            [], [{"Name": HTTP_RULE, "Enabled": "True"}, {"Name": HTTPS_RULE, "Enabled": "False"}],
+            [], [{"Name": HTTP_RULE, "Enabled": "True"}, {"Name": HTTPS_RULE, "Enabled": "False"}], [],
             [{"Name": "app1", "Id": "id-1", "State": "Off"}, {"Name": "app1 - Test", "Id": "id-2", "State": "Running"}],
             [{"Path": "D:\\R\\app1.vhdx"}],
             [{"ReplicationMode": "Replica", "ReplicationState": "Replicating", "ReplicationHealth": "Normal",

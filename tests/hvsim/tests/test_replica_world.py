@@ -110,6 +110,22 @@ def test_enable_refuses_before_anything_changes(world: typing.Any) -> None:
     assert vm(world, "app1").replication_state == "Disabled" and len(hv2.hyperv.vms) == 0
 
 
+def test_a_listener_on_another_port_needs_that_port_open(world: typing.Any) -> None:
+    """The built-in listener rules are fixed to TCP 80/443: with Kerberos on 8080, the HTTP rule being on does not
+    let replication in; an inbound rule for 8080 does."""
+    enable_server(world)  # the HTTP listener rule (TCP 80) is enabled
+    ok(world, "hv2", [c("Set-VMReplicationServer", KerberosAuthenticationPort=8080)])
+    message = failure(world, "hv1", [c("Enable-VMReplication", VMName="app1", ReplicaServerName="hv2.lab.test",
+                                       ReplicaServerPort=8080, AuthenticationType="Kerberos", ErrorAction="Stop")])
+    assert "no enabled inbound rule allows TCP port 8080" in message
+    ok(world, "hv2", [c("New-NetFirewallRule", Name="custom", DisplayName="Replica 8080", Direction="Inbound",
+                        Protocol="TCP", LocalPort=["8080"], Action="Allow")])
+    ok(world, "hv1", [c(
+        "Enable-VMReplication", VMName="app1", ReplicaServerName="hv2.lab.test", ReplicaServerPort=8080,
+        AuthenticationType="Kerberos", ExcludedVhdPath=[BACKUP])])
+    assert vm(world, "app1").replication_state != "Disabled"
+
+
 def test_enable_and_initial_replication_copy_only_the_included_disk(world: typing.Any) -> None:
     enable_server(world)
     enable(world, ReplicationFrequencySec=30, RecoveryHistory=2)

@@ -228,11 +228,13 @@ def accepts(world: World, primary: Machine, replica: Machine | None, replica_nam
                 f"replication on port {expected} (0x{NOT_REACHABLE:08X}).", "")
     if auth == "Certificate" and not thumbprint:
         return "Certificate-based authentication needs the thumbprint of the primary server's certificate.", ""
-    rule = replica.platform.firewall_rules.get(_rule_for(auth)) if replica.platform else None
-    if rule is not None and not rule.enabled:
+    if replica.platform is not None and not replica.platform.allows_inbound_tcp(port):
+        # the listener's port must be open: the built-in listener rules are fixed to TCP 80 / 443
+        rule = replica.platform.firewall_rules.get(_rule_for(auth))
+        why = (f"the rule '{rule.display_name}' is not enabled" if rule is not None and not rule.enabled
+               and rule.local_port == str(port) else f"no enabled inbound rule allows TCP port {port}")
         return (f"Hyper-V cannot connect to the Replica server '{name}' on port {port}: the connection attempt timed "
-                f"out (0x{NOT_REACHABLE:08X}). The firewall on '{name}' blocks it: the rule '{rule.display_name}' is "
-                "not enabled.", "")
+                f"out (0x{NOT_REACHABLE:08X}). The firewall on '{name}' blocks it: {why}.", "")
     if server.allow_any:
         return None, server.default_storage
     for entry in server.entries:

@@ -178,6 +178,22 @@ class PlatformState:
     _machine: typing.Any = field(default=None, repr=False, compare=False)  # the Machine (hyperv.installed sync)
 
     # -- reachability and power --------------------------------------------------------------
+    def allows_inbound_tcp(self, port: int) -> bool:
+        """Whether Windows Firewall lets a TCP connection to ``port`` in: an enabled inbound Allow rule for TCP (or
+        any protocol) whose local ports include it, and no enabled inbound Block rule that does (a block rule wins,
+        Microsoft Learn "Windows Firewall rules": "block rules take precedence over allow rules")."""
+        def covers(rule: FirewallRule) -> bool:
+            if not rule.enabled or rule.direction != "Inbound" or rule.protocol.upper() not in ("TCP", "ANY", "6"):
+                return False
+            ports = [p.strip() for p in str(rule.local_port).split(",")]
+            for item in ports:
+                low, _, high = item.partition("-")
+                if item.lower() == "any" or (low.isdigit() and int(low) <= port <= int(high or low)):
+                    return True
+            return False
+        matching = [rule for rule in self.firewall_rules.values() if covers(rule)]
+        return any(r.action == "Allow" for r in matching) and not any(r.action == "Block" for r in matching)
+
     def is_reachable(self) -> bool:
         """False while powered off or inside a restart window."""
         return self.powered and time.monotonic() >= self._down_until

@@ -1,5 +1,5 @@
-"""Cmdlets over hvsim.world.platform's firewall rules and WSMan CredSSP settings: Get-/Enable-/Disable-/
-Set-NetFirewallRule, Enable-/Disable-/Get-WSManCredSSP.
+"""Cmdlets over hvsim.world.platform's firewall rules and WSMan CredSSP settings: Get-/New-/Remove-/Enable-/
+Disable-/Set-NetFirewallRule, Get-NetFirewallPortFilter, Enable-/Disable-/Get-WSManCredSSP.
 
 Enable-WSManCredSSP -Role Client -DelegateComputer X does what Windows does: WSMan client CredSSP on,
 and the "Allow delegating fresh credentials" policy (HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\
@@ -127,6 +127,57 @@ def enable_net_firewall_rule(inv: Invocation) -> typing.Iterator[PSOutObject]:
 @cmdlet("Disable-NetFirewallRule")
 def disable_net_firewall_rule(inv: Invocation) -> typing.Iterator[PSOutObject]:
     yield from _set_enabled(inv, False)
+
+
+@cmdlet("New-NetFirewallRule")
+def new_net_firewall_rule(inv: Invocation) -> typing.Iterator[PSOutObject]:
+    """A rule in the persistent store (Microsoft Learn, New-NetFirewallRule: Direction defaults to Inbound, Action to
+    Allow, Enabled to True, Profile to Any; -Name defaults to a new GUID). An existing Name is refused."""
+    platform = local_machine(inv).platform
+    import uuid
+
+    name = str(inv.get("Name") or "{" + str(uuid.uuid4()) + "}")
+    if name in platform.firewall_rules:
+        raise CmdletError(ErrorInfo(
+            message="Cannot create a file when that file already exists.", category="ResourceExists",
+            fqid=f"Windows System Error 183,{inv.name}", exception_type="Microsoft.Management.Infrastructure.CimException",
+            hresult=-2147024713, target=name, reason="MSFT_NetFirewallRule"))
+    rule = FirewallRule(
+        name=name, display_name=str(inv.get("DisplayName")), group=str(inv.get("Group") or ""),
+        enabled=_choice(inv, "Enabled", ENABLED) == "True" if inv.has("Enabled") else True,
+        direction=_choice(inv, "Direction", DIRECTION) if inv.has("Direction") else "Inbound",
+        action=_choice(inv, "Action", ACTION) if inv.has("Action") else "Allow",
+        profile=_choice(inv, "Profile", PROFILE) if inv.has("Profile") else "Any",
+        protocol=str(inv.get("Protocol") or "Any"),
+        local_port=",".join(str(p) for p in as_list(inv.get("LocalPort"))) if inv.has("LocalPort") else "Any",
+        description=str(inv.get("Description") or ""))
+    platform.firewall_rules[name] = rule
+    yield rule_object(rule)
+
+
+@cmdlet("Remove-NetFirewallRule")
+def remove_net_firewall_rule(inv: Invocation) -> None:
+    platform = local_machine(inv).platform
+    for rule in selected_rules(inv, platform):
+        del platform.firewall_rules[rule.name]
+
+
+@cmdlet("Get-NetFirewallPortFilter")
+def get_net_firewall_port_filter(inv: Invocation) -> typing.Iterator[PSOutObject]:
+    """A rule's port filter (MSFT_NetProtocolPortFilter), for the rule piped in; its InstanceID is the rule's."""
+    platform = local_machine(inv).platform
+    given = inv.get("AssociatedNetFirewallRule")
+    names = [name_of(v) for v in as_list(given)] if given is not None else list(platform.firewall_rules)
+    for name in names:
+        rule = platform.firewall_rules.get(name)
+        if rule is None:
+            continue
+        yield PSOutObject(
+            type_names=cim_types("root/standardcimv2", "MSFT_NetProtocolPortFilter", "MSFT_NetFilter"),
+            properties={"InstanceID": rule.name, "Protocol": rule.protocol,
+                        "LocalPort": rule.local_port.split(",") if "," in rule.local_port else rule.local_port,
+                        "RemotePort": "Any", "IcmpType": "Any", "DynamicTarget": "Any"},
+            to_string=f"MSFT_NetProtocolPortFilter (InstanceID = \"{rule.name}\")")
 
 
 def _choice(inv: Invocation, prop: str, allowed: dict[str, int]) -> str:
