@@ -219,7 +219,7 @@ class HostClient:
             remaining = deadline.remaining()
             if remaining is not None and remaining <= 0:
                 self._stop(ps)
-                raise HyperVError(self.options.hostname,
+                raise HyperVError(self.name,
                                   f"the command did not finish within {deadline.seconds:g} s and was stopped on the host",
                                   command="; ".join(command.describe() for command in commands), category="timeout",
                                   hint="Raise the task's timeout (or command_timeout) if the host needs longer.")
