@@ -17,10 +17,10 @@ description:
     O(auth=credssp)), Compare-VM must report no incompatibility, the destination must have every switch the VM
     uses (or O(switch_map) names one it has), with enough free space.
   - A differencing disk's parents (a shared base image) must reach the destination as the same disk (its disk
-    identifier). Windows Server 2012 R2 and later move them with the VM themselves (where the VM's disks go: the
+    identifier). Windows Server 2012 R2 and later move them with the VM themselves (where the VM's disks go, that is the
     O(vhd_paths) entry naming the parent, else beside the disks in O(destination_path), else the same path), and
     the module keeps the source's copies (O(keep_source_parents)). A source running Windows Server 2012 leaves
-    them behind: the module copies a missing chain to the same path on the destination first (root first, through
+    them behind; the module copies a missing chain to the same path on the destination first (root first, through
     the destination's administrative share, so the source needs CredSSP or cifs delegation to the destination) and
     checks it. The plan lists each parent that will be copied, with its bytes. A different file where a parent
     must go is never overwritten and fails the preflight.
@@ -129,7 +129,7 @@ unchanged:
 plan:
   description:
     - One entry per VM to move, with its state, its bytes (its disks and the parents copied for it), the parents
-      the destination lacks (C(parents), each with C(path), C(destination_path), C(bytes) and C(copied_by):
+      the destination lacks (C(parents), each with C(path), C(destination_path), C(bytes) and C(copied_by), which is
       C(Move-VM) or C(Copy-Item before the move)) and the switch remapping.
   returned: always
   type: list

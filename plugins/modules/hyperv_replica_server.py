@@ -15,7 +15,7 @@ description:
     servers named by authorization entries (a server name or wildcard pattern, a storage location and a trust group).
   - Opens the matching firewall rule on the host, "Hyper-V Replica HTTP Listener (TCP-In)" for Kerberos and
     "Hyper-V Replica HTTPS Listener (TCP-In)" for certificates (and closes them with O(state=absent)). Those
-    built-in rules are fixed to TCP 80 and 443: for a listener on another O(kerberos_port) or O(certificate_port),
+    built-in rules are fixed to TCP 80 and 443; for a listener on another O(kerberos_port) or O(certificate_port),
     the module creates a rule of its own for that port instead, named C(WinVirt-HyperV-Replica-Kerberos-In-TCP)
     or C(WinVirt-HyperV-Replica-Certificate-In-TCP) (display names "Hyper-V Replica Kerberos Listener, configured
     port (TCP-In)" and "Hyper-V Replica Certificate Listener, configured port (TCP-In)", group C(winvirt.hyperv)),
