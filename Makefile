@@ -4,11 +4,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The oldest supported ansible-core (meta/runtime.yml requires_ansible) gets a venv of its own for sanity and unit tests.
+OLDEST := .venv-oldest
+OLDEST_STAMP := $(OLDEST)/.installed
 COLLECTION_ROOT := build/collections/ansible_collections/winvirt/hyperv
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup system-deps collection demo test unit hvsim-test integration packaging sanity lint bench clean
+.PHONY: setup setup-oldest system-deps collection demo test unit unit-oldest hvsim-test integration packaging sanity sanity-oldest lint bench clean
 
 # gssapi and krb5 build from source against libkrb5-dev (about 2 minutes once); pip keeps the wheels it
 # built in its cache (~/.cache/pip/wheels), so a new venv installs them in seconds.
@@ -22,6 +25,15 @@ $(STAMP): requirements.txt meta/ee-requirements.txt requirements-test.txt tests/
 
 setup: $(STAMP) system-deps collection
 
+$(OLDEST_STAMP): requirements.txt meta/ee-requirements.txt tests/requirements-oldest.txt tests/constraints-oldest.txt tests/hvsim/pyproject.toml
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST)/bin/python -m pip install --quiet -r tests/requirements-oldest.txt
+	$(OLDEST)/bin/python -m pip install --quiet --no-deps -e tests/hvsim
+	touch $(OLDEST_STAMP)
+
+setup-oldest: setup $(OLDEST_STAMP)
+
 system-deps:
 	@bash tests/setup-system-deps.sh
 
@@ -31,6 +43,9 @@ collection:
 
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit
+
+unit-oldest: setup-oldest
+	$(OLDEST)/bin/python -m pytest -q -n auto tests/unit
 
 hvsim-test: setup
 	$(BIN)/python -m pytest -q tests/hvsim/tests
@@ -45,13 +60,19 @@ packaging: setup
 sanity: setup
 	@bash tests/run-sanity.sh
 
+sanity-oldest: setup-oldest
+	@SANITY_VENV=$(OLDEST) bash tests/run-sanity.sh
+
 lint: setup
 	@bash tests/run-lint.sh
 
 # Tests run in parallel workers (pytest-xdist); each worker's estates and Samba DC take their own loopback block.
-test: setup
+# Sanity and unit tests also run on the oldest supported ansible-core; integration on the newest (.venv).
+test: setup setup-oldest
 	$(BIN)/python -m pytest -q -n auto tests/unit tests/hvsim/tests tests/integration tests/packaging
+	$(OLDEST)/bin/python -m pytest -q -n auto tests/unit
 	@bash tests/run-sanity.sh
+	@SANITY_VENV=$(OLDEST) bash tests/run-sanity.sh
 	@bash tests/run-lint.sh
 
 # Speed and memory (tables, not tests): lab3 readiness, a 50-host fleet's RSS, round trips per module task.

@@ -131,7 +131,7 @@ def requirement_lines(path: pathlib.Path) -> list[str]:
 def pins() -> dict[str, str]:
     found: dict[str, str] = {}
     for line in requirement_lines(ROOT / "tests" / "constraints.txt"):
-        name, _, version = line.partition("==")
+        name, _equals, version = line.partition("==")
         found[name.lower().replace("_", "-")] = version
     return found
 
@@ -171,7 +171,6 @@ def test_no_internal_requirement_ids_in_user_documents() -> None:
     assert not places, "\n".join(places)
 
 
-
 def test_antsibull_docs_lint_is_clean(installed: pathlib.Path) -> None:
     """Module, role and plugin docs as a docsite renders them (markup, references, schemas) and docs/docsite."""
     collection = installed / "ansible_collections" / GALAXY["namespace"] / GALAXY["name"]
@@ -186,3 +185,17 @@ def test_docsite_links_point_at_shipped_documents() -> None:
     for link in links["extra_links"]:
         if link["url"].startswith(prefix):
             assert (ROOT / link["url"].removeprefix(prefix)).is_file(), link
+
+
+def test_tested_ansible_cores_span_requires_ansible() -> None:
+    """make test runs sanity and unit tests on the oldest ansible-core meta/runtime.yml accepts, and on the newest."""
+    from packaging.version import Version  # pylint: disable=import-outside-toplevel
+
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text(encoding="utf-8"))
+    accepted = Requirement(f"ansible-core{runtime['requires_ansible']}").specifier
+    lower = min(Version(spec.version) for spec in accepted if spec.operator == ">=")
+    oldest = Version(requirement_lines(ROOT / "tests" / "constraints-oldest.txt")[0].partition("==")[2])
+    newest = Version(pins()["ansible-core"])
+    assert requirement_lines(ROOT / "tests" / "constraints-oldest.txt")[0].startswith("ansible-core==")
+    assert accepted.contains(oldest) and accepted.contains(newest)
+    assert (oldest.major, oldest.minor) == (lower.major, lower.minor) < (newest.major, newest.minor)
