@@ -60,8 +60,12 @@ packaging: setup
 sanity: setup
 	@bash tests/run-sanity.sh
 
+# On the oldest core, every sanity test but pylint and pep8: code style is judged once, by the newest core (2.16's
+# configuration refuses names such as "_" that 2.19's accepts); what differs between cores (documentation schema,
+# ansible-doc, imports, runtime metadata) is checked on both.
+SANITY_OLDEST := SANITY_VENV=$(OLDEST) bash tests/run-sanity.sh --skip-test pylint --skip-test pep8
 sanity-oldest: setup-oldest
-	@SANITY_VENV=$(OLDEST) bash tests/run-sanity.sh
+	@$(SANITY_OLDEST)
 
 lint: setup
 	@bash tests/run-lint.sh
@@ -72,7 +76,7 @@ test: setup setup-oldest
 	$(BIN)/python -m pytest -q -n auto tests/unit tests/hvsim/tests tests/integration tests/packaging
 	$(OLDEST)/bin/python -m pytest -q -n auto tests/unit
 	@bash tests/run-sanity.sh
-	@SANITY_VENV=$(OLDEST) bash tests/run-sanity.sh
+	@$(SANITY_OLDEST)
 	@bash tests/run-lint.sh
 
 # Speed and memory (tables, not tests): lab3 readiness, a 50-host fleet's RSS, round trips per module task.

@@ -44,11 +44,11 @@ class Host:
             return [{"Name": "vNet-LAN50"}]
         if first != "Get-VM" or self.vm is None:
             return []
-        effects = {"Set-VMProcessor": lambda: self.vm.update(ProcessorCount=command.chain()[-1].parameters["Count"]),
-                   "Stop-VM": lambda: self.vm.update(State="Off"), "Start-VM": lambda: self.vm.update(State="Running"),
-                   "Set-VM": lambda: self.vm.update(**command.chain()[-1].parameters)}
+        parameters = command.chain()[-1].parameters
+        effects = {"Set-VMProcessor": {"ProcessorCount": parameters.get("Count")}, "Stop-VM": {"State": "Off"},
+                   "Start-VM": {"State": "Running"}, "Set-VM": parameters}
         if last in effects:
-            effects[last]()
+            self.vm.update(effects[last])
             return []
         if last in ("Get-VM", "Where-Object"):
             return [dict(self.vm)]
