@@ -138,6 +138,11 @@ def _side(row: dict[str, t.Any] | None, disks: list[dict[str, t.Any]]) -> Side |
         replicated_disks=tuple(str(d["Path"]) for d in disks if d.get("Path")))
 
 
+def rows_named(vm: str, rows: t.Sequence[t.Any]) -> list[dict[str, t.Any]]:
+    """The VMs named exactly ``vm`` in the output of ``host_read_commands`` (Hyper-V allows several)."""
+    return [row for row in _rows(rows[1 + SERVER_ROWS]) if row.get("Name") == vm]
+
+
 def parse_host(connected_to: str, vm: str, rows: t.Sequence[t.Any]) -> ReplicaHost:
     """A ReplicaHost from the output of ``host_read_commands``."""
     host = next(iter(_rows(rows[0])), {})

@@ -278,6 +278,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._replica import (
     host_read_commands,
     hosts_by_role,
     parse_host,
+    rows_named,
     status,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._replica_plan import (
@@ -361,7 +362,7 @@ class Hosts:
                 self.module.warn(f"the {key} host {err.host} is not reachable: {err.message}")
                 return None
             self.module.fail_hyperv(err, changed=False, round_trips=self.module.round_trips)
-        same_name = [row for row in rows[4] or [] if isinstance(row, dict) and row.get("Name") == self.name]
+        same_name = rows_named(self.name, rows)
         if len(same_name) > 1:  # Hyper-V identifies VMs by Id; replication cmdlets by name would act on all of them
             ids = ", ".join(str(row.get("Id")) for row in same_name)
             self.module.fail_json(msg=f"{self.options[key].hostname}: the host has {len(same_name)} VMs named "
