@@ -73,21 +73,26 @@ def connection_defaults(estate: RunningEstate, machine: str, auth: str = "ntlm")
     return {"hostname": hostname, "username": user, "password": password, "auth": auth}
 
 
-def _kerberos_environment(estate: RunningEstate | None) -> dict[str, str]:
-    """The controller's private krb5.conf and the estate's names (tests/integration/hostmap), nothing in /etc."""
-    realm = realm_of(estate) if estate is not None else None
-    if realm is None:
+NO_KDC_CONF = pathlib.Path(__file__).resolve().parent / "hostmap" / "krb5-no-kdc.conf"
+
+
+def _estate_environment(estate: RunningEstate | None) -> dict[str, str]:
+    """The estate's names (tests/integration/hostmap: hv1.lab.test -> its loopback address, no DNS or /etc/hosts)
+    and the controller's krb5.conf: the estate's KDC when it has one, else one that knows no KDC (Negotiate
+    falls back to NTLM at once), never /etc's."""
+    if estate is None:
         return {}
-    hosts = {m.fqdn: m.address for m in estate.world.machines.values() if m.domain} if estate is not None else {}
+    realm = realm_of(estate)
+    hosts = {m.fqdn: m.address for m in estate.world.machines.values() if m.domain}  # domain members only
     hostmap = str(pathlib.Path(__file__).resolve().parent / "hostmap")
-    return {"KRB5_CONFIG": str(realm.krb5_conf), "HVSIM_HOSTS": json.dumps(hosts),
+    return {"KRB5_CONFIG": str(realm.krb5_conf if realm is not None else NO_KDC_CONF), "HVSIM_HOSTS": json.dumps(hosts),
             "PYTHONPATH": os.pathsep.join(filter(None, [hostmap, os.environ.get("PYTHONPATH")]))}
 
 
 def _environment(capture: pathlib.Path, workdir: pathlib.Path, extra: dict[str, str] | None = None,
                  estate: RunningEstate | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(_kerberos_environment(estate))
+    env.update(_estate_environment(estate))
     env.update(
         ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
         ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS),
@@ -162,14 +167,17 @@ def run_playbook(
         return _run(arguments, workdir, environment, estate)
 
 
-def estate_inventory(estate: RunningEstate, name: str, workdir: pathlib.Path) -> pathlib.Path:
-    """The shipped inventory ``playbooks/inventory/<name>.yml`` moved to the estate's addresses."""
+def estate_inventory(estate: RunningEstate, name: str, workdir: pathlib.Path, by_address: bool = False) -> pathlib.Path:
+    """The shipped inventory ``playbooks/inventory/<name>.yml`` moved to the estate's addresses (``by_address``:
+    hosts reached by address instead of by FQDN)."""
     text = (INVENTORIES / f"{name}.yml").read_text(encoding="utf-8")
     for machine in estate.world.machines.values():
         shipped = machine.address.split(".")
         text = text.replace(f"127.0.0.{shipped[-1]},", f"{machine.address},").replace(
             f"127.0.0.{shipped[-1]}}}", f"{machine.address}}}"
         )
+        if by_address:
+            text = text.replace(f"ansible_host: {machine.fqdn},", f"ansible_host: {machine.address},")
     path = workdir / f"{name}.yml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -185,6 +193,7 @@ def run_playbook_file(
     diff: bool = False,
     limit: str | None = None,
     environment: dict[str, str] | None = None,
+    by_address: bool = False,
 ) -> PlaybookRun:
     """Run a playbook from playbooks/ against the estate with its shipped inventory (``environment`` as in run_playbook)."""
     path = pathlib.Path(playbook)
@@ -193,7 +202,7 @@ def run_playbook_file(
     with tempfile.TemporaryDirectory(prefix="hvsim-play-") as name:
         workdir = pathlib.Path(name)
         (workdir / "tmp").mkdir()
-        arguments = ["-i", str(estate_inventory(estate, inventory, workdir)), str(path)]
+        arguments = ["-i", str(estate_inventory(estate, inventory, workdir, by_address)), str(path)]
         if check:
             arguments.append("--check")
         if diff:

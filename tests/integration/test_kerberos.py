@@ -9,7 +9,7 @@ import subprocess
 import typing
 
 import pytest
-from harness import connection_defaults, realm_of, run_playbook
+from harness import connection_defaults, realm_of, run_playbook, run_playbook_file
 from samba_dc import ADMIN_PASSWORD, SambaDC
 
 pytestmark = pytest.mark.samba
@@ -153,3 +153,23 @@ def test_native_exes_in_a_kerberos_task_are_kerberos(lab3_kerberos: typing.Any, 
     assert {(r["auth"], r["client_principal"]) for r in records} == {("kerberos", "Administrator@LAB.TEST")}
     entries = [(e.account, e.rights) for e in lab3_kerberos.world.machine("fs1").smb.ntfs_entries("E:\\Shares\\Store")]
     assert any(account.upper() == "LAB\\HV1$" for account, _ in entries)
+
+
+def test_the_lab3_play_by_fqdn_is_kerberos_and_by_address_ntlm_with_the_hint(lab3_kerberos: typing.Any) -> None:
+    """The shipped live_migration playbook and inventory (hosts by FQDN): Kerberos, delegation Kerberos-only,
+    the move works by S4U2Proxy. The same play by address negotiates NTLM; with Kerberos-only delegation the
+    move fails with 0x8009030E and the hint that the session is NTLM and needs protocol transition."""
+    by_address = run_playbook_file(lab3_kerberos, "live_migration.yml", by_address=True,
+                                   extra_vars={"live_migration_delegation_protocol": "kerberos"})
+    assert by_address.rc != 0
+    text = by_address.stdout
+    assert "0x8009030E" in text and "NTLM" in text and "protocol: any" in text, text
+    assert {r["auth"] for r in lab3_kerberos.call_log() if r["machine"] == "hv1"} == {"ntlm"}
+    assert "app1" in _vms(lab3_kerberos, "hv1")
+
+    by_name = run_playbook_file(lab3_kerberos, "live_migration.yml")
+    assert by_name.rc == 0, by_name.stdout
+    assert "app1" in _vms(lab3_kerberos, "hv2")
+    assert not lab3_kerberos.world.directory.computer("hv1").user_account_control & 0x1000000, "Kerberos only"
+    moves = [r for r in lab3_kerberos.call_log() if r.get("command") == "Move-VM"]
+    assert moves and {r["auth"] for r in moves} == {"kerberos"}
