@@ -70,14 +70,15 @@ def lab3_kerberos(samba_dc: SambaDC) -> typing.Iterator[typing.Any]:  # pylint: 
         yield estate
 
 
-def pytest_report_header() -> list[str]:
-    """Say which directory the estates use, so the in-model path is never silent."""
+def _directory_line() -> str:
+    """Which directory the estates use, so the in-model path is never silent (shown with -q too)."""
     from samba_dc import _why_not  # pylint: disable=import-outside-toplevel
 
     reason = _why_not()
-    kdc = "the Samba DC (KDC + directory over LDAP)" if reason is None else f"none: Kerberos tests skip ({reason})"
-    return [f"hvsim directory: lab3_kerberos estates -> {kdc}; lab3/workgroup estates -> the in-model directory "
-            "(Negotiate taken as Kerberos, delegation read from the model; see tests/hvsim/DESIGN.md)"]
+    kdc = "the Samba DC (KDC + directory over LDAP)" if reason is None else f"none, Kerberos tests skipped ({reason})"
+    return (f"hvsim directory: lab3_kerberos estates -> {kdc}; lab3/workgroup estates -> the in-model directory "
+            "(Negotiate taken as Kerberos, delegation read from the model; see tests/hvsim/DESIGN.md)")
+
 
 
 # The attack suite's figures: each process (an xdist worker, or pytest alone) writes its counts at the end of its
@@ -99,7 +100,8 @@ def pytest_sessionfinish(session: typing.Any) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: typing.Any) -> None:
-    """The attack suite's figures (tried / held per area), when it ran."""
+    """Which directory the estates used; the attack suite's figures (tried / held per area), when it ran."""
+    terminalreporter.write_line(_directory_line())
     totals: dict[str, list[int]] = {}
     for part in FIGURES_DIR.glob("*.json"):
         for area, (tried, held) in json.loads(part.read_text()).items():
