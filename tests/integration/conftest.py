@@ -80,7 +80,6 @@ def _directory_line() -> str:
             "(Negotiate taken as Kerberos, delegation read from the model; see tests/hvsim/DESIGN.md)")
 
 
-
 # The attack suite's figures: each process (an xdist worker, or pytest alone) writes its counts at the end of its
 # session; the process that prints the summary adds them up.
 FIGURES_DIR = pathlib.Path(__file__).resolve().parents[2] / "build" / "attack-figures"

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import pathlib
 import subprocess
+import tempfile
 import typing
 
 import pytest
+import yaml
 from harness import connection_defaults, realm_of, run_playbook, run_playbook_file
 from samba_dc import ADMIN_PASSWORD, SambaDC
 
@@ -28,8 +30,8 @@ def test_kerberos_with_a_password_and_a_ticket_the_kdc_issued(lab3_kerberos: typ
     assert _sessions(lab3_kerberos, "hv1") == {("kerberos", "Administrator@LAB.TEST")}
 
 
-def test_kerberos_from_an_existing_ticket_cache(lab3_kerberos: typing.Any, tmp_path: pathlib.Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kerberos_from_an_existing_ticket_cache(
+        lab3_kerberos: typing.Any, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No password: the ticket cache a `kinit` filled is used."""
     ccache = tmp_path / "ccache"
     subprocess.run(["kinit", "-f", "-c", f"FILE:{ccache}", "Administrator@LAB.TEST"], input=ADMIN_PASSWORD + "\n",
@@ -45,7 +47,7 @@ def test_kerberos_from_an_existing_ticket_cache(lab3_kerberos: typing.Any, tmp_p
 def test_negotiate_by_name_is_kerberos(lab3_kerberos: typing.Any) -> None:
     run = run_playbook(lab3_kerberos, HOST_INFO, auth="negotiate")
     assert run.status("facts") == "ok", run.stdout
-    assert {auth for auth, _ in _sessions(lab3_kerberos, "hv1")} == {"kerberos"}
+    assert {auth for auth, _principal in _sessions(lab3_kerberos, "hv1")} == {"kerberos"}
 
 
 def test_negotiate_by_address_falls_back_to_ntlm(lab3_kerberos: typing.Any) -> None:
@@ -55,7 +57,7 @@ def test_negotiate_by_address_falls_back_to_ntlm(lab3_kerberos: typing.Any) -> N
     tasks = [{"name": "facts", "winvirt.hyperv.hyperv_host_info": defaults}]
     run = run_playbook(lab3_kerberos, tasks, auth="negotiate")
     assert run.status("facts") == "ok", run.stdout
-    assert {auth for auth, _ in _sessions(lab3_kerberos, "hv1")} == {"ntlm"}
+    assert {auth for auth, _principal in _sessions(lab3_kerberos, "hv1")} == {"ntlm"}
 
 
 MIGRATE = "winvirt.hyperv.hyperv_live_migration"
@@ -80,7 +82,6 @@ def _spn(dc: SambaDC, hosts: list[str], peers: list[str], protocol: str = "kerbe
 
 def run_playbook_args(args: dict[str, typing.Any]) -> typing.Any:  # hyperv_spn's ldap back end needs no host
     from harness import _run  # pylint: disable=import-outside-toplevel
-    import json, pathlib, tempfile, yaml  # noqa: E401  pylint: disable=import-outside-toplevel,multiple-imports
 
     play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
              "tasks": [{"name": "spn", "winvirt.hyperv.hyperv_spn": args}]}]
@@ -95,8 +96,8 @@ def _vms(estate: typing.Any, machine: str) -> set[str]:
     return {vm.name for vm in estate.world.machine(machine).hyperv.vms.values()}
 
 
-def test_migration_spn_removed_with_samba_tool_then_restored_by_hyperv_spn(lab3_kerberos: typing.Any,
-                                                                            samba_dc: SambaDC) -> None:
+def test_migration_spn_removed_with_samba_tool_then_restored_by_hyperv_spn(
+        lab3_kerberos: typing.Any, samba_dc: SambaDC) -> None:
     """hv2's migration SPN removed in Samba itself: the KDC-backed directory says 0x80090303 with the hyperv_spn
     hint; hyperv_spn's ldap back end puts it back (with Kerberos-only delegation) and the move works by S4U2Proxy."""
     _enable_migrations(lab3_kerberos)
@@ -152,7 +153,7 @@ def test_native_exes_in_a_kerberos_task_are_kerberos(lab3_kerberos: typing.Any, 
     assert native and all("icacls" in str(r["native"]).lower() for r in native)
     assert {(r["auth"], r["client_principal"]) for r in records} == {("kerberos", "Administrator@LAB.TEST")}
     entries = [(e.account, e.rights) for e in lab3_kerberos.world.machine("fs1").smb.ntfs_entries("E:\\Shares\\Store")]
-    assert any(account.upper() == "LAB\\HV1$" for account, _ in entries)
+    assert any(account.upper() == "LAB\\HV1$" for account, _rights in entries)
 
 
 def test_the_lab3_play_by_fqdn_is_kerberos_and_by_address_ntlm_with_the_hint(lab3_kerberos: typing.Any) -> None:

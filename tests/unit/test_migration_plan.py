@@ -114,8 +114,8 @@ NEW = ParentHandling(host_moves=True, destination_path="E:\\VMs\\ws1")  # 2012 R
 
 def test_missing_parents_are_copied_root_first_and_different_ones_refused() -> None:
     copies, problems = parent_copy_plan([WS1], CHAIN, {}, OLD, "hv3")
-    assert [(c.file.path, c.target, c.by) for c in copies] == [("D:\\v\\root.vhdx", "D:\\v\\root.vhdx", "copy"),
-                                                                ("D:\\v\\base.vhdx", "D:\\v\\base.vhdx", "copy")]
+    assert [(c.file.path, c.target, c.by) for c in copies] == [
+        ("D:\\v\\root.vhdx", "D:\\v\\root.vhdx", "copy"), ("D:\\v\\base.vhdx", "D:\\v\\base.vhdx", "copy")]
     assert problems == []
     same_root = {"d:\\v\\root.vhdx": _file("D:\\v\\root.vhdx", None, "ROOT")}
     copies, problems = parent_copy_plan([WS1], CHAIN, same_root, OLD, "hv3")
