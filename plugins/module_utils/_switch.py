@@ -213,6 +213,22 @@ def parse_network(results: list[list[t.Any]], connection_address: str | None) ->
     return HostNetwork(adapters, net_adapters, connection_address, interface)
 
 
+def same_name_ids(spec: SwitchSpec, switch_rows: list[t.Any]) -> list[str]:
+    """The Ids of the switches ``-Name spec.name`` acts on (Hyper-V compares names without regard to case and
+    identifies switches by Id, so several may share a name)."""
+    return [_text(row.get("Id")) for row in switch_rows if _text(row.get("Name")).lower() == spec.name.lower()]
+
+
+def ambiguity(spec: SwitchSpec, switch_rows: list[t.Any], host: str) -> str | None:
+    """Why the task must not act on ``spec.name``: more than one switch has that name (None if one or none)."""
+    ids = same_name_ids(spec, switch_rows)
+    if len(ids) < 2:
+        return None
+    return (f"{host}: the host has {len(ids)} switches named '{spec.name}' (Ids {', '.join(ids)}); hyperv_switch "
+            "finds switches by name and would act on all of them. Rename all but one (Rename-VMSwitch -VMSwitch "
+            "(Get-VMSwitch -Id <Id>) -NewName <name>) and run the task again. Nothing was changed.")
+
+
 def parse_switch(spec: SwitchSpec, switch_rows: list[t.Any], vlan_rows: list[t.Any],
                  network: HostNetwork) -> SwitchState | None:
     """The switch named exactly ``spec.name`` (Get-VMSwitch -Name treats [ ] * ? as wildcards)."""

@@ -242,6 +242,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._switch import (
     SWITCH_TYPES,
     SwitchSpec,
     Vlan,
+    ambiguity,
     parse_network,
     parse_switch,
     plan_switch,
@@ -327,13 +328,19 @@ def main() -> None:
         spec = spec_from_params(module.params)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    address = connection_address(module.connection_options().hostname)
+    host = module.connection_options().hostname
+    address = connection_address(host)
     client = module.client()
     try:
         results = client.run(read_commands(spec, address), retry=True)
     except HyperVError as err:
         module.fail_hyperv(err)
     network = parse_network(results, address)
+    refusal = ambiguity(spec, results[0], host)
+    if refusal:  # which of the switches would be meant is unknown: none is shown, none is touched
+        module.fail_json(msg=refusal, changed=False, changes=[], switch=None, round_trips=module.round_trips,
+                         management_connection={"address": address, "interface": network.connection_interface,
+                                                "over_this_switch": None})
     current = parse_switch(spec, results[0], results[2], network)
     plan = plan_switch(spec, current, network)
     connection = {"address": address, "interface": network.connection_interface, "over_this_switch": plan.connection_over_switch}

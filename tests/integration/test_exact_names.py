@@ -97,3 +97,33 @@ def test_a_replica_name_of_two_vms_is_refused(lab3: t.Any) -> None:
     run = run_playbook(lab3, [{**replica_task(lab3, "remove", state="absent"), "ignore_errors": True}])
     assert run.status("remove") == "failed" and "2 VMs named 'app1'" in run.result("remove")["msg"], run.stdout
     assert lab3.snapshot() == before
+
+
+def _duplicate_switch(estate: t.Any, name: str, machine: str = "hv1") -> str:
+    """A second switch of the same name (Hyper-V identifies switches by Id), kept in hvsim's store under its Id."""
+    with estate.world.lock:
+        state = estate.world.machine(machine).hyperv
+        original = state.switch(name)
+        twin = copy.deepcopy(original)
+        twin.id = str(uuid.uuid4())
+        twin.notes = "the twin"
+        state.switches[twin.id] = twin
+        return str(original.id)
+
+
+def test_a_name_of_two_switches_is_refused(lab3: t.Any) -> None:
+    run_playbook(lab3, [{"name": "create", "winvirt.hyperv.hyperv_switch": {"name": "Twin", "switch_type": "private"}}])
+    first = _duplicate_switch(lab3, "Twin")
+    before = lab3.snapshot()
+    run = run_playbook(lab3, [
+        {"name": "notes", "winvirt.hyperv.hyperv_switch": {"name": "Twin", "notes": "changed"}, "register": "out",
+         "ignore_errors": True},
+        {"name": "absent", "winvirt.hyperv.hyperv_switch": {"name": "Twin", "state": "absent"}, "register": "out",
+         "ignore_errors": True},
+    ])
+    for task in ("notes", "absent"):
+        result = run.result(task)
+        assert run.status(task) == "failed" and result["changed"] is False, (task, result)
+        assert "2 switches named 'Twin'" in result["msg"] and first in result["msg"], result["msg"]
+        assert result["msg"].startswith(lab3.world.machine("hv1").address + ":"), result["msg"]
+    assert lab3.snapshot() == before

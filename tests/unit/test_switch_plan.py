@@ -13,6 +13,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._switch import (
     SwitchState,
     Vlan,
     VmAdapter,
+    ambiguity,
     parse_network,
     parse_switch,
     plan_switch,
@@ -194,3 +195,12 @@ def test_parsing_reads_exact_names_and_maps_the_nic_by_description() -> None:
     assert state.switch_type == "external" and state.net_adapter_name == "Ethernet"
     assert state.management_vlan == Vlan("access", 20)
     assert plan_switch(SwitchSpec("lab[1]", state="absent"), state, net).connection_over_switch is True
+
+
+def test_a_name_two_switches_share_is_ambiguous_without_regard_to_case() -> None:
+    spec = SwitchSpec(name="Lab")
+    rows = [{"Name": "Lab", "Id": "id-1"}, {"Name": "LAB", "Id": "id-2"}, {"Name": "Lab2", "Id": "id-3"}]
+    message = ambiguity(spec, rows, "hv1.lab.test")
+    assert message is not None and message.startswith("hv1.lab.test: the host has 2 switches named 'Lab'")
+    assert "id-1, id-2" in message and "id-3" not in message
+    assert ambiguity(spec, rows[:1] + rows[2:], "hv1.lab.test") is None

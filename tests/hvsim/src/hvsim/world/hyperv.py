@@ -216,7 +216,8 @@ class HostSettings:
 class HyperVState:
     installed: bool = False
     host: HostSettings = field(default_factory=HostSettings)
-    switches: dict[str, Switch] = field(default_factory=dict)  # by name
+    # by name; a second switch of a name is kept under its Id (Hyper-V identifies switches by Id, see DESIGN.md)
+    switches: dict[str, Switch] = field(default_factory=dict)
     vms: dict[str, VM] = field(default_factory=dict)  # by VMId
     machine: str = ""
     serial: int = 0  # counts objects made at run time (their ids stay deterministic)

@@ -213,4 +213,5 @@ def remove_vmswitch(inv: Invocation) -> None:
                 if adapter.switch_name and adapter.switch_name.lower() == switch.name.lower():
                     adapter.switch_name = None
         detach_switch(machine, switch)
-        del state.switches[switch.name]
+        for key in [key for key, item in state.switches.items() if item is switch]:
+            del state.switches[key]
