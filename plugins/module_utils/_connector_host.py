@@ -18,13 +18,15 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._connector_rules im
     TemplateFacts,
     is_unc,
 )
+from ansible_collections.winvirt.hyperv.plugins.module_utils._host_facts import host_name, name_command
 
 AGENT_EXE = "C:\\Program Files (x86)\\Citrix\\Agent\\Citrix.AppLayering.Agent.Service.exe"
 PASSWORD_ARGUMENT = 3  # index of /password:... in register_arguments
 
 
 def read_commands(config: ConnectorConfig) -> list[Cmd]:
-    """Agent service, BITS, the switch, the template VM (VM, NICs, disks, firmware), the storage path, volumes."""
+    """Agent service, BITS, the switch, the storage path, volumes, the host's own name, the template VM (VM, NICs,
+    disks, firmware)."""
     template = config.template_vm or ""
     commands = [
         Cmd("Get-Service", {"Name": AGENT_SERVICE}, select=["Name", "Status"], missing_ok=True),
@@ -32,6 +34,7 @@ def read_commands(config: ConnectorConfig) -> list[Cmd]:
         Cmd("Get-VMSwitch", {"Name": config.switch}, select=["Name"], missing_ok=True),
         Cmd("Test-Path", {"LiteralPath": config.storage_path}),
         Cmd("Get-Volume", {}, select=["DriveLetter", "SizeRemaining"]),
+        name_command(),
     ]
     if template:
         commands += [
@@ -48,13 +51,13 @@ def _letter(value: t.Any) -> str:
 
 
 def parse_host_facts(config: ConnectorConfig, results: list[list[t.Any]]) -> HostFacts:
-    agent, bits, switches, exists, volumes = results[:5]
+    agent, bits, switches, exists, volumes, names = results[:6]
     drives = {_letter(v.get("DriveLetter")): v.get("SizeRemaining") for v in volumes if v.get("DriveLetter")}
     free = None if is_unc(config.storage_path) else drives.get(config.storage_path[:1].upper())
     template = None
     template_count = 0
     if config.template_vm:
-        vms, adapters, disks, firmware = results[5:9]
+        vms, adapters, disks, firmware = results[6:10]
         template_count = len(vms)
         if template_count == 1:
             secure = firmware[0].get("SecureBoot") if firmware else None
@@ -70,6 +73,7 @@ def parse_host_facts(config: ConnectorConfig, results: list[list[t.Any]]) -> Hos
         storage_exists=bool(exists and exists[0]),
         local_drives=tuple(sorted(drives)),
         free_bytes=int(free) if free is not None else None,
+        name=host_name(names[0]) if names else "",
     )
 
 

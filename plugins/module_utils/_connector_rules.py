@@ -84,6 +84,7 @@ class HostFacts:
     storage_exists: bool
     local_drives: tuple[str, ...]  # upper-case drive letters of the host's volumes
     free_bytes: int | None  # free space of the storage path's volume, None if unknown (UNC)
+    name: str = ""  # what the host calls itself (hv1.lab.test), "" when it did not say
 
 
 def is_unc(path: str) -> bool:

@@ -26,6 +26,19 @@ def read_commands() -> list[Cmd]:
     ]
 
 
+NAME_PROPERTIES = ["ComputerName", "FullyQualifiedDomainName"]
+
+
+def name_command() -> Cmd:
+    """What the Hyper-V host calls itself (messages name hosts so, not by the address the controller used)."""
+    return Cmd("Get-VMHost", select=NAME_PROPERTIES)
+
+
+def host_name(row: dict[str, t.Any]) -> str:
+    """A Get-VMHost row's name for messages: its FQDN (hv1.lab.test), else its computer name; "" if neither."""
+    return str(row.get("FullyQualifiedDomainName") or row.get("ComputerName") or "")
+
+
 def boot_time_command() -> Cmd:
     return Cmd("Get-CimInstance", {"ClassName": "Win32_OperatingSystem"}, select=["LastBootUpTime"])
 

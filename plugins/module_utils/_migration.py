@@ -10,6 +10,7 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
+from ansible_collections.winvirt.hyperv.plugins.module_utils._host_facts import NAME_PROPERTIES, host_name
 from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan import (
     AUTHENTICATION_CODES,
     Adapter,
@@ -21,7 +22,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan imp
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import parse_vms, read_vm_commands
 
 VHD_PROPERTIES = ["Path", "FileSize", "ParentPath", "DiskIdentifier"]
-HOST_PROPERTIES = ["ComputerName", "FullyQualifiedDomainName", "VirtualMachineMigrationEnabled",
+HOST_PROPERTIES = [*NAME_PROPERTIES, "VirtualMachineMigrationEnabled",
                    "VirtualMachineMigrationAuthenticationType", "LogicalProcessorCount"]
 
 
@@ -57,7 +58,7 @@ def parse_host(rows: list[list[t.Any]], vm_rows: list[t.Any]) -> HostFacts:
     system = next(iter(_rows(rows[2])), {})
     computer = next(iter(_rows(rows[3])), {})
     return HostFacts(
-        name=str(host.get("FullyQualifiedDomainName") or host.get("ComputerName") or ""),
+        name=host_name(host),
         migration_enabled=bool(host.get("VirtualMachineMigrationEnabled")),
         authentication=str(host.get("VirtualMachineMigrationAuthenticationType") or ""),
         switches=tuple(str(row["Name"]) for row in _rows(rows[1]) if row.get("Name")),

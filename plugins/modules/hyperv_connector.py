@@ -357,10 +357,11 @@ class ConnectorTask:
 
     def present(self) -> t.NoReturn:
         config = config_from_params(self.params)
-        host = self.module.connection_options().hostname
         registered = any(agent_matches(agent, config.agent) for agent in self.appliance.agents())
         client = self.module.client()
         facts = parse_host_facts(config, client.run(read_commands(config), retry=True))
+        client.name = facts.name or client.name
+        host = client.name
         will_register = not registered and self.params["register_agent"] and facts.agent_service is not None
         # every rule, the form's and the host's, before anything changes: one run reports them all
         violations = rule_violations(config) + host_violations(config, facts, agent_registered=registered or will_register,

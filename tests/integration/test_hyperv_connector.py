@@ -130,6 +130,16 @@ def test_host_problems_are_listed_together(lab3: t.Any) -> None:
     assert "exists 0 times" in violations and "mapped drive" in violations and "'ghost' does not exist" in violations
 
 
+def test_problems_name_the_host_as_it_names_itself(lab3: t.Any) -> None:
+    """Not by the address the controller connects to (issue 15 item 8)."""
+    run = run_playbook(lab3, [task(lab3, "named", switch="vNet-Missing")], check=True)
+    assert run.rc != 0
+    result = run.result("named")
+    fqdn = lab3.world.machine("hv1").fqdn
+    assert f"exists 0 times on {fqdn}" in " | ".join(result["violations"]), result["violations"]
+    assert lab3.address("hv1") not in result["msg"], result["msg"]
+
+
 def test_the_appliance_test_reason_is_reported(lab3: t.Any) -> None:
     run = run_playbook(lab3, [task(lab3, "unc", unc_path="\\\\fs1\\Layers")])
     assert run.rc != 0
