@@ -336,70 +336,117 @@ vm:
     name:
       description: VM name.
       type: str
+      sample: web1
     id:
       description: VM Id; null for a VM that check mode would create.
       type: str
+      sample: 03a69d9b-2c2e-5fce-b016-ee7f605dedac
     state:
       description: Power state as Hyper-V names it (Running, Off, Paused, Saved, ...).
       type: str
+      sample: Running
     generation:
       description: 1 or 2.
       type: int
+      sample: 2
     configuration_version:
       description: Configuration version.
       type: str
+      sample: '12.0'
     path:
       description: The VM's folder.
       type: str
+      sample: C:\ProgramData\Microsoft\Windows\Hyper-V
     notes:
       description: Notes.
       type: str
+      sample: IIS front end
     processor_count:
       description: Virtual processors.
       type: int
+      sample: 2
     expose_virtualization_extensions:
       description: Whether the processor's virtualization extensions are exposed to the guest (nested virtualization).
       type: bool
+      sample: false
     enhanced_session_transport_type:
       description: The enhanced session transport, V(vmbus) or V(hvsocket); null when the host does not report it.
       type: str
+      sample: vmbus
     memory:
       description: Memory in MB (startup_mb, dynamic, minimum_mb, maximum_mb, buffer_percent).
       type: dict
+      sample:
+        startup_mb: 4096
+        dynamic: false
+        minimum_mb: 512
+        maximum_mb: 1048576
+        buffer_percent: 20
     firmware:
       description: Generation 2 secure_boot and secure_boot_template, or generation 1 boot_order.
       type: dict
+      sample:
+        secure_boot: true
+        secure_boot_template: MicrosoftWindows
+        boot_order: null
     automatic_start_action:
       description: As Hyper-V names it (Nothing, StartIfRunning, Start).
       type: str
+      sample: StartIfRunning
     automatic_stop_action:
       description: As Hyper-V names it (TurnOff, Save, ShutDown).
       type: str
+      sample: Save
     checkpoint_type:
       description: As Hyper-V names it.
       type: str
+      sample: Production
     disks:
       description: Attached disks, each with path, controller_type, controller_number, controller_location.
       type: list
       elements: dict
+      sample:
+        - path: D:\Hyper-V\Virtual Hard Disks\web1.vhdx
+          controller_type: SCSI
+          controller_number: 0
+          controller_location: 0
     dvd_drives:
       description: DVD drives, like RV(vm.disks); path is the ISO or null.
       type: list
       elements: dict
+      sample:
+        - path: null
+          controller_type: IDE
+          controller_number: 1
+          controller_location: 0
     network_adapters:
       description: Adapters, each with name, switch, mac_address, dynamic_mac, mac_address_spoofing and vlan (mode, id,
         allowed, native_id).
       type: list
       elements: dict
+      sample:
+        - name: Network Adapter
+          switch: vNet-LAN50
+          mac_address: 00155D0B0001
+          dynamic_mac: true
+          vlan:
+            mode: access
+            id: 20
+            allowed: []
+            native_id: null
+          mac_address_spoofing: false
     replication_state:
       description: Hyper-V Replica state.
       type: str
+      sample: Disabled
     replication_health:
       description: Hyper-V Replica health.
       type: str
+      sample: NotApplicable
     host:
       description: The host the VM is on.
       type: str
+      sample: HV1
 changes:
   description: What was (or would be) done, in words, in order.
   returned: always
@@ -411,11 +458,15 @@ removed_files:
   returned: when O(state=absent)
   type: list
   elements: str
+  sample:
+    - D:\Hyper-V\Virtual Hard Disks\app1.vhdx
 kept_files:
   description: Disk files of a removed VM left on the host.
   returned: when O(state=absent)
   type: list
   elements: str
+  sample:
+    - D:\Hyper-V\Virtual Hard Disks\legacy1.vhd
 round_trips:
   description: PowerShell round trips the task needed.
   returned: always

@@ -63,48 +63,71 @@ vms:
     name:
       description: VM name.
       type: str
+      sample: web1
     id:
       description: VM Id.
       type: str
+      sample: 03a69d9b-2c2e-5fce-b016-ee7f605dedac
     state:
       description: Power state as Hyper-V names it.
       type: str
+      sample: Running
     generation:
       description: 1 or 2.
       type: int
+      sample: 2
     configuration_version:
       description: Configuration version.
       type: str
+      sample: '12.0'
     path:
       description: The VM's folder.
       type: str
+      sample: C:\ProgramData\Microsoft\Windows\Hyper-V
     notes:
       description: Notes.
       type: str
+      sample: IIS front end
     processor_count:
       description: Virtual processors.
       type: int
+      sample: 2
     expose_virtualization_extensions:
       description: Whether the processor's virtualization extensions are exposed to the guest (nested virtualization).
       type: bool
+      sample: false
     enhanced_session_transport_type:
       description: The enhanced session transport, V(vmbus) or V(hvsocket); null when the host does not report it.
       type: str
+      sample: vmbus
     memory:
       description: Memory in MB (startup_mb, dynamic, minimum_mb, maximum_mb, buffer_percent).
       type: dict
+      sample:
+        startup_mb: 4096
+        dynamic: false
+        minimum_mb: 512
+        maximum_mb: 1048576
+        buffer_percent: 20
     firmware:
       description: Generation 2 secure_boot and secure_boot_template, or generation 1 boot_order.
       type: dict
+      sample:
+        secure_boot: true
+        secure_boot_template: MicrosoftWindows
+        boot_order: null
     automatic_start_action:
       description: As Hyper-V names it.
       type: str
+      sample: StartIfRunning
     automatic_stop_action:
       description: As Hyper-V names it.
       type: str
+      sample: Save
     checkpoint_type:
       description: As Hyper-V names it.
       type: str
+      sample: Production
     disks:
       description:
         - Attached disks with path, controller_type, controller_number, controller_location, and C(chain) - the
@@ -112,28 +135,77 @@ vms:
           C(missing) (true for a file that could not be read, which ends the chain).
       type: list
       elements: dict
+      sample:
+        - path: D:\Hyper-V\Virtual Hard Disks\ws1.vhdx
+          controller_type: SCSI
+          controller_number: 0
+          controller_location: 0
+          chain:
+          - path: D:\Hyper-V\Virtual Hard Disks\ws1.vhdx
+            format: vhdx
+            type: differencing
+            size: 42949672960
+            file_size: 943718400
+            minimum_size: 943718400
+            parent_path: D:\Hyper-V\Virtual Hard Disks\base-2025.vhdx
+            attached: true
+            missing: false
+          - path: D:\Hyper-V\Virtual Hard Disks\base-2025.vhdx
+            format: vhdx
+            type: dynamic
+            size: 42949672960
+            file_size: 11534336000
+            minimum_size: 11534336000
+            parent_path: null
+            attached: true
+            missing: false
     dvd_drives:
       description: DVD drives with path (the ISO or null) and controller slot.
       type: list
       elements: dict
+      sample:
+        - path: null
+          controller_type: IDE
+          controller_number: 1
+          controller_location: 0
     network_adapters:
       description: Adapters with name, switch, mac_address, dynamic_mac, mac_address_spoofing and vlan (mode, id, allowed,
         native_id).
       type: list
       elements: dict
+      sample:
+        - name: Network Adapter
+          switch: vNet-LAN50
+          mac_address: 00155D0B0001
+          dynamic_mac: true
+          vlan:
+            mode: access
+            id: 20
+            allowed: []
+            native_id: null
+          mac_address_spoofing: false
     checkpoints:
       description: Checkpoints with name, id, parent_name, snapshot_type and creation_time.
       type: list
       elements: dict
+      sample:
+        - name: baseline
+          id: ac593803-8e00-5867-bb74-1b7b0514b523
+          parent_name: null
+          snapshot_type: Standard
+          creation_time: '2026-11-01T08:01:00Z'
     replication_state:
       description: Hyper-V Replica state (Disabled when not replicated).
       type: str
+      sample: Disabled
     replication_health:
       description: Hyper-V Replica health.
       type: str
+      sample: NotApplicable
     host:
       description: The host the VM is on.
       type: str
+      sample: HV1
 round_trips:
   description: PowerShell round trips the task needed.
   returned: always
