@@ -101,42 +101,63 @@ checkpoint:
     name:
       description: Checkpoint name.
       type: str
+      sample: before-patch
     id:
       description: Checkpoint Id; null for one that check mode would create.
       type: str
+      sample: 8e539170-d6c2-5a4c-b63e-a5d441272bdb
     parent_name:
       description: Name of the parent checkpoint, null at the root.
       type: str
+      sample: null
     snapshot_type:
       description: The SnapshotType Hyper-V reports.
       type: str
+      sample: Recovery
     creation_time:
       description: When it was taken.
       type: str
+      sample: '2026-11-01T08:02:00Z'
     vm_state:
       description: The VM state the checkpoint captured.
       type: str
+      sample: 'Off'
     includes_memory:
       description: Whether the checkpoint holds the VM's memory state (taken of a running, paused or saved VM).
       type: bool
+      sample: false
     is_current:
       description: Whether the VM runs from this checkpoint.
       type: bool
+      sample: true
 checkpoints:
   description: Every checkpoint of the VM after the task (before it, in check mode), each like RV(checkpoint).
   returned: always
   type: list
   elements: dict
+  sample:
+    - name: before-patch
+      id: 8e539170-d6c2-5a4c-b63e-a5d441272bdb
+      parent_name: null
+      snapshot_type: Recovery
+      creation_time: '2026-11-01T08:02:00Z'
+      vm_state: 'Off'
+      includes_memory: false
+      is_current: true
 removed:
   description: Names of the checkpoints removed (or that would be).
   returned: when O(state=absent)
   type: list
   elements: str
+  sample:
+    - before-patch
 changes:
   description: What was (or would be) done, in words.
   returned: always
   type: list
   elements: str
+  sample:
+    - create checkpoint 'before-patch' of VM 'ws1'
 round_trips:
   description: PowerShell round trips the task needed.
   returned: always

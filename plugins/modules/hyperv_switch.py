@@ -167,40 +167,41 @@ switch:
     name:
       description: The switch name.
       type: str
+      sample: vNet-LAN50
     switch_type:
       description: V(external), V(internal) or V(private).
       type: str
+      sample: external
     net_adapter_name:
       description: The physical NIC of an external switch.
       type: str
+      sample: Ethernet
     net_adapter_description:
       description: The interface description of that NIC, as Hyper-V reports it.
       type: str
+      sample: Intel(R) Ethernet Controller X710 for 10GbE SFP+
     allow_management_os:
       description: Whether the management OS has an adapter on the switch.
       type: bool
+      sample: true
     notes:
       description: The switch notes.
       type: str
+      sample: ''
     iov_enabled:
       description: Whether SR-IOV is enabled.
       type: bool
+      sample: false
     minimum_bandwidth_mode:
       description: The bandwidth reservation mode.
       type: str
+      sample: absolute
     management_vlan:
       description: The VLAN of the management OS adapter (mode and id), null without one.
       type: dict
-  sample:
-    name: vNet-LAN50
-    switch_type: external
-    net_adapter_name: Ethernet
-    net_adapter_description: Intel(R) Ethernet Connection
-    allow_management_os: true
-    notes: ""
-    iov_enabled: false
-    minimum_bandwidth_mode: absolute
-    management_vlan: {mode: access, id: 20}
+      sample:
+        mode: access
+        id: 20
 changes:
   description: What was (or in check mode would be) changed, in words.
   returned: always
@@ -215,16 +216,20 @@ management_connection:
     address:
       description: The address the controller connects to.
       type: str
+      sample: 127.0.0.11
     interface:
       description: The host interface that address is bound to, null when not found.
       type: str
+      sample: vEthernet (vNet-LAN50)
     over_this_switch:
       description: True when the connection runs over this switch's management OS adapter; null when unknown.
       type: bool
+      sample: true
 connection_lost:
   description: True when the connection dropped while an accepted cutoff was applied.
   returned: when the connection was lost
   type: bool
+  sample: true
 round_trips:
   description: PowerShell round trips the task needed.
   returned: always

@@ -121,38 +121,67 @@ vhd:
     path:
       description: The file.
       type: str
+      sample: D:\Hyper-V\Virtual Hard Disks\ws1.vhdx
     format:
       description: vhd or vhdx.
       type: str
+      sample: vhdx
     type:
       description: fixed, dynamic or differencing.
       type: str
+      sample: differencing
     size:
       description: Virtual size in bytes.
       type: int
+      sample: 42949672960
     file_size:
       description: Size of the file in bytes (null in check mode for a new file).
       type: int
+      sample: 943718400
     minimum_size:
       description: The smallest size the disk can shrink to, in bytes, if Hyper-V knows it.
       type: int
+      sample: 943718400
     parent_path:
       description: The parent of a differencing disk.
       type: str
+      sample: D:\Hyper-V\Virtual Hard Disks\base-2025.vhdx
     attached:
       description: Whether the disk is attached (to a VM or mounted).
       type: bool
+      sample: true
     chain:
       description:
         - The disk and its parents, leaf first, each like RV(vhd) plus C(missing) (true for a parent that
           cannot be read, which ends the chain).
       type: list
       elements: dict
+      sample:
+        - path: D:\Hyper-V\Virtual Hard Disks\ws1.vhdx
+          format: vhdx
+          type: differencing
+          size: 42949672960
+          file_size: 943718400
+          minimum_size: 943718400
+          parent_path: D:\Hyper-V\Virtual Hard Disks\base-2025.vhdx
+          attached: true
+          missing: false
+        - path: D:\Hyper-V\Virtual Hard Disks\base-2025.vhdx
+          format: vhdx
+          type: dynamic
+          size: 42949672960
+          file_size: 11534336000
+          minimum_size: 11534336000
+          parent_path: null
+          attached: true
+          missing: false
 changes:
   description: What was (or would be) done, in words.
   returned: always
   type: list
   elements: str
+  sample:
+    - create dynamic disk 'D:\Hyper-V\Virtual Hard Disks\data.vhdx' of 40 GB
 round_trips:
   description: PowerShell round trips the task needed.
   returned: always
