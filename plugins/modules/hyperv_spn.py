@@ -226,57 +226,78 @@ accounts:
     host:
       description: The host as given in O(hosts).
       type: str
+      sample: hv1
     dn:
       description: The account's distinguished name.
       type: str
+      sample: CN=HV1,CN=Computers,DC=lab,DC=test
     sam_account_name:
       description: The account's sAMAccountName.
       type: str
+      sample: HV1$
     dns_host_name:
       description: The account's dNSHostName, null when it has none.
       type: str
+      sample: hv1.lab.test
     spns:
       description: Every SPN on the account.
       type: list
       elements: str
+      sample:
+        - HOST/HV1
+        - HOST/hv1.lab.test
+        - Hyper-V Replica Service/HV1
+        - Hyper-V Replica Service/hv1.lab.test
+        - Microsoft Virtual Console Service/HV1
+        - Microsoft Virtual Console Service/hv1.lab.test
+        - Microsoft Virtual System Migration Service/HV1
+        - Microsoft Virtual System Migration Service/hv1.lab.test
+        - RestrictedKrbHost/HV1
+        - RestrictedKrbHost/hv1.lab.test
+        - WSMAN/HV1
+        - WSMAN/hv1.lab.test
     missing_spns:
       description: SPNs of O(service_classes) for this host that the account does not hold.
       type: list
       elements: str
+      sample: []
     allowed_to_delegate_to:
       description: The account's msDS-AllowedToDelegateTo entries.
       type: list
       elements: str
+      sample:
+        - cifs/HV2
+        - cifs/hv2.lab.test
+        - Microsoft Virtual System Migration Service/HV2
+        - Microsoft Virtual System Migration Service/hv2.lab.test
     delegation_protocol:
       description: V(kerberos), V(any) (protocol transition) or V(none) (no constrained delegation).
       type: str
+      sample: kerberos
     unconstrained_delegation:
       description: Whether the account is trusted for unconstrained delegation.
       type: bool
+      sample: false
     user_account_control:
       description: The userAccountControl value.
       type: int
-  sample:
-    - host: hv1
-      dn: CN=HV1,CN=Computers,DC=example,DC=com
-      sam_account_name: HV1$
-      dns_host_name: hv1.example.com
-      spns: [HOST/HV1, HOST/hv1.example.com, Microsoft Virtual System Migration Service/HV1]
-      missing_spns: []
-      allowed_to_delegate_to: [cifs/FS1, cifs/fs1.example.com]
-      delegation_protocol: kerberos
-      unconstrained_delegation: false
-      user_account_control: 4096
+      sample: 4096
 group:
   description: The group (name, dn, members) after the task; null when O(group) is not given.
   returned: always
   type: dict
+  sample:
+    name: Hyper-V Hosts
+    dn: CN=Hyper-V Hosts,CN=Users,DC=lab,DC=test
+    members:
+    - CN=HV1,CN=Computers,DC=lab,DC=test
+    - CN=HV2,CN=Computers,DC=lab,DC=test
 changes:
   description: What was (or in check mode would be) changed, in words.
   returned: always
   type: list
   elements: str
-  sample: ["hv1: add SPN 'Microsoft Virtual System Migration Service/HV1'", "hv1: allow delegation to 'cifs/fs1.example.com'"]
+  sample: ["hv1: add SPN 'Microsoft Virtual System Migration Service/HV1'", "hv1: allow delegation to 'cifs/hv2.lab.test'"]
 directory:
   description: The directory the task worked on.
   returned: always
@@ -285,9 +306,11 @@ directory:
     server:
       description: The domain controller, as a URL.
       type: str
+      sample: ldaps://dc1.lab.test:636
     base_dn:
       description: The base DN searched.
       type: str
+      sample: DC=lab,DC=test
 """
 
 import typing as t
