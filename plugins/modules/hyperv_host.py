@@ -187,6 +187,24 @@ facts:
   description: What the machine reports about itself (OS, edition, domain, model, Hyper-V service).
   returned: always
   type: dict
+  sample:
+    os_caption: Microsoft Windows Server 2025 Datacenter
+    os_version: 10.0.26100
+    os_build: '26100'
+    os_sku: 8
+    product_type: server
+    is_client_os: false
+    last_boot_time: '2025-01-06T06:00:00Z'
+    computer_name: HV1
+    dns_host_name: hv1
+    domain: lab.test
+    part_of_domain: true
+    model: PowerEdge R760
+    manufacturer: Dell Inc.
+    hypervisor_present: true
+    logical_processors: 32
+    total_physical_memory: 274877906944
+    hyperv_service: Running
 features:
   description:
     - State of each feature in O(features) after the task (V(installed), V(install_pending), V(available), or
@@ -200,24 +218,51 @@ reboot_required:
       Component Based Servicing reports a pending restart).
   returned: always
   type: bool
+  sample: false
 rebooted:
   description: True when the module restarted the machine.
   returned: always
   type: bool
+  sample: false
 settings:
   description:
     - The Hyper-V host settings after the task (as planned, in check mode), under this module's option names
       (live migration settings under V(live_migration)), the same shape winvirt.hyperv.hyperv_host_info returns.
   returned: when Hyper-V runs on the host
   type: dict
+  sample:
+    live_migration:
+      enabled: true
+      networks:
+      - 10.0.50.0/24
+      max_migrations: 3
+      authentication: kerberos
+      performance: compression
+      use_any_network: false
+    virtual_machine_path: D:\Hyper-V
+    virtual_hard_disk_path: C:\ProgramData\Microsoft\Windows\Virtual Hard Disks
+    enhanced_session_mode: true
+    numa_spanning: false
+    max_storage_migrations: 2
 credssp_server:
   description: Whether the CredSSP server role is enabled after the task.
   returned: when O(credssp_server) is set
   type: bool
+  sample: true
 management_client:
   description: TrustedHosts, CredSSP client state and delegate lists after the task.
   returned: when O(management_client) is set
   type: dict
+  sample:
+    trusted_hosts:
+    - hv1.lab.test
+    - hv2.lab.test
+    credssp_client: true
+    credssp_delegate_computers:
+    - wsman/hv1.lab.test
+    - wsman/hv2.lab.test
+    ntlm_only_policy_enabled: false
+    ntlm_only_delegate_computers: []
 round_trips:
   description: PowerShell round trips the task needed.
   returned: always

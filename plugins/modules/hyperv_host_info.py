@@ -50,6 +50,24 @@ facts:
   description: OS caption, version, build, SKU, product type, domain membership, model, processors, memory, vmms status.
   returned: always
   type: dict
+  sample:
+    os_caption: Microsoft Windows Server 2025 Datacenter
+    os_version: 10.0.26100
+    os_build: '26100'
+    os_sku: 8
+    product_type: server
+    is_client_os: false
+    last_boot_time: '2025-01-06T06:00:00Z'
+    computer_name: HV1
+    dns_host_name: hv1
+    domain: lab.test
+    part_of_domain: true
+    model: PowerEdge R760
+    manufacturer: Dell Inc.
+    hypervisor_present: true
+    logical_processors: 32
+    total_physical_memory: 274877906944
+    hyperv_service: Running
 features:
   description: State of each feature winvirt.hyperv.hyperv_host manages, and Failover-Clustering (V(installed),
     V(install_pending), V(available), V(partial) for a tools feature without all its sub features, V(unknown) when
@@ -61,6 +79,7 @@ hyperv_running:
   description: Whether the Hyper-V Virtual Machine Management service runs.
   returned: always
   type: bool
+  sample: true
 settings:
   description:
     - Host settings under winvirt.hyperv.hyperv_host's option names, so they can be given back to it as they are
@@ -79,24 +98,59 @@ reported:
   description: What Get-VMHost reports about capacity (logical processors, memory capacity, MAC address pool).
   returned: when Hyper-V runs
   type: dict
+  sample:
+    ComputerName: HV1
+    LogicalProcessorCount: 32
+    MemoryCapacity: 274877906944
+    VirtualMachineMigrationEnabled: false
+    MacAddressMinimum: 00155D0B0000
+    MacAddressMaximum: 00155D0BFFFF
 supported_vm_versions:
   description: VM configuration versions the host supports, as Get-VMHostSupportedVersion reports them.
   returned: when Hyper-V runs
   type: list
   elements: dict
+  sample:
+    - Name: Microsoft Windows (version 11.0)
+      Version: '11.0'
+      IsDefault: false
+    - Name: Microsoft Windows (version 12.0)
+      Version: '12.0'
+      IsDefault: true
 switches:
   description: Virtual switches with their type, NIC and management OS adapters.
   returned: when Hyper-V runs
   type: list
   elements: dict
+  sample:
+    - name: Lab Private
+      switch_type: private
+      net_adapter_description: null
+      allow_management_os: false
+      notes: ''
+      management_adapters: []
+    - name: vNet-LAN50
+      switch_type: external
+      net_adapter_description: Intel(R) Ethernet Controller X710 for 10GbE SFP+
+      allow_management_os: true
+      notes: ''
+      management_adapters:
+      - vNet-LAN50
 credssp_server:
   description: Whether the CredSSP server role is enabled.
   returned: always
   type: bool
+  sample: true
 management_client:
   description: TrustedHosts, CredSSP client state and delegate lists of this machine as a management client.
   returned: always
   type: dict
+  sample:
+    trusted_hosts: []
+    credssp_client: false
+    credssp_delegate_computers: []
+    ntlm_only_policy_enabled: false
+    ntlm_only_delegate_computers: []
 round_trips:
   description: PowerShell round trips the task needed.
   returned: always
