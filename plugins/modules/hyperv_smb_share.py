@@ -127,41 +127,47 @@ share:
     name:
       description: The share name.
       type: str
+      sample: VM
     path:
       description: The local path of its folder.
       type: str
+      sample: E:\Shares\VM
     description:
       description: The share description.
       type: str
+      sample: Hyper-V VM storage
     full_access:
       description: Accounts with Full share access.
       type: list
       elements: str
+      sample:
+        - LAB\Domain Admins
+        - LAB\HV1$
+        - LAB\HV2$
     change_access:
       description: Accounts with Change share access.
       type: list
       elements: str
+      sample: []
     read_access:
       description: Accounts with Read share access.
       type: list
       elements: str
+      sample: []
     no_access:
       description: Accounts denied access to the share.
       type: list
       elements: str
+      sample: []
     ntfs_full_control:
       description: Accounts with Full Control on the folder and everything in it (when O(ntfs_full_control) is set).
       type: list
       elements: str
-  sample:
-    name: VM
-    path: E:\Shares\VM
-    description: Hyper-V VM storage
-    full_access: ['LAB\Domain Admins', 'LAB\HV1$', 'LAB\HV2$']
-    change_access: []
-    read_access: []
-    no_access: []
-    ntfs_full_control: ['BUILTIN\Administrators', 'NT AUTHORITY\SYSTEM', 'LAB\HV1$', 'LAB\HV2$']
+      sample:
+        - BUILTIN\Administrators
+        - NT AUTHORITY\SYSTEM
+        - LAB\HV1$
+        - LAB\HV2$
 changes:
   description: What was (or in check mode would be) changed, in words.
   returned: always
