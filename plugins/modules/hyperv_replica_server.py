@@ -137,50 +137,60 @@ server:
     enabled:
       description: Whether the host is a replica server.
       type: bool
+      sample: true
     authentication:
       description: V(kerberos), V(certificate) or V(both).
       type: str
+      sample: kerberos
     kerberos_port:
       description: The Kerberos (HTTP) port.
       type: int
+      sample: 80
     certificate_port:
       description: The certificate (HTTPS) port.
       type: int
+      sample: 443
     certificate_thumbprint:
       description: The HTTPS certificate's thumbprint.
       type: str
+      sample: null
     allow_any_server:
       description: Whether any authenticated server may replicate here.
       type: bool
+      sample: false
     default_storage_location:
       description: Where replica VMs of any server go.
       type: str
+      sample: D:\Replica
     authorization_entries:
       description: The authorized primaries (primary_server, storage_location, trust_group).
       type: list
       elements: dict
+      sample:
+        - primary_server: hv1.lab.test
+          storage_location: D:\Replica
+          trust_group: DEFAULT
     firewall:
       description: The listener rules by display name, true when enabled.
       type: dict
-  sample:
-    enabled: true
-    authentication: kerberos
-    kerberos_port: 80
-    certificate_port: 443
-    certificate_thumbprint: null
-    allow_any_server: true
-    default_storage_location: D:\Replica
-    authorization_entries: []
-    firewall: {"Hyper-V Replica HTTP Listener (TCP-In)": true, "Hyper-V Replica HTTPS Listener (TCP-In)": false}
+      sample:
+        Hyper-V Replica HTTP Listener (TCP-In): true
+        Hyper-V Replica HTTPS Listener (TCP-In): false
 changes:
   description: What was (or in check mode would be) changed, in words.
   returned: always
   type: list
   elements: str
+  sample:
+    - enable the replica server
+    - default storage location None -> D:\Replica
+    - authorize primary hv1.lab.test (storage D:\Replica)
+    - open the firewall rule 'Hyper-V Replica HTTP Listener (TCP-In)'
 round_trips:
   description: PowerShell round trips the task needed.
   returned: always
   type: int
+  sample: 2
 """
 
 import typing as t
