@@ -149,16 +149,21 @@ def move_parameters(name: str, destination: str, mode: str, destination_path: st
     return parameters
 
 
+# Compare-VM's VMCompatibilityReport holds its VMCompatibilityError objects in Incompatibilities. Windows PowerShell
+# remoting serializes output to depth 1, so that property would arrive as a list of the errors' ToString(), the bare
+# type name "Microsoft.HyperV.PowerShell.VMCompatibilityError": the errors are expanded and selected on the host.
+INCOMPATIBILITY_PROPERTIES = ["MessageId", "Message"]
+
+
+def compare_command(parameters: dict[str, t.Any]) -> Cmd:
+    """``Compare-VM <parameters> | Select-Object -ExpandProperty Incompatibilities | Select-Object MessageId, Message``."""
+    return Cmd("Compare-VM", parameters, piped=[Cmd("Select-Object", {"ExpandProperty": "Incompatibilities"})],
+               select=INCOMPATIBILITY_PROPERTIES)
+
+
 def parse_report(rows: list[t.Any]) -> list[tuple[int, str]]:
-    """A Compare-VM report's incompatibilities as (MessageId, Message)."""
-    found: list[tuple[int, str]] = []
-    for report in _rows(rows):
-        for item in report.get("Incompatibilities") or []:
-            if isinstance(item, dict):
-                found.append((int(item.get("MessageId") or 0), str(item.get("Message") or "")))
-            elif item:
-                found.append((0, str(item)))
-    return found
+    """The rows of ``compare_command`` (one per incompatibility) as (MessageId, Message)."""
+    return [(int(row.get("MessageId") or 0), str(row.get("Message") or "")) for row in _rows(rows)]
 
 
 def session_problem(error: t.Any, source: HostFacts, destination: HostFacts, session_auth: str = "kerberos") -> Problem:

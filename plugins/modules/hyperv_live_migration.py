@@ -157,6 +157,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._deadline import De
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._migration import (
     HOST_ROWS,
+    compare_command,
     copy_commands,
     destination_commands,
     disconnect_commands,
@@ -222,7 +223,7 @@ def _compare(module: HyperVModule, client: t.Any, moving: list[str], source: Hos
         parameters = move_parameters(name, destination.name, params["mode"], params["destination_path"],
                                      params["vhd_paths"], _parents(module, source))
         try:
-            rows = client.run([Cmd("Compare-VM", parameters)], retry=True)
+            rows = client.run([compare_command(parameters)], retry=True)
         except HyperVError as err:
             if explained and not is_authentication_failure(err):
                 return reports, []

@@ -122,9 +122,9 @@ def test_ntlm_over_http_is_encrypted_and_round_trips_objects(server: tuple[WireS
     assert not ps.had_errors
     [vm] = ps.output
     assert vm.types[0] == "Microsoft.HyperV.PowerShell.VirtualMachine"
-    props = vm.extended_properties
+    props = vm.adapted_properties  # a .NET object's own properties: <Props>, at depth 0 (enums as strings)
     assert props["Name"] == "Get-VM" and props["User"] == "LAB\\Administrator" and props["Auth"] == "ntlm"
-    assert props["State"].to_string == "Running" and props["Size"] == 2**40
+    assert props["State"] == "Running" and props["Size"] == 2**40
     assert props["Params"] == {"Name": "web1'; Remove-VM *", "Count": 3, "Force": None}
     assert backend.wire, "wire traffic is counted"
 
@@ -132,7 +132,7 @@ def test_ntlm_over_http_is_encrypted_and_round_trips_objects(server: tuple[WireS
 def test_statements_and_error_records(server: tuple[WireServer, EchoBackend]) -> None:
     wsman = WSMan(ADDRESS, port=HTTP_PORT, ssl=False, auth="ntlm", username="LAB\\Administrator", password="Passw0rd!")
     ps = _invoke(wsman, ("Get-A", {}), ("Warn-Error", {}), ("Get-B", {}), ("Fail-Now", {}), ("Get-C", {}))
-    assert [o.extended_properties["Name"] for o in ps.output] == ["Get-A", "Get-B"]
+    assert [o.adapted_properties["Name"] for o in ps.output] == ["Get-A", "Get-B"]
     assert ps.had_errors
     soft, hard = ps.streams.error
     assert soft.fq_error == "Soft,Test" and hard.fq_error == "Broke,Test"
@@ -153,7 +153,7 @@ def test_https_basic_and_ntlm_with_ca_validation(server: tuple[WireServer, EchoB
     for auth, user, password in (("basic", "localadmin", "L0cal!pw"), ("ntlm", "LAB\\Administrator", "Passw0rd!")):
         wsman = WSMan(ADDRESS, port=HTTPS_PORT, ssl=True, auth=auth, username=user, password=password, cert_validation=ca)
         ps = _invoke(wsman, ("Get-VM", {}))
-        assert ps.output[0].extended_properties["Auth"] == auth
+        assert ps.output[0].adapted_properties["Auth"] == auth
 
 
 def test_https_refuses_an_untrusted_certificate(server: tuple[WireServer, EchoBackend]) -> None:
@@ -209,7 +209,7 @@ def test_listener_refuses_non_loopback(tmp_path: pathlib.Path) -> None:
 def test_credssp_over_http_delegates_credentials(server: tuple[WireServer, EchoBackend]) -> None:
     wsman = WSMan(ADDRESS, port=HTTP_PORT, ssl=False, auth="credssp", username="LAB\\Administrator", password="Passw0rd!")
     ps = _invoke(wsman, ("Get-VM", {}))
-    assert ps.output[0].extended_properties["Auth"] == "credssp"
+    assert ps.output[0].adapted_properties["Auth"] == "credssp"
 
 
 def test_client_certificate_maps_to_a_local_account(server: tuple[WireServer, EchoBackend], tmp_path: pathlib.Path) -> None:
@@ -222,7 +222,7 @@ def test_client_certificate_maps_to_a_local_account(server: tuple[WireServer, Ec
         wsman = WSMan(ADDRESS, port=HTTPS_PORT, ssl=True, auth="certificate", certificate_pem=str(cert),
                       certificate_key_pem=str(key), cert_validation=str(wire.ca_pem_path))
         if ok:
-            assert _invoke(wsman, ("Get-VM", {})).output[0].extended_properties["User"] == "localadmin"
+            assert _invoke(wsman, ("Get-VM", {})).output[0].adapted_properties["User"] == "localadmin"
         else:
             with pytest.raises((AuthenticationError, WinRMTransportError)):
                 _invoke(wsman, ("Get-VM", {}))

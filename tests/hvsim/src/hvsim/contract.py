@@ -100,6 +100,14 @@ class UInt32(int):
     """Serialise as <U32>."""
 
 
+class Guid(str):
+    """A System.Guid (serialised as <G>); the text is the lower-case 8-4-4-4-12 form."""
+
+
+class Version(str):
+    """A System.Version (serialised as <Version>), e.g. "10.0.17763.1"."""
+
+
 @dataclass
 class PSEnumValue:
     """A .NET enum value; CLIXML carries the type names, ToString (the name) and the integer."""

@@ -27,17 +27,31 @@ from psrpcore.types import (
     PSEnumBase,
     PSInt,
     PSInt64,
+    PSGuid,
     PSList,
+    PSNoteProperty,
     PSObject,
     PSSecureString,
     PSString,
     PSType,
     PSUInt,
     PSUInt64,
+    PSVersion,
     add_note_property,
 )
 
-from hvsim.contract import Credential, ErrorInfo, Int64, PSEnumValue, PSOutObject, SecureValue, UInt32, UInt64
+from hvsim.contract import (
+    Credential,
+    ErrorInfo,
+    Guid,
+    Int64,
+    PSEnumValue,
+    PSOutObject,
+    SecureValue,
+    UInt32,
+    UInt64,
+    Version,
+)
 
 _INT32 = (-(2**31), 2**31 - 1)
 
@@ -101,30 +115,77 @@ def _enum_member(type_name: str, name: str, value: int) -> typing.Any:
     return cls[member]
 
 
-def to_ps(value: typing.Any, _depth: int = 0) -> typing.Any:
-    """A contract value as a psrpcore object."""
-    if _depth > 40:
-        return PSString(str(value))
+# Windows PowerShell serializes pipeline output for remoting to depth 1 (Fragmentor.SerializationDepthForRemoting,
+# engine/remoting/fragmentor.cs) with the remoting options (UseDepthFromTypes: a type's SerializationDepth in its
+# type data wins). The rules below follow InternalSerializer in engine/serialization.cs (see tests/hvsim/DESIGN.md):
+# - a complex object at depth 0 is written as its ToString() string (HandlePSObjectAsString), so are enums;
+# - a complex object at depth d > 0 writes its adapted (.NET) properties at d - 1 (WritePSObjectProperties) and its
+#   instance members (note properties: Select-Object's output, [pscustomobject]) at d (WriteMemberInfoCollection);
+# - containers (lists, hashtables) do not count: their items are written at the container's own depth;
+# - primitive known types (string, numbers, bool, Guid, DateTime, TimeSpan, Version, byte[]) are always written;
+# - a CimInstance is always written at depth 1 (GetDepthOfSerialization).
+REMOTING_DEPTH = 1
+# SerializationDepth from type data for the types hvsim returns. PowerShell's own types.ps1xml sets it only for
+# PowerShell-internal types (JobStateEventArgs 2, CompletionResult 1, System.Net.IPAddress 1: TypeTable_Types_Ps1Xml.cs),
+# none of which hvsim returns; no public copy of the Hyper-V module's type data was found, so none is assumed.
+TYPE_SERIALIZATION_DEPTH: dict[str, int] = {}
+PROPERTY_BAG = "System.Management.Automation.PSCustomObject"
+CIM_INSTANCE = "Microsoft.Management.Infrastructure.CimInstance"
+
+
+def is_property_bag(value: PSOutObject) -> bool:
+    """A PSCustomObject (Select-Object output, [pscustomobject]): every property is an instance note property."""
+    return PROPERTY_BAG in value.type_names
+
+
+def to_string(value: typing.Any) -> str:
+    """What ToString() gives for a contract value (the string a complex object becomes at depth 0)."""
+    if value is None:
+        return ""
+    if isinstance(value, PSOutObject):
+        if value.to_string is not None:
+            return value.to_string
+        if is_property_bag(value):
+            return "@{" + "; ".join(f"{name}={to_string(item)}" for name, item in value.properties.items()) + "}"
+        return value.type_names[0] if value.type_names else "System.Object"
+    if isinstance(value, PSEnumValue):
+        return value.name
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, (list, tuple, set)):
+        return " ".join(to_string(item) for item in value)
+    return str(value)
+
+
+def _depth_of(value: PSOutObject, depth: int) -> int:
+    """InternalSerializer.GetDepthOfSerialization: CimInstance 1, type data's SerializationDepth, else ``depth``."""
+    if any(name.startswith(CIM_INSTANCE) for name in value.type_names):
+        return 1
+    for name in value.type_names:
+        if name in TYPE_SERIALIZATION_DEPTH:
+            return TYPE_SERIALIZATION_DEPTH[name]
+    return depth
+
+
+def to_ps(value: typing.Any, depth: int = REMOTING_DEPTH) -> typing.Any:
+    """A contract value as the psrpcore object Windows PowerShell would serialize at ``depth``."""
     if value is None:
         return None
     if isinstance(value, PSOutObject):
-        obj = PSObject()
-        names = list(value.type_names)
-        if "System.Object" not in names:
-            names.append("System.Object")
-        obj.PSObject.type_names = names
-        if value.to_string is not None:
-            obj.PSObject.to_string = value.to_string
-        for name, item in value.properties.items():
-            add_note_property(obj, name, to_ps(item, _depth + 1))
-        return obj
+        return _complex(value, _depth_of(value, depth))
     if isinstance(value, PSEnumValue):
+        if depth == 0:
+            return PSString(value.name)
         member = _enum_member(value.type_name, value.name, value.value)
         if not value.name.isidentifier():
             member.PSObject.to_string = value.name
         return member
     if isinstance(value, bool):
         return value
+    if isinstance(value, Guid):
+        return PSGuid(str(value))
+    if isinstance(value, Version):
+        return PSVersion(str(value))
     if isinstance(value, UInt64):
         return PSUInt64(int(value))
     if isinstance(value, UInt32):
@@ -146,11 +207,31 @@ def to_ps(value: typing.Any, _depth: int = 0) -> typing.Any:
         return PSDuration(seconds=value.total_seconds())
     if isinstance(value, SecureValue):
         return PSSecureString(value.secret)
+    # containers do not use depth: their items are written at the container's own depth
     if isinstance(value, dict):
-        return {to_ps(key, _depth + 1): to_ps(item, _depth + 1) for key, item in value.items()}
+        return {to_ps(key, depth): to_ps(item, depth) for key, item in value.items()}
     if isinstance(value, (list, tuple, set)):
-        return PSList([to_ps(item, _depth + 1) for item in value])
+        return PSList([to_ps(item, depth) for item in value])
     return PSString(str(value))
+
+
+def _complex(value: PSOutObject, depth: int) -> typing.Any:
+    if depth <= 0:
+        return PSString(to_string(value))
+    obj = PSObject()
+    names = list(value.type_names)
+    if "System.Object" not in names:
+        names.append("System.Object")
+    obj.PSObject.type_names = names
+    if is_property_bag(value):
+        # a property bag writes no ToString, and its note properties keep the object's depth
+        for name, item in value.properties.items():
+            add_note_property(obj, name, to_ps(item, depth))
+        return obj
+    obj.PSObject.to_string = to_string(value)
+    obj.PSObject.adapted_properties = [PSNoteProperty(name, to_ps(item, depth - 1))
+                                       for name, item in value.properties.items()]
+    return obj
 
 
 def error_record(info: ErrorInfo) -> ErrorRecord:

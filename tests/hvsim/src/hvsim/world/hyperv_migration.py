@@ -43,7 +43,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 
-from hvsim.contract import CmdletError, PSEnumValue, PSOutObject
+from hvsim.contract import CmdletError, Int64, PSEnumValue, PSOutObject
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.filesystem import FsError, clean_path, leaf_name, parent_of, path_key
 from hvsim.world.directory import MIGRATION_SERVICE
@@ -427,10 +427,11 @@ def _storage_requested(inv: Invocation) -> bool:
 
 # -- cmdlets -------------------------------------------------------------------------------------
 
-def _compatibility_error(message_id: int, message: str, vm: VM) -> PSOutObject:
+def _compatibility_error(message_id: int, message: str, source: Machine, vm: VM) -> PSOutObject:
+    """A VMCompatibilityError: Message, MessageId (Int64) and Source (the object at fault; hvsim names the VM). The
+    class does not override ToString, so remoting at depth 1 sends a report's errors as their type name."""
     return PSOutObject(type_names=[f"{NS}.VMCompatibilityError"],
-                       properties={"Message": message, "MessageId": message_id, "Source": vm.name},
-                       to_string=message)
+                       properties={"Message": message, "MessageId": Int64(message_id), "Source": vm_object(source, vm)})
 
 
 @cmdlet("Compare-VM")
@@ -452,7 +453,7 @@ def compare_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
                                                                                   OPERATION_TYPES[operation]),
                         "Destination": destination.netbios, "Path": plan.vm_path, "SnapshotPath": plan.vm_path,
                         "VhdDestinationPath": inv.get("DestinationStoragePath"), "VhdSourcePath": None,
-                        "Incompatibilities": [_compatibility_error(i, m, vm) for i, m in plan.problems]},
+                        "Incompatibilities": [_compatibility_error(i, m, source, vm) for i, m in plan.problems]},
             to_string=f"{NS}.VMCompatibilityReport")
 
 
