@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from hvsim.contract import CmdletError, ErrorInfo, PSEnumValue, PSOutObject, UInt64
 from hvsim.engine import wildcard
 from hvsim.engine.api import Invocation
+from hvsim.world.hyperv_types import PROPERTIES
+from hvsim.world.shapes import shaped
 
 if typing.TYPE_CHECKING:
     from hvsim.world.model import Machine, World
@@ -474,15 +476,21 @@ def require_state(inv: Invocation, vm: VM, allowed: tuple[str, ...], device: str
 # -- output objects ---------------------------------------------------------------------------------
 
 def vm_object(machine: Machine, vm: VM) -> PSOutObject:
+    """Get-VM's VirtualMachine with its whole property set (hvsim.world.hyperv_types); devices as their objects."""
+    from hvsim.world.hyperv_adapters import adapter_object
+    from hvsim.world.hyperv_devices import drive_object
+
     parent = vm.checkpoints.get(vm.current_checkpoint) if vm.current_checkpoint else None
-    return PSOutObject(
-        type_names=[f"{NS}.VirtualMachine", f"{NS}.VirtualMachineBase", f"{NS}.VirtualizationObject"],
-        properties={
+    running = vm.state in ("Running", "Paused")
+    return shaped(
+        [f"{NS}.VirtualMachine", f"{NS}.VirtualMachineBase", f"{NS}.VirtualizationObject"],
+        {
             "Name": vm.name, "VMName": vm.name, "Id": vm.id, "VMId": vm.id, "State": enum("VMState", VM_STATES, vm.state),
             "Generation": vm.generation, "Version": vm.version, "Path": vm.path, "ConfigurationLocation": vm.path,
+            "SnapshotFileLocation": vm.path, "CheckpointFileLocation": vm.path, "SmartPagingFilePath": vm.path,
             "Notes": vm.notes, "ProcessorCount": vm.processor_count, "MemoryStartup": vm.startup,
             "DynamicMemoryEnabled": vm.dynamic_memory, "MemoryMinimum": vm.minimum, "MemoryMaximum": vm.maximum,
-            "MemoryAssigned": vm.startup if vm.state in ("Running", "Paused") else 0,
+            "MemoryAssigned": vm.startup if running else 0,
             "AutomaticStartAction": enum("StartAction", START_ACTIONS, vm.automatic_start_action),
             "AutomaticStopAction": enum("StopAction", STOP_ACTIONS, vm.automatic_stop_action),
             "CheckpointType": enum("CheckpointType", CHECKPOINT_TYPES, vm.checkpoint_type),
@@ -493,14 +501,29 @@ def vm_object(machine: Machine, vm: VM) -> PSOutObject:
                                                                    "Critical": 3}, vm.replication_health),
             "ComputerName": machine.netbios, "IsClustered": False, "Status": "Operating normally",
             "ParentSnapshotId": parent.id if parent else None, "ParentSnapshotName": parent.name if parent else None,
+            "ParentCheckpointId": parent.id if parent else None,
+            "ParentCheckpointName": parent.name if parent else None,
+            "VirtualMachineSubType": PSEnumValue(f"{NS}.VirtualMachineSubType", f"Generation{vm.generation}",
+                                                 vm.generation),
+            "VirtualMachineType": PSEnumValue(f"{NS}.VirtualMachineType", "RealizedVirtualMachine", 3),
+            "NetworkAdapters": [adapter_object(machine, vm, adapter) for adapter in vm.adapters],
+            "HardDrives": [drive_object(machine, vm, drive, False) for drive in vm.hard_drives],
+            "DVDDrives": [drive_object(machine, vm, drive, True) for drive in vm.dvd_drives],
         },
         to_string=f"VirtualMachine (Name = '{vm.name}') [Id = '{vm.id}']")
 
 
 def part_object(type_name: str, vm: VM, machine: Machine, properties: dict[str, typing.Any],
                 bases: tuple[str, ...] = ()) -> PSOutObject:
-    return PSOutObject(type_names=[f"{NS}.{type_name}", *(f"{NS}.{b}" for b in bases), f"{NS}.VirtualizationObject"],
-                       properties={"VMId": vm.id, "VMName": vm.name, "ComputerName": machine.netbios, **properties})
+    """A VM's part (memory, drive, snapshot, ...): the full property set where hvsim.world.hyperv_types has it."""
+    type_names = [f"{NS}.{type_name}", *(f"{NS}.{b}" for b in bases), f"{NS}.VirtualizationObject"]
+    values = {"VMId": vm.id, "VMName": vm.name, "ComputerName": machine.netbios, **properties}
+    # the ToString recorded for a VM's network adapter, assumed for its other named components (DESIGN.md)
+    text = f"{type_name} (Name = '{values['Name']}', VMName = '{vm.name}') [VMId = '{vm.id}']" \
+        if values.get("Name") else None
+    if type_names[0] in PROPERTIES:
+        return shaped(type_names, values, to_string=text)
+    return PSOutObject(type_names=type_names, properties=values, to_string=text)
 
 
 def size(value: int) -> UInt64:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import typing
 
-from hvsim.contract import CmdletError, PSOutObject
+from hvsim.contract import CmdletError, PSEnumValue, PSOutObject
 from hvsim.engine import wildcard
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.hyperv import (
@@ -23,38 +23,50 @@ from hvsim.world.hyperv import (
 )
 from hvsim.world.hyperv_devices import targets
 from hvsim.world.hyperv_network import vnic_name
+from hvsim.world.shapes import shaped
 
 _MAC = re.compile(r"^[0-9A-Fa-f]{12}$")
+_OK = PSEnumValue(f"{NS}.VMNetworkAdapterOperationalStatus", "Ok", 2)
 
 
-def adapter_object(machine: typing.Any, vm: VM | None, adapter: NetworkAdapter) -> PSOutObject:
-    """A VM's adapter (vm given) or a management OS adapter (vm None)."""
-    return PSOutObject(
-        type_names=[f"{NS}.VMNetworkAdapter", f"{NS}.VMNetworkAdapterBase", f"{NS}.VirtualizationObject"],
-        properties={"Name": adapter.name, "Id": adapter.id, "VMId": vm.id if vm else None,
-                    "VMName": vm.name if vm else None, "SwitchName": adapter.switch_name,
-                    "MacAddress": adapter.mac_address, "DynamicMacAddressEnabled": adapter.dynamic_mac,
-                    "MacAddressSpoofing": enum("OnOffState", ON_OFF, "On" if adapter.mac_address_spoofing else "Off"),
-                    "IsManagementOs": vm is None, "IsLegacy": False, "Status": ["Ok"] if vm is None or vm.state == "Running" else [],
-                    "IPAddresses": [], "ComputerName": machine.netbios},
+def _adapter(machine: typing.Any, vm: VM | None, adapter: NetworkAdapter) -> PSOutObject:
+    vm_name, vm_id = (vm.name, vm.id) if vm else ("", "")
+    return shaped(
+        [f"{NS}.VMNetworkAdapter", f"{NS}.VMNetworkAdapterBase", f"{NS}.VirtualizationObject"],
+        {"Name": adapter.name, "Id": adapter.id, "VMId": vm.id if vm else None, "VMName": vm.name if vm else None,
+         "SwitchName": adapter.switch_name, "MacAddress": adapter.mac_address,
+         "DynamicMacAddressEnabled": adapter.dynamic_mac,
+         "MacAddressSpoofing": enum("OnOffState", ON_OFF, "On" if adapter.mac_address_spoofing else "Off"),
+         "IsManagementOs": vm is None, "IsLegacy": False,
+         "IsSynthetic": True, "Connected": bool(adapter.switch_name),
+         "Status": [_OK] if vm is None or vm.state == "Running" else [], "IPAddresses": [],
+         "ComputerName": machine.netbios},
         # Hyper-V's VirtualizationObject.ToString(): the type name, the friendly-name identifiers in parentheses and
         # the unique identifiers in brackets (VMDevice: Name, Id; VMComponentObject: VMId, VMName).
-        to_string=f"VMNetworkAdapter (Name = '{adapter.name}', VMName = '{vm.name if vm else ''}') "
-                  f"[Id = '{adapter.id}', VMId = '{vm.id if vm else ''}']")
+        to_string=f"VMNetworkAdapter (Name = '{adapter.name}', VMName = '{vm_name}') "
+                  f"[Id = '{adapter.id}', VMId = '{vm_id}']")
 
 
 def vlan_object(machine: typing.Any, vm: VM | None, adapter: NetworkAdapter) -> PSOutObject:
-    """A VLAN setting; its ParentAdapter is the adapter object (VMNetworkAdapterFeatureBase.ParentAdapter)."""
+    """Get-VMNetworkAdapterVlan's VMNetworkAdapterVlanSetting; its adapter is ParentAdapter (in .NET the same object
+    as the adapter whose VlanSetting this is; hvsim gives a copy without VlanSetting, which no depth-1 read can
+    tell apart, so no output object holds a cycle)."""
     vlan = adapter.vlan
     allowed = vlan.allowed if vlan.mode == "Trunk" else []
-    return PSOutObject(
-        type_names=[f"{NS}.VMNetworkAdapterVlanSetting", f"{NS}.VirtualizationObject"],
-        properties={"OperationMode": enum("VMNetworkAdapterVlanMode", VLAN_MODES, vlan.mode),
-                    "AccessVlanId": vlan.access_id if vlan.mode == "Access" else 0,
-                    "NativeVlanId": vlan.native_id if vlan.mode == "Trunk" else 0,
-                    "AllowedVlanIdList": allowed, "AllowedVlanIdListString": _ranges(allowed),
-                    "ParentAdapter": adapter_object(machine, vm, adapter), "VMName": vm.name if vm else None,
-                    "IsManagementOs": vm is None})
+    return shaped(
+        [f"{NS}.VMNetworkAdapterVlanSetting", f"{NS}.VirtualizationObject"],
+        {"OperationMode": enum("VMNetworkAdapterVlanMode", VLAN_MODES, vlan.mode),
+         "AccessVlanId": vlan.access_id if vlan.mode == "Access" else 0,
+         "NativeVlanId": vlan.native_id if vlan.mode == "Trunk" else 0,
+         "AllowedVlanIdList": allowed, "AllowedVlanIdListString": _ranges(allowed),
+         "ParentAdapter": _adapter(machine, vm, adapter), "ComputerName": machine.netbios})
+
+
+def adapter_object(machine: typing.Any, vm: VM | None, adapter: NetworkAdapter) -> PSOutObject:
+    """A VM's adapter (vm given) or a management OS adapter (vm None), with its VlanSetting."""
+    item = _adapter(machine, vm, adapter)
+    item.properties["VlanSetting"] = vlan_object(machine, vm, adapter)
+    return item
 
 
 def _ranges(values: list[int]) -> str:

@@ -7,6 +7,7 @@ import typing
 
 from hvsim.contract import CmdletError, Int64, PSOutObject, UInt32
 from hvsim.engine.api import Invocation, cmdlet
+from hvsim.world.shapes import shaped
 from hvsim.world.filesystem import clean_path
 from hvsim.world.hyperv import (
     MIGRATION_AUTH,
@@ -22,9 +23,9 @@ from hvsim.world.hyperv import (
 
 def host_object(machine: typing.Any, state: typing.Any) -> PSOutObject:
     host = state.host
-    return PSOutObject(
-        type_names=[f"{NS}.VMHost", f"{NS}.VirtualizationObject"],
-        properties={
+    return shaped(
+        [f"{NS}.VMHost", f"{NS}.VirtualizationObject"],
+        {
             "ComputerName": machine.netbios, "Name": machine.netbios, "FullyQualifiedDomainName": machine.fqdn,
             "VirtualMachinePath": host.virtual_machine_path, "VirtualHardDiskPath": host.virtual_hard_disk_path,
             "EnableEnhancedSessionMode": host.enhanced_session_mode, "NumaSpanningEnabled": host.numa_spanning,
@@ -37,7 +38,7 @@ def host_object(machine: typing.Any, state: typing.Any) -> PSOutObject:
                                                              host.migration_performance),
             "UseAnyNetworkForMigration": host.use_any_network, "LogicalProcessorCount": host.logical_processors,
             "MemoryCapacity": Int64(host.memory_capacity), "MacAddressMinimum": host.mac_minimum,
-            "MacAddressMaximum": host.mac_maximum, "SupportedVersions": None,
+            "MacAddressMaximum": host.mac_maximum,
         },
         to_string=f"VMHost (ComputerName = '{machine.netbios}')")
 
@@ -113,9 +114,8 @@ def _subnet(inv: Invocation, text: str) -> str:
 
 
 def network_object(machine: typing.Any, network: MigrationNetwork) -> PSOutObject:
-    return PSOutObject(type_names=[f"{NS}.VMMigrationNetwork", f"{NS}.VirtualizationObject"],
-                       properties={"Subnet": network.subnet, "Priority": UInt32(network.priority),
-                                   "ComputerName": machine.netbios})
+    return shaped([f"{NS}.VMMigrationNetwork", f"{NS}.VirtualizationObject"],
+                  {"Subnet": network.subnet, "Priority": network.priority, "ComputerName": machine.netbios})
 
 
 @cmdlet("Get-VMMigrationNetwork")

@@ -45,6 +45,7 @@ import typing
 
 from hvsim.contract import CmdletError, Int64, PSEnumValue, PSOutObject
 from hvsim.engine.api import Invocation, cmdlet
+from hvsim.world.shapes import shaped
 from hvsim.world.filesystem import FsError, clean_path, leaf_name, parent_of, path_key
 from hvsim.world.directory import MIGRATION_SERVICE
 from hvsim.world.hyperv import (
@@ -447,14 +448,14 @@ def compare_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
     for vm in vms_from(inv):
         plan = _plan(inv, vm, source, destination, storage)
         operation = "MoveVirtualMachineAndStorage" if storage else "MoveVirtualMachine"
-        yield PSOutObject(
-            type_names=[f"{NS}.VMCompatibilityReport"],
-            properties={"VM": vm_object(source, vm), "OperationType": PSEnumValue(f"{NS}.OperationType", operation,
+        yield shaped(
+            [f"{NS}.VMCompatibilityReport"],
+            {"VM": vm_object(source, vm), "OperationType": PSEnumValue(f"{NS}.OperationType", operation,
                                                                                   OPERATION_TYPES[operation]),
                         "Destination": destination.netbios, "Path": plan.vm_path, "SnapshotPath": plan.vm_path,
                         "VhdDestinationPath": inv.get("DestinationStoragePath"), "VhdSourcePath": None,
                         "Incompatibilities": [_compatibility_error(i, m, source, vm) for i, m in plan.problems]},
-            to_string=f"{NS}.VMCompatibilityReport")
+            to_string=f"{NS}.VMCompatibilityReport")  # no ToString override: the type name
 
 
 @cmdlet("Move-VM")

@@ -11,6 +11,7 @@ import typing
 from hvsim.contract import CmdletError, ErrorInfo, PSOutObject
 from hvsim.engine import wildcard
 from hvsim.engine.api import Invocation, cmdlet
+from hvsim.world.shapes import shaped
 from hvsim.world.pserrors import host_prompt
 from hvsim.world.hyperv import NS, SWITCH_TYPES, Switch, canonical, enum, host_of, hv_error
 
@@ -63,9 +64,9 @@ def detach_switch(machine: Machine, switch: Switch) -> None:
 
 
 def switch_object(machine: Machine, switch: Switch) -> PSOutObject:
-    return PSOutObject(
-        type_names=[f"{NS}.VMSwitch", f"{NS}.VirtualizationObject"],
-        properties={"Name": switch.name, "Id": switch.id, "SwitchType": enum("VMSwitchType", SWITCH_TYPES, switch.switch_type),
+    return shaped(
+        [f"{NS}.VMSwitch", f"{NS}.VirtualizationObject"],
+        {"Name": switch.name, "Id": switch.id, "SwitchType": enum("VMSwitchType", SWITCH_TYPES, switch.switch_type),
                     "NetAdapterInterfaceDescription": switch.net_adapter_description if switch.switch_type == "External" else None,
                     "AllowManagementOS": switch.allow_management_os or switch.switch_type == "Internal",
                     "Notes": switch.notes, "IovEnabled": switch.iov_enabled,

@@ -25,11 +25,13 @@ State machine (the side's ``state``; the VM's ReplicationState shows it):
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import fnmatch
 import typing
 
 from hvsim.contract import CmdletError, PSEnumValue, PSOutObject, UInt64
 from hvsim.engine.api import Invocation, cmdlet
+from hvsim.world.shapes import shaped
 from hvsim.world.filesystem import FsError, VhdInfo, clean_path, leaf_name, parent_of, path_key
 from hvsim.world.hyperv import (
     NS,
@@ -246,9 +248,9 @@ def accepts(world: World, primary: Machine, replica: Machine | None, replica_nam
 
 
 def _server_object(machine: Machine, server: ReplicaServer) -> PSOutObject:
-    return PSOutObject(
-        type_names=[f"{NS}.VMReplicationServer"],
-        properties={
+    return shaped(
+        [f"{NS}.VMReplicationServer"],
+        {
             "ComputerName": machine.netbios, "ReplicationEnabled": server.enabled,
             "AllowedAuthenticationType": PSEnumValue(f"{NS}.RecoveryAuthenticationType", server.allowed_auth,
                                                      SERVER_AUTH_TYPES[server.allowed_auth]),
@@ -256,16 +258,15 @@ def _server_object(machine: Machine, server: ReplicaServer) -> PSOutObject:
             "KerberosAuthenticationPort": server.kerberos_port, "CertificateAuthenticationPort": server.certificate_port,
             "CertificateThumbprint": server.certificate_thumbprint or None,
             "AuthorizationEntries": [_entry_object(machine, e) for e in server.entries],
-            "MonitoringInterval": "12:00:00", "MonitoringStartTime": "15:00:00"},
+            "MonitoringInterval": datetime.timedelta(hours=12), "MonitoringStartTime": datetime.timedelta(hours=15)},
         to_string=f"{NS}.VMReplicationServer")
 
 
 def _entry_object(machine: Machine, entry: AuthorizationEntry) -> PSOutObject:
-    return PSOutObject(type_names=[f"{NS}.VMReplicationAuthorizationEntry"],
-                       properties={"AllowedPrimaryServer": entry.allowed_primary_server,
-                                   "ReplicaStorageLocation": entry.storage_location, "TrustGroup": entry.trust_group,
-                                   "ComputerName": machine.netbios},
-                       to_string=f"{NS}.VMReplicationAuthorizationEntry")
+    return shaped([f"{NS}.VMReplicationAuthorizationEntry"],
+                  {"AllowedPrimaryServer": entry.allowed_primary_server, "ReplicaStorageLocation": entry.storage_location,
+                   "TrustGroup": entry.trust_group, "ComputerName": machine.netbios},
+                  to_string=f"{NS}.VMReplicationAuthorizationEntry")
 
 
 @cmdlet("Get-VMReplicationServer")
@@ -671,7 +672,6 @@ def replication_object(machine: Machine, vm: VM, side: Replication) -> PSOutObje
         "LastReplicationTime": side.last_replication, "InitialReplicationStartTime": side.initial_start,
         "ReplicatedDisks": [drive_object(machine, vm, d, False) for d in drives if path_key(d.path) not in skipped],
         "ExcludedDisks": [drive_object(machine, vm, d, False) for d in drives if path_key(d.path) in skipped],
-        "TestVirtualMachineName": f"{vm.name} - Test" if side.test_vm_id else None,
         "AutoResynchronizeEnabled": False, "ReplicateHostKvpItems": True},
         ("VirtualMachineBase",))
 

@@ -20,8 +20,8 @@ from hvsim.world.filesystem import MIB, VhdInfo
 from hvsim.world.hyperv import VM, VM_STATES, Checkpoint, enum, host_of, hv_error, part_object, vms_from
 from hvsim.world.vhd import sync_open_files
 
-SNAPSHOT_TYPES = {"Standard": 0, "Recovery": 1, "Planned": 2, "Missing": 3, "Replica": 4,
-                  "AppConsistentReplica": 5, "SyncedReplica": 6}
+SNAPSHOT_TYPES = {"Standard": 0, "Recovery": 1, "Planned": 2, "Missing": 5, "Replica": 6,
+                  "AppConsistentReplica": 7, "SyncedReplica": 8}
 
 
 def snapshot_object(machine: typing.Any, vm: VM, checkpoint: Checkpoint) -> PSOutObject:

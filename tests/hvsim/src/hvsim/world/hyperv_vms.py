@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import typing
 
-from hvsim.contract import CmdletError, PSOutObject
+from hvsim.contract import CmdletError, PSOutObject, Version
 from hvsim.engine.api import Invocation, cmdlet
+from hvsim.world.shapes import shaped
 from hvsim.world.filesystem import FsError, clean_path, resolve
 from hvsim.world.hyperv import (
     CHECKPOINT_TYPES,
@@ -345,6 +346,7 @@ def get_vmhost_supported_version(inv: Invocation) -> typing.Iterator[PSOutObject
     if inv.get("Default"):
         versions = [state.host.default_configuration_version]
     for version in versions:
-        yield PSOutObject(type_names=[f"{NS}.VMHostSupportedVersion"],
-                          properties={"Name": f"Microsoft Windows (version {version})", "Version": version,
-                                      "IsDefault": version == state.host.default_configuration_version})
+        yield shaped([f"{NS}.VMHostSupportedVersion"],
+                     {"Name": f"Microsoft Windows (version {version})", "Version": Version(version),
+                      "IsDefault": version == state.host.default_configuration_version,
+                      "ComputerName": _machine.netbios})

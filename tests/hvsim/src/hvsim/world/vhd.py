@@ -11,6 +11,7 @@ import typing
 
 from hvsim.contract import CmdletError, ErrorInfo, PSEnumValue, PSOutObject, UInt32, UInt64
 from hvsim.engine.api import Invocation, cmdlet
+from hvsim.world.shapes import shaped
 from hvsim.world.filesystem import MIB, FileEntry, FsError, VhdInfo, clean_path, format_of, parent_of, resolve
 from hvsim.world.pserrors import virtualization_error
 
@@ -57,9 +58,9 @@ def vhd_object(requested: str, entry: FileEntry, session_machine: Machine) -> PS
     """Get-VHD's object: a UNC path as asked for, a local one as the file system spells it."""
     shown_path = clean_path(requested) if requested.startswith("\\\\") else entry.path
     info = typing.cast(VhdInfo, entry.vhd)
-    return PSOutObject(
-        type_names=["Microsoft.Vhd.PowerShell.VirtualHardDisk"],
-        properties={
+    return shaped(
+        ["Microsoft.Vhd.PowerShell.VirtualHardDisk"],
+        {
             "ComputerName": session_machine.netbios, "Path": shown_path,
             "VhdFormat": PSEnumValue("Microsoft.Vhd.PowerShell.VhdFormat", info.format, VHD_FORMAT[info.format]),
             "VhdType": PSEnumValue("Microsoft.Vhd.PowerShell.VhdType", info.vhd_type, VHD_TYPE[info.vhd_type]),
@@ -69,8 +70,8 @@ def vhd_object(requested: str, entry: FileEntry, session_machine: Machine) -> PS
             "BlockSize": UInt32(info.block_size), "ParentPath": info.parent_path, "DiskIdentifier": info.disk_identifier,
             "FragmentationPercentage": 0 if info.vhd_type != "Fixed" else None, "Alignment": 1,
             "Attached": entry.attached_to is not None, "DiskNumber": None, "IsPMEMCompatible": False,
-            "AddressAbstractionType": PSEnumValue("Microsoft.Vhd.PowerShell.AddressAbstractionType", "None", 0),
-            "Number": None,
+            "AddressAbstractionType": PSEnumValue(
+                "Microsoft.Virtualization.Client.Management.VirtualHardDiskPmemAddressAbstractionType", "None", 0),
         },
         to_string=shown_path)
 

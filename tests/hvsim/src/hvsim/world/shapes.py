@@ -1,0 +1,96 @@
+"""Output objects with the full property set of their real type (``hvsim.world.hyperv_types``).
+
+A cmdlet gives the values it models; every other property of the type carries the .NET default of its declared
+type (null, 0, false, the enum member of value 0 or else the first member, an empty collection), so a client sees
+the property list a real host sends. A name the type does not have is a programming error (KeyError).
+"""
+
+from __future__ import annotations
+
+import datetime
+import typing
+
+from hvsim.contract import Guid, Int64, PSEnumValue, PSOutObject, UInt32, UInt64, Version
+from hvsim.world.hyperv_types import ALIASES, ENUMS, PROPERTIES
+
+EMPTY_GUID = Guid("00000000-0000-0000-0000-000000000000")
+# Microsoft.Management.Infrastructure.CimSession of a local Hyper-V cmdlet call; its ToString is "CimSession: ."
+CIM_SESSION_TYPE = "Microsoft.Management.Infrastructure.CimSession"
+_COLLECTIONS = ("[]", "System.Collections.Generic.List<", "System.Collections.Generic.IReadOnlyList<",
+                "System.Collections.Generic.IReadOnlyCollection<", "System.Collections.Generic.IList<",
+                "System.Collections.ObjectModel.")
+_NUMBERS: dict[str, typing.Callable[[int], int]] = {
+    "System.Int32": int, "System.Int16": int, "System.Byte": int, "System.UInt16": int, "System.Int64": Int64,
+    "System.UInt32": UInt32, "System.UInt64": UInt64}
+
+
+def cim_session() -> PSOutObject:
+    return PSOutObject([CIM_SESSION_TYPE], {}, to_string="CimSession: .")
+
+
+def default_of(dotnet_type: str) -> typing.Any:
+    """The .NET default value of a declared property type."""
+    if dotnet_type.startswith("System.Nullable<") or dotnet_type in ("System.String", "System.Object"):
+        return None
+    if any(marker in dotnet_type for marker in _COLLECTIONS):
+        return []
+    if dotnet_type in _NUMBERS:
+        return _NUMBERS[dotnet_type](0)
+    if dotnet_type == "System.Boolean":
+        return False
+    if dotnet_type == "System.Guid":
+        return EMPTY_GUID
+    if dotnet_type == "System.TimeSpan":
+        return datetime.timedelta(0)
+    if dotnet_type == "System.DateTime":
+        return datetime.datetime(1, 1, 1, tzinfo=datetime.timezone.utc)
+    if dotnet_type == "System.Version":
+        return Version("0.0")
+    if dotnet_type == CIM_SESSION_TYPE:
+        return cim_session()
+    if dotnet_type in ENUMS:
+        members = ENUMS[dotnet_type]
+        name = next((n for n, v in members.items() if v == 0), next(iter(members)))
+        return PSEnumValue(dotnet_type, name, members[name])
+    return None  # a complex object hvsim does not model
+
+
+def _nullable_base(dotnet_type: str) -> str:
+    return dotnet_type[len("System.Nullable<"):-1] if dotnet_type.startswith("System.Nullable<") else dotnet_type
+
+
+def typed(name: str, value: typing.Any, dotnet_type: str) -> typing.Any:
+    """``value`` as the declared .NET type serializes (Guid as <G>, Int64 as <I64>, ...); an enum value must be a
+    member of the declared enum with its real value."""
+    base = _nullable_base(dotnet_type)
+    if value is None:
+        return None
+    if base == "System.Guid" and isinstance(value, str) and not isinstance(value, Guid):
+        return Guid(value)
+    if base in _NUMBERS and isinstance(value, int) and not isinstance(value, bool):
+        return _NUMBERS[base](value)
+    if isinstance(value, PSEnumValue) and base in ENUMS:
+        flags = [part.strip() for part in value.name.split(",")]
+        if value.type_name != base or any(ENUMS[base].get(flag) is None for flag in flags) or (
+                len(flags) == 1 and ENUMS[base][flags[0]] != value.value):
+            raise ValueError(f"{name}: {value} is not a value of {base}")
+    return value
+
+
+def shaped(type_names: list[str], values: dict[str, typing.Any], to_string: str | None = None) -> PSOutObject:
+    """An object of ``type_names[0]`` (a key of PROPERTIES): its alias properties, then every property in the
+    type's order, from ``values`` or defaulted."""
+    declared = PROPERTIES[type_names[0]]
+    aliases = ALIASES.get(type_names[0], {})
+    known = {name for name, _type in declared} | set(aliases)
+    unknown = set(values) - known
+    if unknown:
+        raise KeyError(f"{type_names[0]} has no property {', '.join(sorted(unknown))}")
+    properties: dict[str, typing.Any] = {}
+    for name, dotnet_type in declared:
+        properties[name] = typed(name, values[name], dotnet_type) if name in values else default_of(dotnet_type)
+    if "CimSession" in properties and properties["CimSession"] is None:
+        properties["CimSession"] = cim_session()
+    ordered = {alias: values.get(alias, properties.get(target)) for alias, target in aliases.items()}
+    ordered.update(properties)
+    return PSOutObject(list(type_names), ordered, to_string)
