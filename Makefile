@@ -11,7 +11,7 @@ COLLECTION_ROOT := build/collections/ansible_collections/winvirt/hyperv
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup setup-oldest system-deps collection demo test unit unit-oldest hvsim-test integration packaging sanity sanity-oldest lint bench clean
+.PHONY: setup setup-oldest system-deps collection demo test test-real unit unit-oldest hvsim-test integration packaging sanity sanity-oldest lint bench clean
 
 # gssapi and krb5 build from source against libkrb5-dev (about 2 minutes once); pip keeps the wheels it
 # built in its cache (~/.cache/pip/wheels), so a new venv installs them in seconds.
@@ -56,6 +56,13 @@ integration: setup
 # The tarball as Galaxy imports it (galaxy-importer), the execution environment ansible-builder makes of it.
 packaging: setup
 	$(BIN)/python -m pytest -q tests/packaging
+
+# The integration tests written for the `estate` fixture, against a real Hyper-V lab that an Ansible inventory
+# describes (docs/testing.md); the tests that need hvsim are skipped with their reason. Not part of `test`.
+REAL_TESTS ?= tests/integration
+test-real: $(STAMP) collection
+	@test -n "$(INVENTORY)" || { echo "usage: make test-real INVENTORY=inventory.yml [REAL_TESTS=...] [REAL_ARGS=...]" >&2; exit 2; }
+	$(BIN)/python -m pytest -q -rs -p no:cacheprovider $(REAL_TESTS) --real-inventory "$(INVENTORY)" $(REAL_ARGS)
 
 sanity: setup
 	@bash tests/run-sanity.sh

@@ -16,6 +16,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from samba_dc import SambaDC, clean_dc, kerberize, samba_dc  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
+from estates import load_inventory, simulated  # noqa: E402  pylint: disable=wrong-import-position
 from hvsim.runner import start_estate  # noqa: E402  pylint: disable=wrong-import-position
 
 # A block of loopback addresses per test process (127.<block>.0.x), so parallel runs on one machine never
@@ -112,3 +113,50 @@ def pytest_terminal_summary(terminalreporter: typing.Any) -> None:
 
         terminalreporter.write_sep("=", "attack suite figures (tried / held per area)")
         terminalreporter.write_line(figures_table(totals))
+
+
+# -- the real-estate lane (make test-real INVENTORY=FILE, docs/testing.md) ----------------------------------------
+# Tests that take the ``estate`` fixture run on hvsim's lab3 here and on a real lab given an inventory; a test that
+# takes hvsim's own fixtures (the world, its control, the Samba DC) is marked ``hvsim`` and skipped there.
+HVSIM_FIXTURES = frozenset({"lab3", "lab3_kerberos", "workgroup", "samba_dc", "clean_dc"})
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--real-inventory", default=None, metavar="FILE",
+                     help="run against the real estate this Ansible inventory describes (make test-real)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "hvsim: needs hvsim's world or its control (faults, power, clock); "
+                                       "skipped on a real estate")
+    config.addinivalue_line("markers", "real: runs on a real estate too (takes the estate fixture)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    real = config.getoption("--real-inventory") is not None
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & HVSIM_FIXTURES or item.get_closest_marker("hvsim") is not None:
+            item.add_marker(pytest.mark.hvsim)
+            if real:
+                item.add_marker(pytest.mark.skip(reason="real estate: needs hvsim (its world, control or Samba DC)"))
+        elif "estate" in fixtures or item.get_closest_marker("real") is not None:
+            item.add_marker(pytest.mark.real)
+        elif real:
+            item.add_marker(pytest.mark.skip(reason="real estate: needs hvsim (not written for the estate fixture)"))
+
+
+@pytest.fixture(scope="session")
+def _real_estate(request: pytest.FixtureRequest) -> typing.Any:
+    path = request.config.getoption("--real-inventory")
+    return load_inventory(path) if path else None
+
+
+@pytest.fixture
+def estate(_real_estate: typing.Any) -> typing.Iterator[typing.Any]:
+    """The real estate of --real-inventory, else a fresh hvsim lab3 seen only through estates.Estate."""
+    if _real_estate is not None:
+        yield _real_estate
+        return
+    for running in _estate("lab3"):
+        yield simulated(running)

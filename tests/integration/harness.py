@@ -45,6 +45,8 @@ class PlaybookRun:
 
 def admin_credentials(estate: RunningEstate, machine: str) -> tuple[str, str]:
     """The estate's administrator for ``machine``: the domain admin when joined, else a local admin."""
+    if hasattr(estate, "credentials"):  # estates.Estate: hvsim's lab3 seen narrowly, or a real lab
+        return typing.cast(tuple[str, str], estate.credentials(machine))
     target = estate.world.machine(machine)
     if target is None:
         raise KeyError(machine)
@@ -57,13 +59,22 @@ def admin_credentials(estate: RunningEstate, machine: str) -> tuple[str, str]:
 
 
 def realm_of(estate: RunningEstate) -> typing.Any:
-    """The estate's Kerberos realm when a KDC serves it (samba_dc.kerberize), else None."""
-    return getattr(estate.world.directory, "realm", None)
+    """The estate's Kerberos realm when a KDC serves it (samba_dc.kerberize), else None (also for an
+    estates.Estate, whose Kerberos is the controller's own: docs/testing.md)."""
+    world = getattr(estate, "world", None)
+    return getattr(world.directory, "realm", None) if world is not None else None
 
 
 def connection_defaults(estate: RunningEstate, machine: str, auth: str = "ntlm") -> dict[str, typing.Any]:
     """Connect by FQDN where the estate has a KDC (Kerberos as in a real domain), by address otherwise."""
     user, password = admin_credentials(estate, machine)
+    if hasattr(estate, "credentials"):  # estates.Estate: by address, with the inventory's port and TLS
+        defaults = {"hostname": estate.address(machine), "username": user, "password": password, "auth": auth}
+        if getattr(estate, "port", 5985) != 5985:
+            defaults["port"] = estate.port
+        if getattr(estate, "ssl", False):
+            defaults["ssl"] = True
+        return defaults
     target = estate.world.machine(machine)
     realm = realm_of(estate)
     by_name = realm is not None and target is not None and target.domain
