@@ -60,8 +60,10 @@ packaging: setup
 # The integration tests written for the `estate` fixture, against a real Hyper-V lab that an Ansible inventory
 # describes (docs/testing.md); the tests that need hvsim are skipped with their reason. Not part of `test`.
 REAL_TESTS ?= tests/integration
-test-real: $(STAMP) collection
+# It installs nothing (run `make setup` first), so it can run beside other tests of this checkout.
+test-real: collection
 	@test -n "$(INVENTORY)" || { echo "usage: make test-real INVENTORY=inventory.yml [REAL_TESTS=...] [REAL_ARGS=...]" >&2; exit 2; }
+	@test -f $(STAMP) || { echo "run make setup first" >&2; exit 2; }
 	$(BIN)/python -m pytest -q -rs -p no:cacheprovider $(REAL_TESTS) --real-inventory "$(INVENTORY)" $(REAL_ARGS)
 
 sanity: setup
