@@ -91,7 +91,7 @@ def _estate_environment(estate: RunningEstate | None) -> dict[str, str]:
     """The estate's names (tests/integration/hostmap: hv1.lab.test -> its loopback address, no DNS or /etc/hosts)
     and the controller's krb5.conf: the estate's KDC when it has one, else one that knows no KDC (Negotiate
     falls back to NTLM at once), never /etc's."""
-    if estate is None:
+    if estate is None or getattr(estate, "world", None) is None:  # estates.Estate: the controller's own setup
         return {}
     realm = realm_of(estate)
     hosts = {m.fqdn: m.address for m in estate.world.machines.values() if m.domain}  # domain members only
