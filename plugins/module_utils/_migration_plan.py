@@ -85,10 +85,11 @@ class ParentCopy:
     target: str  # its path on the destination
     by: str
     vm: str  # the first moving VM that needs it
+    mover: str = "Move-VM"  # the cmdlet that moves it when ``by`` is "hyper-v" (Move-VMStorage for a storage move)
 
     def as_dict(self) -> dict[str, t.Any]:
         return {"path": self.file.path, "destination_path": self.target, "bytes": self.file.file_size,
-                "copied_by": "Move-VM" if self.by == "hyper-v" else "Copy-Item before the move"}
+                "copied_by": self.mover if self.by == "hyper-v" else "Copy-Item before the move"}
 
 
 @dataclasses.dataclass
@@ -269,6 +270,7 @@ class ParentHandling:
     host_moves: bool  # Hyper-V moves them (Windows Server 2012 R2 and later); else they must already be there
     destination_path: str | None = None
     vhd_paths: t.Mapping[str, str] | None = None
+    mover: str = "Move-VM"  # the cmdlet that moves them: Move-VM, or Move-VMStorage on one host
 
     def target(self, path: str) -> str:
         """The parent's path on the destination: where Move-VM puts it (its -Vhds entry, else beside the disks in
@@ -327,7 +329,8 @@ def parent_copy_plan(moving: t.Iterable[VmFacts], source_files: t.Mapping[str, D
             target = handling.target(path)
             there = destination_files.get(target.lower())
             if there is None:
-                copies.append(ParentCopy(parent, target, "hyper-v" if handling.host_moves else "copy", vm.name))
+                copies.append(ParentCopy(parent, target, "hyper-v" if handling.host_moves else "copy", vm.name,
+                                         handling.mover))
             elif there.identifier.lower() != parent.identifier.lower():
                 problems.append(different_parent_problem(vm.name, disk, parent, target, there, destination, handling))
     return copies, problems
@@ -440,6 +443,20 @@ def plan_storage_move(names: t.Sequence[str], vms: t.Mapping[str, VmFacts], dest
             elif all(move.vm.name != name for move in plan.moves):
                 plan.moves.append(VmMove(vm))
     return plan
+
+
+def plan_storage_parents(plan: MigrationPlan, disk_files: tuple[t.Mapping[str, DiskFile], t.Mapping[str, DiskFile]],
+                         handling: ParentHandling, host: str) -> None:
+    """A storage move's parents: on Windows Server 2012 R2 and later Move-VMStorage copies each parent of a moving
+    VM's differencing disks to where its disks go (beside them in the destination path) unless the same disk is
+    already there; ``disk_files`` is the host's Get-VHD rows of the chains and of those target paths. Each copy is
+    listed with the VM that needs it first and counted in its bytes; a different file at a target is a problem."""
+    if not plan.moves or not handling.host_moves:
+        return  # Windows Server 2012 leaves the parents where they are: nothing else moves
+    plan.parent_copies, problems = parent_copy_plan([move.vm for move in plan.moves], *disk_files, handling, host)
+    plan.problems.extend(problems)
+    for move in plan.moves:
+        move.parents = [p for p in plan.parent_copies if p.vm == move.vm.name]
 
 
 def failure_message(problems: t.Sequence[Problem]) -> str:

@@ -130,7 +130,7 @@ plan:
   description:
     - One entry per VM to move, with its state, its bytes (its disks and the parents copied for it), the parents
       the destination lacks (C(parents), each with C(path), C(destination_path), C(bytes) and C(copied_by), which is
-      C(Move-VM) or C(Copy-Item before the move)) and the switch remapping.
+      C(Move-VM), C(Move-VMStorage) or C(Copy-Item before the move)) and the switch remapping.
   returned: always
   type: list
   elements: dict
@@ -186,6 +186,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan imp
     parent_targets,
     plan_migration,
     plan_storage_move,
+    plan_storage_parents,
     select_vms,
     vhd_path_problems,
 )
@@ -235,7 +236,7 @@ def _compare(module: HyperVModule, client: t.Any, moving: list[str], source: Hos
 def _disk_files(module: HyperVModule, source: t.Any, target: t.Any, known: dict[str, DiskFile],
                 moving: list[t.Any], handling: ParentHandling) -> tuple[dict[str, DiskFile], dict[str, DiskFile]]:
     """The moving VMs' disks and their whole parent chains on the source (a round trip per level of parents),
-    and the destination's files where the parents must go."""
+    and the destination's files where the parents must go (for a storage move, ``target`` is the source)."""
     files = dict(known)
     try:
         for _level in range(MAX_CHAIN_DEPTH):
@@ -311,7 +312,7 @@ def main() -> None:
     source.name = source_host.name or source.name
     source_disks = disk_files(source_rows[-1])
     if params["mode"] == "storage":
-        _storage(module, source, source_host, vms, started)
+        _storage(module, source, source_host, vms, source_disks, started)
     target = module.client(module.destination_options())
     try:
         rows = target.run(destination_commands(), retry=True)
@@ -399,9 +400,14 @@ def _timed_out(module: HyperVModule, plan: MigrationPlan, moved: list[str], stop
                      changed=bool(moved), moved=moved, round_trips=module.round_trips)
 
 
-def _storage(module: HyperVModule, source: t.Any, host: HostFacts, vms: dict[str, t.Any], started: float) -> t.NoReturn:
+def _storage(module: HyperVModule, source: t.Any, host: HostFacts, vms: dict[str, t.Any],
+             known: dict[str, DiskFile], started: float) -> t.NoReturn:
     path = module.params["destination_path"]
     plan = plan_storage_move(module.params["name"], vms, path)
+    if plan.moves and host.moves_parents:
+        handling = ParentHandling(True, path, mover="Move-VMStorage")
+        files = _disk_files(module, source, source, known, [move.vm for move in plan.moves], handling)
+        plan_storage_parents(plan, files, handling, host.name)
     if plan.problems:
         _fail_preflight(module, plan)
     diff = {"before": {m.vm.name: {"path": m.vm.path, "disks": list(m.vm.disks)} for m in plan.moves},

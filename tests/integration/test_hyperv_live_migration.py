@@ -160,6 +160,29 @@ def test_storage_move_on_the_source(lab3: t.Any) -> None:
     assert again.rc == 0 and again.result("move")["changed"] is False, again.stdout
 
 
+def test_a_storage_move_plans_the_parents_hyperv_moves_with_the_disks(lab3: t.Any) -> None:
+    """Move-VMStorage -RetainVhdCopiesOnSource copies ws1's base image beside its disk: the check-mode plan lists
+    that parent and counts its bytes, as the shared-nothing plan does."""
+    base, store = f"{DISKS}\\base-2025.vhdx", "D:\\VMs\\ws1"
+    task = {"name": "move", MIGRATE: {"name": ["ws1"], "mode": "storage", "destination_path": store},
+            "register": "out"}
+    hv1 = lab3.world.machine("hv1")
+    before = lab3.snapshot()
+    checked = run_playbook(lab3, [task], auth="credssp", check=True)
+    assert checked.rc == 0, checked.stdout
+    result = checked.result("move")
+    assert result["plan"][0]["parents"] == [{"path": base, "destination_path": f"{store}\\base-2025.vhdx",
+                                             "bytes": 11000 * 1024**2, "copied_by": "Move-VMStorage"}]
+    assert result["plan"][0]["bytes"] == result["bytes_moved"] == (900 + 11000) * 1024**2
+    assert lab3.snapshot() == before
+
+    moved = run_playbook(lab3, [task], auth="credssp")
+    assert moved.rc == 0, moved.stdout
+    assert moved.result("move")["bytes_moved"] == (900 + 11000) * 1024**2
+    assert hv1.fs.get(f"{store}\\ws1.vhdx").vhd.parent_path == f"{store}\\base-2025.vhdx"
+    assert hv1.fs.is_file(base), "-RetainVhdCopiesOnSource keeps the source's copy for its other children"
+
+
 def give_ws1_a_data_disk_at_hv3s_version(estate: t.Any) -> None:
     """ws1 runs on a differencing disk over base-2025.vhdx (which hv3 lacks); give it a second, ordinary disk."""
     from hvsim.world.filesystem import VhdInfo

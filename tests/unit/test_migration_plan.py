@@ -17,6 +17,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan imp
     parent_copy_plan,
     plan_migration,
     plan_storage_move,
+    plan_storage_parents,
     staying_parents,
 )
 
@@ -142,6 +143,20 @@ def test_the_plan_lists_each_parent_copy_and_counts_its_bytes() -> None:
     assert [(p["path"], p["bytes"], p["copied_by"]) for p in entry["parents"]] == [
         ("D:\\v\\root.vhdx", 1000, "Move-VM"), ("D:\\v\\base.vhdx", 100, "Move-VM")]
     assert plan.copied_first == [], "Hyper-V moves them: nothing is copied before the move"
+
+
+def test_a_storage_move_lists_the_parents_move_vmstorage_copies() -> None:
+    handling = ParentHandling(True, "E:\\VMs\\ws1", mover="Move-VMStorage")
+    plan = plan_storage_move(["ws1"], {"ws1": WS1}, "E:\\VMs\\ws1")
+    there = {"e:\\vms\\ws1\\root.vhdx": _file("E:\\VMs\\ws1\\root.vhdx", None, "root")}  # already beside
+    plan_storage_parents(plan, (CHAIN, there), handling, "hv1")
+    entry = plan.moves[0].as_dict()
+    assert [(p["path"], p["destination_path"], p["copied_by"]) for p in entry["parents"]] == [
+        ("D:\\v\\base.vhdx", "E:\\VMs\\ws1\\base.vhdx", "Move-VMStorage")]
+    assert entry["bytes"] == 20 + 100 == plan.bytes_to_move and plan.problems == []
+    old = plan_storage_move(["ws1"], {"ws1": WS1}, "E:\\VMs\\ws1")
+    plan_storage_parents(old, (CHAIN, {}), OLD, "hv1")
+    assert old.moves[0].parents == [], "Windows Server 2012 leaves the parents where they are"
 
 
 def test_one_problem_and_one_fix_for_a_different_file_where_the_parent_goes() -> None:
