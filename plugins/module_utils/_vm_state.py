@@ -30,9 +30,10 @@ DRIVE_PROPERTIES = ["VMId", "Path", "ControllerType", "ControllerNumber", "Contr
 CONTROLLER_PROPERTIES = ["VMId", "ControllerNumber"]
 ADAPTER_PROPERTIES = ["VMId", "Id", "Name", "SwitchName", "MacAddress", "DynamicMacAddressEnabled", "MacAddressSpoofing"]
 PROCESSOR_PROPERTIES = ["VMId", "ExposeVirtualizationExtensions"]
-# ParentAdapter names the adapter a VLAN setting belongs to: over remoting (depth 1) it arrives as the adapter's
-# ToString(), "VMNetworkAdapter (Name = '...', VMName = '...') [Id = '...', VMId = '...']" (Hyper-V's
-# VirtualizationObject.ToString lists the properties marked as identifiers: Name, VMName, Id, VMId).
+# ParentAdapter names the adapter a VLAN setting belongs to. Selected with Select-Object it is a note property, which
+# remoting serializes at the row's own depth, so it arrives as an object with its Id (tests/hvsim/DESIGN.md,
+# serialization). Read straight from the VLAN object it would arrive as its ToString(); parent_adapter_id takes an
+# "Id = '...'" from that text too, but Windows Server 2019's text names only VMId, so the object form is the one relied on.
 VLAN_PROPERTIES = ["OperationMode", "AccessVlanId", "NativeVlanId", "AllowedVlanIdList", "ParentAdapter"]
 _ADAPTER_ID = re.compile(r"(?<![A-Za-z])Id = '([^']*)'")
 # The parts read for every VM, in the order of the read batch (after Get-VM itself).
