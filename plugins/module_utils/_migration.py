@@ -85,6 +85,11 @@ def parse_source(rows: list[list[t.Any]]) -> tuple[HostFacts, dict[str, VmFacts]
     return host, vms
 
 
+def source_vm_ids(rows: list[list[t.Any]]) -> list[tuple[str, str]]:
+    """(name, Id) of every VM in the rows of source_commands, VMs that share a name included."""
+    return [(view.name, str(view.id or "")) for view in parse_vms(rows[HOST_ROWS:-1])]
+
+
 def disk_files(rows: list[t.Any]) -> dict[str, DiskFile]:
     """Get-VHD rows by lower-case path."""
     found = {}

@@ -155,6 +155,23 @@ def select_vms(names: t.Sequence[str], on_source: t.Iterable[str],
     return moving, done, problems
 
 
+def shared_name_problems(names: t.Sequence[str], vm_ids: t.Sequence[tuple[str, str]], host: str) -> list[Problem]:
+    """Names (or patterns) that select a name two or more VMs on ``host`` share: Hyper-V identifies VMs by Id, and
+    Move-VM / Move-VMStorage -Name would act on all of them. ``vm_ids`` is (name, Id) of every VM on the host."""
+    by_name: dict[str, list[tuple[str, str]]] = {}
+    for name, vm_id in vm_ids:
+        by_name.setdefault(name.lower(), []).append((name, vm_id))
+    problems = []
+    for same in by_name.values():
+        if len(same) > 1 and any(_matches(wanted, same[0][0]) for wanted in names):
+            ids = ", ".join(vm_id for _name, vm_id in same)
+            problems.append(Problem(f"{host} has {len(same)} VMs named '{same[0][0]}' (Ids {ids}); a move by name "
+                                    "would act on all of them.",
+                                    "Rename all but one (Rename-VM) so the name says which VM is meant, and run the "
+                                    "task again."))
+    return problems
+
+
 def _matches(pattern: str, name: str) -> bool:
     return fnmatch.fnmatchcase(name.lower(), pattern.lower()) if is_pattern(pattern) else name.lower() == pattern.lower()
 

@@ -171,6 +171,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration import (
     reconnect_commands,
     session_problem,
     source_commands,
+    source_vm_ids,
     unread_parents,
     vhd_command,
 )
@@ -188,6 +189,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan imp
     plan_storage_move,
     plan_storage_parents,
     select_vms,
+    shared_name_problems,
     vhd_path_problems,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
@@ -310,6 +312,9 @@ def main() -> None:
         module.fail_hyperv(err, round_trips=module.round_trips)
     source_host, vms = parse_source(source_rows)
     source.name = source_host.name or source.name
+    shared = shared_name_problems(params["name"], source_vm_ids(source_rows), source.name)
+    if shared:  # parse_source keeps one VM per name: which one the user means is unknown
+        _fail_preflight(module, MigrationPlan(problems=shared))
     source_disks = disk_files(source_rows[-1])
     if params["mode"] == "storage":
         _storage(module, source, source_host, vms, source_disks, started)

@@ -127,3 +127,22 @@ def test_a_name_of_two_switches_is_refused(lab3: t.Any) -> None:
         assert "2 switches named 'Twin'" in result["msg"] and first in result["msg"], result["msg"]
         assert result["msg"].startswith(lab3.world.machine("hv1").address + ":"), result["msg"]
     assert lab3.snapshot() == before
+
+
+def test_a_migration_name_two_vms_share_is_refused(lab3: t.Any) -> None:
+    from test_hyperv_live_migration import enable_migrations, move
+
+    enable_migrations(lab3)
+    _duplicate(lab3, "app1")
+    ids = sorted(v.id for v in lab3.world.machine("hv1").hyperv.vms.values() if v.name == "app1")
+    before = lab3.snapshot()
+    for name in ("app1", "app*"):
+        run = run_playbook(lab3, [{**move(lab3, "hv2", name=[name]), "ignore_errors": True}], auth="credssp")
+        result = run.result("move")
+        assert run.status("move") == "failed" and result["changed"] is False and result["moved"] == [], result
+        assert "2 VMs named 'app1'" in result["msg"] and all(i in result["msg"] for i in ids), result["msg"]
+    storage = run_playbook(lab3, [{"name": "move", "register": "out", "ignore_errors": True,
+                                   "winvirt.hyperv.hyperv_live_migration": {"name": ["app1"], "mode": "storage",
+                                                                            "destination_path": "E:\\VMs"}}])
+    assert storage.status("move") == "failed" and "2 VMs named 'app1'" in storage.result("move")["msg"], storage.stdout
+    assert lab3.snapshot() == before

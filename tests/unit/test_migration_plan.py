@@ -18,6 +18,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan imp
     plan_migration,
     plan_storage_move,
     plan_storage_parents,
+    shared_name_problems,
     staying_parents,
 )
 
@@ -218,3 +219,11 @@ def test_0x8009030d_between_workgroup_hosts_points_to_credssp_only() -> None:
     assert "delegation" not in problem.fix and "kerberos" not in problem.fix.lower() and "hyperv_spn" not in problem.fix
     domain = [HostFacts(n, True, "CredSSP", (), {}) for n in ("hv1.lab.test", "hv2.lab.test")]
     assert "hyperv_spn" in session_problem(error, *domain).fix
+
+
+def test_a_name_two_vms_share_is_a_problem_for_names_and_patterns_that_select_it() -> None:
+    vms = [("app1", "id-1"), ("APP1", "id-2"), ("web1", "id-3")]
+    for names in (["app1"], ["App*"], ["web1", "app1"]):
+        problems = shared_name_problems(names, vms, "hv1.lab.test")
+        assert len(problems) == 1 and "hv1.lab.test has 2 VMs named 'app1' (Ids id-1, id-2)" in str(problems[0])
+    assert shared_name_problems(["web1"], vms, "hv1.lab.test") == []
