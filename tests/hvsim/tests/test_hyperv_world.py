@@ -104,6 +104,15 @@ def test_checkpoints_move_disks_to_differencing_files_and_merge_back(world: typi
     assert not [f for f in fs.files if f.endswith(".avhdx")]
 
 
+def test_checkpoints_are_created_at_world_time(world: typing.Any) -> None:
+    """CreationTime is the world clock's (hvsim.clock), not a per-host counter: the same on every host."""
+    world.clock.advance(2 * 3600 + 90)
+    outputs(run(world, [c("Checkpoint-VM", Name="app1", SnapshotName="later")]))
+    snapshot = outputs(run(world, [c("Get-VMSnapshot", VMName="app1", Name="later")]))[0]
+    # the estate's epoch (08:00) plus the world time that passed
+    assert str(snapshot.properties["CreationTime"]) == "2026-11-01 10:01:30", snapshot.properties["CreationTime"]
+
+
 def test_switches_bind_nics_and_give_the_host_an_adapter(world: typing.Any) -> None:
     hv1 = world.machine("hv1")
     outputs(run(world, [c("New-VMSwitch", Name="Storage", NetAdapterName="Ethernet 3", AllowManagementOS=True)]))

@@ -18,15 +18,20 @@ with ``driven()``.
 
 Listeners (``on_advance``) run under the caller's lock after each advance; Hyper-V Replica uses one
 to run its replication cycles.
+
+``timestamp()`` is the world time as a date (EPOCH plus the seconds passed): what the world's objects
+record as their creation time (checkpoints' CreationTime), the same on every machine.
 """
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 import typing
 
 Listener = typing.Callable[[float, float], None]  # (previous, now) in world seconds
+EPOCH = datetime.datetime(2026, 11, 1, 8, 0, 0)  # world time 0 (any fixed date: results stay deterministic)
 
 
 class Stopped(Exception):
@@ -42,6 +47,11 @@ class WorldClock:
         self._waiters: dict[int, list[typing.Any]] = {}  # thread id -> [until, stopped]
         self._listeners: list[Listener] = []
         self._driven: set[int] = set()  # threads whose waits pass only as clients wait (wire pipelines)
+
+    def timestamp(self) -> str:
+        """The world time as an ISO 8601 date and time (whole seconds), EPOCH plus the seconds passed."""
+        with self.lock:
+            return (EPOCH + datetime.timedelta(seconds=int(self.now))).isoformat()
 
     def driven(self, thread_id: int, on: bool = True) -> None:
         """Mark a pipeline thread whose waits end only as Receives (or the admin API) let time pass."""

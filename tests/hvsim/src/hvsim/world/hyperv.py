@@ -223,7 +223,8 @@ class HyperVState:
     vms: dict[str, VM] = field(default_factory=dict)  # by VMId
     machine: str = ""
     serial: int = 0  # counts objects made at run time (their ids stay deterministic)
-    clock: int = 0  # minutes since the estate's epoch (checkpoint creation times)
+    clock: int = 0  # minutes since the estate's epoch (Hyper-V Replica's recovery point times; checkpoints use
+    # the world clock, hvsim.clock)
     replica: typing.Any = None  # hvsim.world.hyperv_replica.ReplicaState, made by the first change to it
 
     def new_id(self, kind: str, name: str) -> str:
@@ -299,7 +300,7 @@ def build(machine: Machine, spec: dict[str, typing.Any], world: World) -> HyperV
         state.switches[switch.name] = switch
         attach_switch(machine, switch, [str(a) for a in item.get("management_ipv4") or []])
     for item in spec.get("vms") or []:
-        vm = _vm_from_spec(machine, state, item)
+        vm = _vm_from_spec(machine, state, item, world.clock.timestamp())
         state.vms[vm.id] = vm
     from hvsim.world.vhd import sync_open_files
 
@@ -336,7 +337,8 @@ def _state_of(value: typing.Any) -> str:
     return str(value).capitalize() if str(value).lower() in ("off", "running", "paused", "saved") else str(value)
 
 
-def _vm_from_spec(machine: Machine, state: HyperVState, item: dict[str, typing.Any]) -> VM:
+def _vm_from_spec(machine: Machine, state: HyperVState, item: dict[str, typing.Any], now: str) -> VM:
+    """A VM of the estate; its checkpoints were created at ``now`` (the world clock's, when the estate is built)."""
     name = str(item["name"])
     generation = int(item.get("generation", 2))
     vm = VM(id=stable_id(machine.name, "vm", name.lower()), name=name, generation=generation,
@@ -375,7 +377,8 @@ def _vm_from_spec(machine: Machine, state: HyperVState, item: dict[str, typing.A
             vlan=vlan))
     for checkpoint in item.get("checkpoints") or []:
         snapshot = Checkpoint(id=stable_id(vm.id, "checkpoint", str(checkpoint["name"])), name=str(checkpoint["name"]),
-                              parent_id=vm.current_checkpoint, snapshot_type="Standard", creation_time=state.now(),
+                              parent_id=vm.current_checkpoint, snapshot_type="Standard",
+                              creation_time=now,
                               vm_state="Off", config=vm.settings())
         vm.checkpoints[snapshot.id] = snapshot
         vm.current_checkpoint = snapshot.id

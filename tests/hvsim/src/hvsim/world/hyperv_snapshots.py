@@ -95,7 +95,8 @@ def checkpoint_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
                                        "InvalidOperation", "InvalidState", vm.name))
         kind = "Standard" if vm.checkpoint_type == "Standard" else "Production"
         checkpoint_id = state.new_id("checkpoint", vm.name)
-        name = inv.get("SnapshotName") or f"{vm.name} - ({state.now()})"
+        created = inv.world.clock.timestamp()
+        name = inv.get("SnapshotName") or f"{vm.name} - ({created})"
         local_disks = [d for d in vm.hard_drives if d.path and machine.fs.get(d.path) and machine.fs.get(d.path).vhd]
         needed = 4 * MIB * len(local_disks)
         for drive in local_disks:
@@ -104,7 +105,7 @@ def checkpoint_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
                                                 f"the disk holding '{drive.path}'.", "ResourceUnavailable",
                                            "OperationFailed", vm.name))
         checkpoint = Checkpoint(id=checkpoint_id, name=name, parent_id=vm.current_checkpoint, snapshot_type=kind,
-                                creation_time=state.now(), vm_state=vm.state, config=vm.settings())
+                                creation_time=created, vm_state=vm.state, config=vm.settings())
         for drive in local_disks:
             drive.path = _new_differencing(machine, drive.path, checkpoint_id)
         vm.checkpoints[checkpoint.id] = checkpoint
