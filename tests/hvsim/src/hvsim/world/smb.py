@@ -241,32 +241,42 @@ def _wild(pattern: str, name: str) -> bool:
 
 
 def share_object(share: Share) -> PSOutObject:
+    """An MSFT_SmbShare instance: the class's properties in its MOF order (Microsoft Learn, "MSFT_SmbShare class",
+    ClassVersion 30), then the PSComputerName every CIM cmdlet adds. Values hvsim does not model (Volume,
+    SecurityDescriptor, ...) carry their type's default."""
     return PSOutObject(
         type_names=[f"{CIM}#{SMB_NS}/MSFT_SmbShare", f"{CIM}#MSFT_SmbShare", CIM],
         properties={
             "Name": share.name,
             "ScopeName": "*",
-            "Path": share.path,
-            "Description": share.description,
-            "ShareState": PSEnumValue(f"{GENERATED}.ShareState", "Online", 1),
+            "Scoped": False,
             "ShareType": PSEnumValue(f"{GENERATED}.ShareType", "FileSystemDirectory", 0),
-            "FolderEnumerationMode": PSEnumValue(f"{GENERATED}.FolderEnumerationMode", "Unrestricted", 1),
-            "CachingMode": PSEnumValue(f"{GENERATED}.CachingMode", "Manual", 1),
-            "AvailabilityType": PSEnumValue(f"{GENERATED}.AvailabilityType", "NonClustered", 0),
-            "ConcurrentUserLimit": UInt32(0),
-            "ContinuouslyAvailable": share.continuously_available,
-            "CurrentUsers": UInt32(0),
-            "EncryptData": share.encrypt_data,
             "Special": share.special,
             "Temporary": share.temporary,
+            "ShadowCopy": False,
+            "Path": share.path,
+            "Volume": None,
+            "Description": share.description,
+            "ConcurrentUserLimit": UInt32(0),
+            "CurrentUsers": UInt32(0),
             "SecurityDescriptor": None,
-            "PresetPathAcl": None,
+            "EncryptData": share.encrypt_data,
+            "FolderEnumerationMode": PSEnumValue(f"{GENERATED}.FolderEnumerationMode", "Unrestricted", 1),
+            "CachingMode": PSEnumValue(f"{GENERATED}.CachingMode", "Manual", 1),
+            "ContinuouslyAvailable": share.continuously_available,
+            "CATimeout": UInt32(0),
+            "ShareState": PSEnumValue(f"{GENERATED}.ShareState", "Online", 1),
+            "SmbInstance": PSEnumValue(f"{GENERATED}.SmbInstance", "Default", 0),
+            "AvailabilityType": PSEnumValue(f"{GENERATED}.AvailabilityType", "NonClustered", 0),
             "PSComputerName": None,
         },
         to_string=share.name)
 
 
 def _ace_object(share: Share, account: str, right: str, deny: bool = False) -> PSOutObject:
+    """An MSFT_SmbShareAccessControlEntry instance: Name, ScopeName, AccountName, AccessControlType (Allow 0,
+    Deny 1), AccessRight (Full 0, Change 1, Read 2, Custom 3) in the class's MOF order (Microsoft Learn,
+    "MSFT_SmbShareAccessControlEntry class", ClassVersion 7), then PSComputerName."""
     return PSOutObject(
         type_names=[f"{CIM}#{SMB_NS}/MSFT_SmbShareAccessControlEntry", f"{CIM}#MSFT_SmbShareAccessControlEntry", CIM],
         properties={
