@@ -97,6 +97,14 @@ class SharePlan:
         self.accounts.append(account)
         self.changes.append(change)
 
+    def applied_before(self, described: str | None) -> list[str] | None:
+        """The changes of the commands before the one ``HostClient`` reports as failed (a batch stops at its first
+        error); None when the failed command is not one of the plan's."""
+        for index, command in enumerate(self.commands):
+            if command.describe() == described:
+                return self.changes[:index]
+        return None
+
     def account_of(self, described: str | None) -> str | None:
         """The account of the command that ``HostClient`` reports as failed (by its description)."""
         return next((a for c, a in zip(self.commands, self.accounts) if c.describe() == described), None)
@@ -113,6 +121,13 @@ def read_commands(spec: ShareSpec) -> list[Cmd]:
     if spec.path:
         commands.append(Cmd("Test-Path", {"LiteralPath": spec.path, "PathType": "Container"}))
     return commands
+
+
+def same_share(a: ShareFacts | None, b: ShareFacts | None) -> bool:
+    """Whether two reads show the same share (access rows in any order)."""
+    if a is None or b is None:
+        return a is b
+    return (a.name, a.path, a.description, sorted(a.access)) == (b.name, b.path, b.description, sorted(b.access))
 
 
 def parse_share(shares: list[t.Any], access: list[t.Any]) -> ShareFacts | None:

@@ -189,6 +189,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._smb_share import (
     ICACLS,
     RIGHTS,
     Ace,
+    ShareFacts,
     SharePlan,
     ShareSpec,
     full_control_accounts,
@@ -199,6 +200,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._smb_share import (
     parse_share,
     plan_share,
     read_commands,
+    same_share,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, name_problem, path_problem, problems_of
 
@@ -231,6 +233,7 @@ class ShareTask:
         self.spec = spec_from_params(module.params)
         self.client = module.client()
         self.host = module.connection_options().hostname
+        self.before: tuple[ShareFacts | None, bool] = (None, False)  # the share and whether its folder existed, as read
 
     def fail(self, msg: str, **result: t.Any) -> t.NoReturn:
         self.module.fail_json(msg=msg, round_trips=self.module.round_trips, **result)
@@ -255,6 +258,7 @@ class ShareTask:
         listed = spec.state == "present" and bool(spec.ntfs_full_control) and folder_exists
         aces = self.folder_aces(spec.path) if listed and spec.path else None
         plan = plan_share(spec, current, folder_exists, aces)
+        self.before = (current, folder_exists)
         full_control = full_control_after(aces, plan) if spec.ntfs_full_control else None
         after = plan.after.to_result(full_control) if plan.after else None
         result: dict[str, t.Any] = {"changed": bool(plan.changes), "changes": plan.changes, "share": after}
@@ -268,11 +272,27 @@ class ShareTask:
             self.module.exit_json(round_trips=self.module.round_trips, **result)
         self.apply(plan, result)
 
+    def after_failure(self, plan: SharePlan, err: HyperVError) -> dict[str, t.Any]:
+        """What a failed batch really changed: the share and its folder read again, compared with the first read."""
+        applied = plan.applied_before(err.command)
+        try:
+            results = self.client.run(read_commands(self.spec), retry=True)
+        except HyperVError:  # unknown: the batch may have gone through up to its failed command
+            return {"changed": True, "changes": plan.changes if applied is None else applied}
+        now = parse_share(results[0], results[1])
+        folder_now = bool(results[2] and results[2][0]) if self.spec.path else False
+        current, folder_before = self.before
+        changed = not same_share(now, current) or folder_now != folder_before
+        shown = now.to_result(None) if now else None
+        return {"changed": changed, "changes": (plan.changes if applied is None else applied) if changed else [],
+                "share": shown}
+
     def apply(self, plan: SharePlan, result: dict[str, t.Any]) -> None:
         spec = self.spec
         try:
             applied = self.client.run([*plan.commands, *read_commands(ShareSpec(spec.name))])
         except HyperVError as err:
+            result.update(self.after_failure(plan, err))
             account = plan.account_of(err.command)
             if account is not None and _UNKNOWN_ACCOUNT.lower() in err.message.lower():
                 self.fail(f"{self.host}: the account '{account}' is not known to {self.host} ({err.message}); "

@@ -89,3 +89,21 @@ def test_an_icacls_account_reaches_icacls_as_one_argument_without_cmd_exe(lab3: 
     assert all(record["shell"] == "none" for record in natives)
     assert natives[-1]["argv"] == [["C:\\Windows\\System32\\icacls.exe", "E:\\Shares\\VM", "/grant:r", f"{account}:(OI)(CI)F"]]
     assert not any(argv[0] == "whoami" for record in natives for argv in record["argv"])
+
+
+def test_changed_says_what_a_failed_batch_really_applied(lab3: t.Any) -> None:
+    """Issue 16: a batch that failed on its first command changed nothing, but the task said changed: true."""
+    share = lab3.world.machine("fs1").smb.share("VM")
+    before = lab3.snapshot()
+    first = run_playbook(lab3, [task("bad", name="VM", path="E:\\Shares\\VM", full_access=["LAB\\NOPE$"])], host="fs1")
+    result = first.result("bad")
+    assert first.status("bad") == "failed" and result["changed"] is False and result["changes"] == [], result
+    assert lab3.snapshot() == before
+    assert result["share"]["full_access"] == share.full_access
+
+    second = run_playbook(lab3, [task("bad", name="VM", path="E:\\Shares\\VM", description="applied first",
+                                      full_access=["LAB\\NOPE$"])], host="fs1")
+    result = second.result("bad")
+    assert second.status("bad") == "failed" and result["changed"] is True, result
+    assert share.description == "applied first" and result["share"]["description"] == "applied first"
+    assert result["changes"] == ["set the description of the share 'VM' to 'applied first'"], result["changes"]

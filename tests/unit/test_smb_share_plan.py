@@ -13,6 +13,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._smb_share import (
     parse_share,
     plan_share,
     read_commands,
+    same_share,
 )
 
 PATH = "E:\\Shares\\VM"
@@ -115,3 +116,19 @@ def test_icacls_arguments_go_through_the_one_quoting_function() -> None:
     assert arguments == ["E:\\Shares\\VM Store", "/grant:r", "LAB\\HV1$:(OI)(CI)F", "LAB\\Hyper-V Hosts:(OI)(CI)F"]
     line = build_command_line("icacls.exe", arguments)
     assert line == 'icacls.exe "E:\\Shares\\VM Store" /grant:r LAB\\HV1$:(OI)(CI)F "LAB\\Hyper-V Hosts:(OI)(CI)F"'
+
+
+def test_a_failed_batch_applied_the_changes_before_its_failed_command() -> None:
+    current = ShareFacts("VM", "E:\\Shares\\VM", "", [("LAB\\Domain Admins", "Allow", "Full")])
+    spec = ShareSpec(name="VM", path="E:\\Shares\\VM", description="new", access={"full_access": ["LAB\\NOPE$"]})
+    plan = plan_share(spec, current, True, None)
+    assert plan.applied_before(plan.commands[0].describe()) == []
+    assert plan.applied_before(plan.commands[1].describe()) == ["set the description of the share 'VM' to 'new'"]
+    assert plan.applied_before("Get-Date") is None
+
+
+def test_same_share_ignores_the_order_of_access_rows() -> None:
+    rows = [("A", "Allow", "Full"), ("B", "Allow", "Read")]
+    assert same_share(ShareFacts("VM", "E:\\VM", "", rows), ShareFacts("VM", "E:\\VM", "", rows[::-1]))
+    assert not same_share(ShareFacts("VM", "E:\\VM", "", rows), ShareFacts("VM", "E:\\VM", "x", rows))
+    assert not same_share(None, ShareFacts("VM", "E:\\VM", "", rows)) and same_share(None, None)
