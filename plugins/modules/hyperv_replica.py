@@ -216,37 +216,44 @@ status:
     state:
       description: The replication state (V(Replicating), V(Suspended), V(FailedOver), V(Disabled), ...).
       type: str
+      sample: Replicating
     health:
       description: V(Normal), V(Warning) or V(Critical).
       type: str
+      sample: Normal
     primary_server:
       description: The primary server.
       type: str
+      sample: hv1.lab.test
     replica_server:
       description: The replica server.
       type: str
+      sample: hv2.lab.test
     last_replication_time:
       description: When the last replication cycle arrived.
       type: str
+      sample: '2026-11-01T09:14:00'
     pending_size:
       description: Bytes waiting to be replicated.
       type: int
+      sample: 0
     recovery_points:
       description: The recovery points on the replica (name, id, app_consistent, created).
       type: list
       elements: dict
+      sample:
+        - name: web1 - Standard Replica - (2026-11-01T09:08:00)
+          id: b27f66c0-c269-51eb-ac94-4716ea1a1125
+          app_consistent: false
+          created: '2026-11-01T09:08:00Z'
+        - name: web1 - Standard Replica - (2026-11-01T09:14:00)
+          id: c088ccb9-23eb-5a29-8ac9-8e60fe4a2558
+          app_consistent: false
+          created: '2026-11-01T09:14:00Z'
     running_on:
       description: The host the VM runs on, null when it runs nowhere.
       type: str
-  sample:
-    state: Replicating
-    health: Normal
-    primary_server: hv1.lab.test
-    replica_server: hv2.lab.test
-    last_replication_time: "2026-11-01T08:05:00"
-    pending_size: 0
-    recovery_points: []
-    running_on: hv1.lab.test
+      sample: hv1.lab.test
 hosts:
   description:
     - Each host's view of the VM and its replication, keyed by the role the host has now (V(primary) is the host the
@@ -256,15 +263,70 @@ hosts:
     - Each view names its host in C(host); null for a host not reached.
   returned: always
   type: dict
+  sample:
+    primary:
+      host: hv1.lab.test
+      vm_state: Running
+      mode: Primary
+      state: Replicating
+      health: Normal
+      primary_server: hv1.lab.test
+      replica_server: hv2.lab.test
+      last_replication_time: '2026-11-01T09:14:00'
+      pending_size: 0
+      recovery_points: []
+      test_vm: null
+      settings:
+        port: 80
+        authentication: kerberos
+        compression: true
+        frequency: 300
+        recovery_points: 2
+        app_consistent_frequency: 0
+        replicated_vhds:
+        - D:\Hyper-V\Virtual Hard Disks\web1.vhdx
+    replica:
+      host: hv2.lab.test
+      vm_state: 'Off'
+      mode: Replica
+      state: Replicating
+      health: Normal
+      primary_server: hv1.lab.test
+      replica_server: hv2.lab.test
+      last_replication_time: '2026-11-01T09:14:00'
+      pending_size: 0
+      recovery_points:
+      - name: web1 - Standard Replica - (2026-11-01T09:08:00)
+        id: b27f66c0-c269-51eb-ac94-4716ea1a1125
+        app_consistent: false
+        created: '2026-11-01T09:08:00Z'
+      - name: web1 - Standard Replica - (2026-11-01T09:14:00)
+        id: c088ccb9-23eb-5a29-8ac9-8e60fe4a2558
+        app_consistent: false
+        created: '2026-11-01T09:14:00Z'
+      test_vm: null
+      settings:
+        port: 80
+        authentication: kerberos
+        compression: true
+        frequency: 300
+        recovery_points: 2
+        app_consistent_frequency: 0
+        replicated_vhds:
+        - D:\Replica\Hyper-V Replica\Virtual hard disks\03A69D9B-2C2E-5FCE-B016-EE7F605DEDAC\web1.vhdx
 changes:
   description: What was (or in check mode would be) done, in order.
   returned: always
   type: list
   elements: str
+  sample:
+    - enable replication of web1 from hv1.lab.test to hv2.lab.test
+    - start the initial replication over the network
 round_trips:
   description: PowerShell round trips the task needed, over both hosts.
   returned: always
   type: int
+  sample: 5
 """
 
 import time
