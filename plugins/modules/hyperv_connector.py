@@ -220,10 +220,15 @@ agent_registered:
   description: Whether the agent is (or, in check mode, would be) registered with the appliance.
   returned: when state is present
   type: bool
+  sample: true
 test:
   description: The appliance's TEST result when it ran (success, errors, resultingFirmware).
   returned: when the TEST ran
   type: dict
+  sample:
+    success: true
+    errors: []
+    resultingFirmware: BIOS
 changes:
   description: What was (or in check mode would be) changed, in words.
   returned: always
@@ -235,6 +240,10 @@ violations:
   returned: on failure
   type: list
   elements: str
+  sample:
+    - generation 2 requires offload_compositing=true (the appliance only builds generation 2 layer VMs on the Hyper-V
+      host when compositing is offloaded)
+    - generation 2 supports only disk_format=vhdx
 """
 
 import typing as t

@@ -121,11 +121,15 @@ moved:
   returned: always
   type: list
   elements: str
+  sample:
+    - ws1
 unchanged:
   description: The VMs already where the task wants them.
   returned: always
   type: list
   elements: str
+  sample:
+    - app1
 plan:
   description:
     - One entry per VM to move, with its state, its bytes (its disks and the parents copied for it), the parents
@@ -134,19 +138,37 @@ plan:
   returned: always
   type: list
   elements: dict
+  sample:
+    - name: app1
+      id: c9e99acd-99ad-53a4-956e-917f31cef9f1
+      state: 'Off'
+      bytes: 22020096000
+      parents: []
+      switches:
+      - adapter: Network Adapter
+        from: Lab Private
+        to: vNet-LAN50
 problems:
   description: Every preflight problem, with its fix.
   returned: failure
   type: list
   elements: dict
+  sample:
+    - what: Live migration is not enabled on hv3.lab.test.
+      fix: 'winvirt.hyperv.hyperv_host on hv3.lab.test with live_migration.enabled: true.'
+    - what: hv3.lab.test has no virtual switch 'Lab Private' for adapter 'Network Adapter' of VM 'app1'.
+      fix: Map it to one of the destination's switches (vNet-LAN50) with switch_map, or create it with winvirt.hyperv.hyperv_switch
+        on hv3.lab.test.
 duration:
   description: Seconds the moves took.
   returned: always
   type: float
+  sample: 0.369
 bytes_moved:
   description: Bytes of virtual disk moved (0 for V(vm_only)); in check mode, what would move.
   returned: always
   type: int
+  sample: 943718400
 """
 
 import time
