@@ -215,7 +215,7 @@ resulting_firmware:
   description: The firmware published VMs get, V(BIOS), V(UEFI) or V(UEFI secure boot).
   returned: when state is present
   type: str
-  sample: UEFI
+  sample: BIOS
 agent_registered:
   description: Whether the agent is (or, in check mode, would be) registered with the appliance.
   returned: when state is present
@@ -234,7 +234,7 @@ changes:
   returned: always
   type: list
   elements: str
-  sample: ["register the agent on hv1 with elm1", "create the connector configuration 'Hyper-V gen2'"]
+  sample: ["register the agent on hv1.lab.test with elm1.lab.test", "create the connector configuration 'Hyper-V gen2'"]
 violations:
   description: Every rule the configuration or the host breaks, with the reason.
   returned: on failure
