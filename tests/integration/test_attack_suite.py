@@ -92,6 +92,17 @@ TARGETS = [
            machine="dc1", expected=lambda v: [v], related=("HV3",)),
     Target("hyperv_spn hosts", "hyperv_spn", lambda e, v: {"backend": "powershell", "hosts": [v]}, machine="dc1",
            expected=lambda v: []),  # looked up inside an escaped LDAP filter, not as a parameter of its own
+    Target("hyperv_host virtual_machine_path", "hyperv_host", lambda e, v: {"virtual_machine_path": f"D:\\atk\\{v}"},
+           related=("virtual_machine_path",), expected=lambda v: [f"D:\\atk\\{v}"],
+           exact=lambda e, v: e.world.machine("hv1").hyperv.host.virtual_machine_path == f"D:\\atk\\{v}"),
+    Target("hyperv_replica_server trust_group", "hyperv_replica_server",
+           lambda e, v: {"allow_any_server": False, "authorization_entries": [{"primary_server": "atk.lab.test", "storage_location": "D:\\Replica",
+                                                    "trust_group": v}]},
+           # the first run makes hv2 a replica server: its replica settings (one entry in the world) and listener
+           # rule; the authorization entries are one list in the world diff, so exact says which entries it holds
+           machine="hv2", related=("replica", "VIRT-HVRHTTPL-In-TCP-NoScope", "entries"), expected=lambda v: [v],
+           exact=lambda e, v: [(a.allowed_primary_server, a.trust_group) for a in
+                               e.world.machine("hv2").hyperv.replica.server.entries] == [("atk.lab.test", v)]),
     Target("hyperv_live_migration name", "hyperv_live_migration",
            lambda e, v: {"name": [v], "destination": {"hostname": e.address("hv2"), "port": e.http_port}},
            expected=lambda v: []),  # it lists the VMs and picks by name on the controller: the name is never sent
