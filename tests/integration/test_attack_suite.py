@@ -103,6 +103,10 @@ TARGETS = [
            machine="hv2", related=("replica", "VIRT-HVRHTTPL-In-TCP-NoScope", "entries"), expected=lambda v: [v],
            exact=lambda e, v: [(a.allowed_primary_server, a.trust_group) for a in
                                e.world.machine("hv2").hyperv.replica.server.entries] == [("atk.lab.test", v)]),
+    Target("hyperv_connector template_vm", "hyperv_connector",
+           lambda e, v: {"name": "atk", "agent": "hv1", "switch": "vNet-LAN50", "storage_path": "D:\\Hyper-V",
+                         "template_vm": v, "appliance": {"address": e.address("elm1"), "password": "Unidesk1",
+                                                         "ca_path": str(e.ca_pem)}}),
     Target("hyperv_live_migration name", "hyperv_live_migration",
            lambda e, v: {"name": [v], "destination": {"hostname": e.address("hv2"), "port": e.http_port}},
            expected=lambda v: []),  # it lists the VMs and picks by name on the controller: the name is never sent
