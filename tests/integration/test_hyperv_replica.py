@@ -181,6 +181,23 @@ def test_planned_failover_needs_the_vm_off_then_reverses_and_fails_back(lab3: t.
     assert [d.path for d in vm(lab3, "app1").hard_drives] == [f"{DISKS}\\app1.vhdx", BACKUP]
 
 
+def test_a_planned_failover_sends_the_pending_changes_in_world_time(lab3: t.Any) -> None:
+    """Start-VMFailover -Prepare replicates the pending changes first: that transfer takes world time (hvsim.clock)."""
+    from hvsim.world.hyperv_replica import replica_state  # pylint: disable=import-outside-toplevel
+
+    prepared(lab3)
+    pending = 25 * 1024**3
+    with lab3.world.lock:
+        app1 = vm(lab3, "app1")
+        app1.state = "Off"
+        replica_state(lab3.world.machine("hv1").hyperv).relationships[app1.id].pending_bytes = pending
+    started = lab3.world.clock.now
+    moved = run_playbook(lab3, [replica_task(lab3, "failover", action="planned_failover")])
+    assert moved.rc == 0, moved.stdout
+    assert vm(lab3, "app1", "hv2").state == "Running"
+    assert lab3.world.clock.now - started >= lab3.world.transfer_seconds("hv1", "hv2", pending) - 1e-6
+
+
 def test_test_failover_runs_beside_replication_and_cleanup_removes_only_the_test_vm(lab3: t.Any) -> None:
     prepared(lab3)
     started = run_playbook(lab3, [replica_task(lab3, "test", action="test_failover")])

@@ -995,17 +995,28 @@ def start_vm_failover(inv: Invocation) -> typing.Iterator[PSOutObject]:
 
 
 def _prepare(inv: Invocation, machine: Machine, vm: VM, side: Replication) -> None:
+    """-Prepare "starts the planned failover on the primary virtual machine and replicates any pending changes"
+    (Start-VMFailover reference): it takes the world time those pending bytes need over the link, like the other
+    transfers (hvsim.clock), and checks again afterwards (the world may have changed meanwhile)."""
+    _check_prepare(inv, vm, side)
+    replica = _partner(inv, machine, side)
+    assert replica is not None
+    inv.take_time(inv.world.transfer_seconds(machine.name, replica.name, side.pending_bytes))
+    _check_prepare(inv, vm, side)
+    replica = _partner(inv, machine, side)
+    assert replica is not None
+    _replicated(machine, replica, side, _now(inv.world, machine, replica))
+    side.state = "PreparedForFailover"
+    _sync_vm(machine, vm.id)
+
+
+def _check_prepare(inv: Invocation, vm: VM, side: Replication) -> None:
     if side.mode != "Primary" or side.state != "Replicating":
         raise _wrong_state(inv, vm, side, "prepare a planned failover")
     if vm.state != "Off":
         raise CmdletError(hv_error(inv, f"'{vm.name}' failed to prepare for planned failover: the virtual machine must "
                                         f"be turned off. (Virtual machine ID {vm.id.upper()})", "InvalidOperation",
                                    "InvalidState", vm.name))
-    replica = _partner(inv, machine, side)
-    assert replica is not None
-    _replicated(machine, replica, side, _now(inv.world, machine, replica))
-    side.state = "PreparedForFailover"
-    _sync_vm(machine, vm.id)
 
 
 @cmdlet("Stop-VMFailover")
