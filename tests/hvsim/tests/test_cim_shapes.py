@@ -56,3 +56,42 @@ def test_get_smb_share_access_sends_every_ace_property(lab3: World) -> None:
     first = rows[0].adapted_properties
     assert (first["Name"], first["AccountName"], first["AccessControlType"], first["AccessRight"]) == (
         "VM", "LAB\\Domain Admins", "Allow", "Full")
+
+
+FIREWALL_RULE_CLASS = (
+    "Profiles", "LooseSourceMapping", "LocalOnlyMapping", "RuleGroup", "DisplayName", "DisplayGroup",
+    "EdgeTraversalPolicy", "Platforms", "Direction", "Action", "PrimaryStatus", "StatusCode", "Status",
+    "EnforcementStatus", "PolicyStoreSourceType", "PolicyStoreSource", "Owner", "SystemCreationClassName",
+    "SystemName", "CreationClassName", "PolicyRuleName", "ConditionListType", "RuleUsage", "Priority", "Mandatory",
+    "SequencedActions", "ExecutionStrategy", "PolicyDecisionStrategy", "PolicyRoles", "Enabled", "CommonName",
+    "PolicyKeywords", "InstanceID", "Caption", "Description", "ElementName")
+PORT_FILTER_CLASS = (
+    "Protocol", "RemotePort", "LocalPort", "IcmpType", "DynamicTransport", "Name", "SystemCreationClassName",
+    "SystemName", "CreationClassName", "IsNegated", "InstallDate", "OperationalStatus", "StatusDescriptions",
+    "Status", "HealthState", "CommunicationStatus", "DetailedStatus", "OperatingStatus", "PrimaryStatus",
+    "InstanceID", "Caption", "Description", "ElementName")
+REPLICA_HTTP = "VIRT-HVRHTTPL-In-TCP-NoScope"
+
+
+def _class_part(names: tuple[str, ...], first: str) -> tuple[str, ...]:
+    """The class's properties: from ``first`` up to PSComputerName, which comes last."""
+    assert names[-1] == "PSComputerName"
+    return names[names.index(first):-1]
+
+
+def test_get_net_firewall_rule_sends_every_msft_netfirewallrule_property(lab3: World) -> None:
+    rules = received(lab3, "hv1", "Get-NetFirewallRule", {})
+    assert rules and all(_class_part(tuple(r.adapted_properties), "Profiles") == FIREWALL_RULE_CLASS for r in rules)
+    rule = lab3.machines["hv1"].platform.firewall_rules[REPLICA_HTTP]
+    props = next(r.adapted_properties for r in rules if r.adapted_properties["Name"] == REPLICA_HTTP)
+    assert (props["InstanceID"], props["DisplayName"], props["Enabled"], props["Direction"]) == (
+        REPLICA_HTTP, rule.display_name, str(rule.enabled), "Inbound")
+    assert (props["Profiles"], props["StatusCode"], props["Platforms"], props["Mandatory"]) == (0, 65536, [], None)
+
+
+def test_get_net_firewall_port_filter_sends_every_port_filter_property_with_port_arrays(lab3: World) -> None:
+    found = received(lab3, "hv1", "Get-NetFirewallPortFilter", {"AssociatedNetFirewallRule": [REPLICA_HTTP]})[0]
+    props = found.adapted_properties
+    assert _class_part(tuple(props), "Protocol") == PORT_FILTER_CLASS
+    assert (props["InstanceID"], props["Protocol"], props["LocalPort"], props["RemotePort"]) == (
+        REPLICA_HTTP, "TCP", ["80"], ["Any"]), "MSFT_NetProtocolPortFilter's ports are string arrays"

@@ -100,6 +100,10 @@ class UInt32(int):
     """Serialise as <U32>."""
 
 
+class UInt16(int):
+    """Serialise as <U16> (CIM uint16 properties)."""
+
+
 class Guid(str):
     """A System.Guid (serialised as <G>); the text is the lower-case 8-4-4-4-12 form."""
 

@@ -35,6 +35,7 @@ from psrpcore.types import (
     PSString,
     PSType,
     PSUInt,
+    PSUInt16,
     PSUInt64,
     PSVersion,
     add_note_property,
@@ -48,6 +49,7 @@ from hvsim.contract import (
     PSEnumValue,
     PSOutObject,
     SecureValue,
+    UInt16,
     UInt32,
     UInt64,
     Version,
@@ -190,6 +192,8 @@ def to_ps(value: typing.Any, depth: int = REMOTING_DEPTH) -> typing.Any:
         return PSUInt64(int(value))
     if isinstance(value, UInt32):
         return PSUInt(int(value))
+    if isinstance(value, UInt16):
+        return PSUInt16(int(value))
     if isinstance(value, Int64):
         return PSInt64(int(value))
     if isinstance(value, int):

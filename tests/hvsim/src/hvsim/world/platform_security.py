@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typing
 
-from hvsim.contract import CmdletError, ErrorInfo, PSEnumValue, PSOutObject
+from hvsim.contract import CmdletError, ErrorInfo, PSEnumValue, PSOutObject, UInt16, UInt32
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.platform import FirewallRule, PlatformState
 from hvsim.world.platform_cmdlets import as_list, cim_types, has_wildcard, local_machine, matches, name_of
@@ -23,35 +23,53 @@ ACTION = {"NotConfigured": 0, "Allow": 2, "Block": 4}
 PROFILE = {"Any": 0, "Domain": 1, "Private": 2, "Public": 4, "NotApplicable": 2147483648}
 POLICY_KEY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\CredentialsDelegation"
 FRESH = "AllowFreshCredentials"
+# MSFT_NetFirewallRule's properties between Owner and Enabled (MOF order) that hvsim does not model
+_UNSET_BEFORE_ENABLED = ("SystemCreationClassName", "SystemName", "CreationClassName", "PolicyRuleName",
+                         "ConditionListType", "RuleUsage", "Priority", "Mandatory", "SequencedActions",
+                         "ExecutionStrategy", "PolicyDecisionStrategy", "PolicyRoles")
 
 
 # -- firewall ------------------------------------------------------------------------------------
 
 def rule_object(rule: FirewallRule) -> PSOutObject:
+    """An MSFT_NetFirewallRule instance as Get-NetFirewallRule gives it: hvsim's earlier names that the class does not
+    declare (Name, ID, Group, Profile, RemoteDynamicKeywordAddresses; NetSecurity's type data, no public copy found),
+    then the class's properties in MOF order (Microsoft Learn, "MSFT_NetFirewallRule class"), then PSComputerName.
+    Class properties hvsim does not model (CIM_PolicyRule's, SystemName, ...) are unset (null)."""
     enabled = "True" if rule.enabled else "False"
     return PSOutObject(
         type_names=cim_types("root/standardcimv2", "MSFT_NetFirewallRule", "MSFT_NetSACap"),
         properties={
             "Name": rule.name,
             "ID": rule.name,
-            "DisplayName": rule.display_name,
             "Group": rule.group,
-            "DisplayGroup": rule.group,
-            "Description": rule.description,
-            "Enabled": PSEnumValue(f"{NETSEC}.Enabled", enabled, ENABLED[enabled]),
             "Profile": PSEnumValue(f"{NETSEC}.Profile", rule.profile, PROFILE.get(rule.profile, 0)),
-            "Direction": PSEnumValue(f"{NETSEC}.Direction", rule.direction, DIRECTION.get(rule.direction, 1)),
-            "Action": PSEnumValue(f"{NETSEC}.Action", rule.action, ACTION.get(rule.action, 2)),
-            "EdgeTraversalPolicy": PSEnumValue(f"{NETSEC}.EdgeTraversal", "Block", 0),
+            "RemoteDynamicKeywordAddresses": [],
+            "Profiles": UInt16(PROFILE.get(rule.profile, 0) & 0xFFFF),
             "LooseSourceMapping": False,
             "LocalOnlyMapping": False,
-            "Owner": None,
+            "RuleGroup": rule.group,
+            "DisplayName": rule.display_name,
+            "DisplayGroup": rule.group,
+            "EdgeTraversalPolicy": PSEnumValue(f"{NETSEC}.EdgeTraversal", "Block", 0),
+            "Platforms": [],
+            "Direction": PSEnumValue(f"{NETSEC}.Direction", rule.direction, DIRECTION.get(rule.direction, 1)),
+            "Action": PSEnumValue(f"{NETSEC}.Action", rule.action, ACTION.get(rule.action, 2)),
             "PrimaryStatus": PSEnumValue(f"{NETSEC}.PrimaryStatus", "OK", 1),
+            "StatusCode": UInt32(65536),
             "Status": "The rule was parsed successfully from the store. (65536)",
             "EnforcementStatus": "NotApplicable",
-            "PolicyStoreSource": "PersistentStore",
             "PolicyStoreSourceType": PSEnumValue(f"{NETSEC}.PolicyStoreType", "Local", 1),
-            "RemoteDynamicKeywordAddresses": [],
+            "PolicyStoreSource": "PersistentStore",
+            "Owner": None,
+            **dict.fromkeys(_UNSET_BEFORE_ENABLED),
+            "Enabled": PSEnumValue(f"{NETSEC}.Enabled", enabled, ENABLED[enabled]),
+            "CommonName": None,
+            "PolicyKeywords": None,
+            "InstanceID": rule.name,
+            "Caption": None,
+            "Description": rule.description,
+            "ElementName": None,
             "PSComputerName": None,
         },
         to_string=rule.name)
@@ -174,10 +192,22 @@ def get_net_firewall_port_filter(inv: Invocation) -> typing.Iterator[PSOutObject
             continue
         yield PSOutObject(
             type_names=cim_types("root/standardcimv2", "MSFT_NetProtocolPortFilter", "MSFT_NetFilter"),
-            properties={"InstanceID": rule.name, "Protocol": rule.protocol,
-                        "LocalPort": rule.local_port.split(",") if "," in rule.local_port else rule.local_port,
-                        "RemotePort": "Any", "IcmpType": "Any", "DynamicTarget": "Any"},
+            properties=_port_filter_properties(rule),
             to_string=f"MSFT_NetProtocolPortFilter (InstanceID = \"{rule.name}\")")
+
+
+def _port_filter_properties(rule: FirewallRule) -> dict[str, typing.Any]:
+    """hvsim's DynamicTarget (the cmdlet's name for DynamicTransport; NetSecurity's type data, no public copy found),
+    then MSFT_NetProtocolPortFilter's properties in MOF order (Microsoft Learn, "MSFT_NetProtocolPortFilter class";
+    the ports and ICMP types are string arrays), then PSComputerName; unmodelled properties are unset (null)."""
+    return {"DynamicTarget": "Any", "Protocol": rule.protocol, "RemotePort": ["Any"],
+            "LocalPort": [port.strip() for port in rule.local_port.split(",")], "IcmpType": ["Any"],
+            "DynamicTransport": UInt32(0),
+            **dict.fromkeys(("Name", "SystemCreationClassName", "SystemName", "CreationClassName", "IsNegated",
+                             "InstallDate", "OperationalStatus", "StatusDescriptions", "Status", "HealthState",
+                             "CommunicationStatus", "DetailedStatus", "OperatingStatus", "PrimaryStatus")),
+            "InstanceID": rule.name, "Caption": None, "Description": None, "ElementName": None,
+            "PSComputerName": None}
 
 
 def _choice(inv: Invocation, prop: str, allowed: dict[str, int]) -> str:
