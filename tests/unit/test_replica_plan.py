@@ -27,6 +27,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._replica_server imp
     ServerFacts,
     ServerSpec,
     acceptance_problems,
+    parse_server,
     plan_server,
 )
 
@@ -268,3 +269,15 @@ def test_a_missing_storage_folder_is_refused_before_anything_or_created_when_ask
                                      create_storage_location=True), current, missing=["D:\\Replica"])
     assert [c.cmdlet for c in created.commands][:2] == ["New-Item", "Set-VMReplicationServer"]
     assert "create the folder D:\\Replica" in created.changes
+
+
+def test_parse_server_reads_firewall_rows_as_windows_sends_them() -> None:
+    """MSFT_NetProtocolPortFilter.LocalPort is a string array; MSFT_NetFirewallRule.Enabled is uint16 in the class
+    (1 enabled, 2 disabled) and its enum name through NetSecurity; both forms read alike."""
+    rows = [[{"ReplicationEnabled": True}], [],
+            [{"Name": HTTP_RULE, "Enabled": 1}, {"Name": HTTPS_RULE, "Enabled": 2},
+             {"Name": OWN_KERBEROS_RULE, "Enabled": "True"}],
+            [{"InstanceID": OWN_KERBEROS_RULE, "LocalPort": ["8080"]}]]
+    facts = parse_server(rows)
+    assert facts.firewall == tuple(sorted(((HTTP_RULE, True), (HTTPS_RULE, False), (OWN_KERBEROS_RULE, True))))
+    assert facts.rule_ports == ((OWN_KERBEROS_RULE, "8080"),)
