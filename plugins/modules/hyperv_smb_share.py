@@ -234,6 +234,7 @@ class ShareTask:
         self.client = module.client()
         self.host = module.connection_options().hostname
         self.before: tuple[ShareFacts | None, bool] = (None, False)  # the share and whether its folder existed, as read
+        self.before_aces: list[Ace] | None = None  # the folder's entries as read (None: not listed)
 
     def fail(self, msg: str, **result: t.Any) -> t.NoReturn:
         self.module.fail_json(msg=msg, round_trips=self.module.round_trips, **result)
@@ -259,6 +260,7 @@ class ShareTask:
         aces = self.folder_aces(spec.path) if listed and spec.path else None
         plan = plan_share(spec, current, folder_exists, aces)
         self.before = (current, folder_exists)
+        self.before_aces = aces
         full_control = full_control_after(aces, plan) if spec.ntfs_full_control else None
         after = plan.after.to_result(full_control) if plan.after else None
         result: dict[str, t.Any] = {"changed": bool(plan.changes), "changes": plan.changes, "share": after}
@@ -287,6 +289,20 @@ class ShareTask:
         return {"changed": changed, "changes": (plan.changes if applied is None else applied) if changed else [],
                 "share": shown}
 
+    def after_icacls_failure(self, plan: SharePlan, path: str, share_now: ShareFacts | None) -> dict[str, t.Any]:
+        """What was really applied when the share batch went through and icacls then failed: the share part
+        (New-Item, share cmdlets) and whatever the folder's Full Control entries say now."""
+        share_changes = plan.changes[:len(plan.commands)]  # the icacls grants are planned after every command
+        try:
+            listing = self.client.run_native(ICACLS, icacls_list_arguments(path), retry=True)
+            now = full_control_accounts(parse_icacls(listing.stdout, path)) if listing.rc == 0 else None
+        except HyperVError:
+            now = None
+        ntfs_changed = now is None or sorted(now) != sorted(full_control_accounts(self.before_aces or []))
+        changes = plan.changes if ntfs_changed else share_changes
+        return {"changed": bool(changes), "changes": changes,
+                "share": share_now.to_result(now) if share_now else None}
+
     def apply(self, plan: SharePlan, result: dict[str, t.Any]) -> None:
         spec = self.spec
         try:
@@ -305,6 +321,7 @@ class ShareTask:
                 self.module.fail_hyperv(err, round_trips=self.module.round_trips, msg_detail="the share part was applied; "
                                         "run the task again to finish", **result)
             if output.rc != 0:
+                result.update(self.after_icacls_failure(plan, spec.path, parse_share(applied[-2], applied[-1])))
                 self.fail(f"{self.host}: granting Full Control on '{spec.path}' with icacls failed (exit code "
                           f"{output.rc}): {(output.stderr or output.stdout).strip()}", **result)
         after = parse_share(applied[-2], applied[-1])
