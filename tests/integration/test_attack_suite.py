@@ -96,7 +96,8 @@ TARGETS = [
            related=("virtual_machine_path",), expected=lambda v: [f"D:\\atk\\{v}"],
            exact=lambda e, v: e.world.machine("hv1").hyperv.host.virtual_machine_path == f"D:\\atk\\{v}"),
     Target("hyperv_replica_server trust_group", "hyperv_replica_server",
-           lambda e, v: {"allow_any_server": False, "authorization_entries": [{"primary_server": "atk.lab.test", "storage_location": "D:\\Replica",
+           lambda e, v: {"allow_any_server": False,
+                         "authorization_entries": [{"primary_server": "atk.lab.test", "storage_location": "D:\\Replica",
                                                     "trust_group": v}]},
            # the first run makes hv2 a replica server: its replica settings (one entry in the world) and listener
            # rule; the authorization entries are one list in the world diff, so exact says which entries it holds
