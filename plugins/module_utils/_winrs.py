@@ -80,8 +80,8 @@ def _run_once(options: ConnectionOptions, program: str, arguments: t.Sequence[st
     try:
         # WinRS starts rsp:Command as the application name (a full path; no PATH search), with the
         # arguments from rsp:Arguments (pypsrp recording test_winrs_no_cmd_shell.yml).
-        command_id = protocol.run_command(shell_id, program, [quote_argument(a) for a in arguments],
-                                          skip_cmd_shell=True)
+        quoted = [quote_argument(argument) for argument in arguments]
+        command_id = protocol.run_command(shell_id, program, quoted, skip_cmd_shell=True)
         stdout, stderr, rc = protocol.get_command_output(shell_id, command_id)
         try:
             protocol.cleanup_command(shell_id, command_id)
