@@ -107,8 +107,28 @@ def configured_plugin(name: str, variables: t.Mapping[str, t.Any], templar: t.An
     if templar is None:
         raise TypeError("a templar is needed to resolve connection variables")
     plugin = connection_loader.get(f"ansible.builtin.{connection_kind(name)}", PlayContext(), None)
-    plugin.set_options(var_options=plugin._resolve_option_variables(variables, templar))  # pylint: disable=protected-access
+    plugin.set_options(var_options=_var_options(plugin, variables, templar))
     return plugin
+
+
+def _var_options(plugin: t.Any, variables: t.Mapping[str, t.Any], templar: t.Any) -> dict[str, t.Any]:
+    """The templated variables ``plugin`` defines, and its ``_extras`` (``ansible_winrm_*``)."""
+    resolve = getattr(plugin, "_resolve_option_variables", None)
+    if resolve is not None:  # ansible-core 2.17 and later
+        return t.cast(dict[str, t.Any], resolve(variables, templar))
+    from ansible import constants as C  # pylint: disable=import-outside-toplevel
+
+    # ansible-core 2.16's TaskExecutor._set_connection_options, which this replaced
+    options: dict[str, t.Any] = {"_extras": {}}
+    for name in C.config.get_plugin_vars("connection", plugin._load_name):  # pylint: disable=protected-access
+        if name in variables:
+            options[name] = templar.template(variables[name])
+    if getattr(plugin, "allow_extras", False):
+        prefix = f"ansible_{plugin.extras_prefix}_"
+        for name in variables:
+            if name.startswith(prefix) and name not in options:
+                options["_extras"][name] = templar.template(variables[name])
+    return options
 
 
 def options_from_plugin(plugin: t.Any, host: str = "the host") -> dict[str, t.Any]:
@@ -249,11 +269,19 @@ def _winrm_auth(transports: t.Any, has_certificate: bool, host: str) -> str | No
 
 
 def _option_and_origin(plugin: t.Any, option: str) -> tuple[t.Any, str]:
-    getter = getattr(plugin, "get_option_and_origin", None)
-    if getter is not None:
-        value, origin = getter(option)
-        return value, str(origin)
-    return plugin.get_option(option), str(getattr(plugin, "_origins", {}).get(option, "default"))
+    """An option's value and where it came from (``var: <name>``, ``keyword: ...`` or ``default``)."""
+    value = plugin.get_option(option)
+    origins = getattr(plugin, "_origins", None)
+    if isinstance(origins, dict) and option in origins:  # ansible-core 2.17 and later record them in set_options
+        return value, str(origins[option])
+    # ansible-core 2.16 keeps no origins: an option at its documented default counts as unset
+    from ansible import constants as C  # pylint: disable=import-outside-toplevel
+
+    definition = C.config.get_configuration_definition(option, plugin_type="connection",
+                                                       plugin_name=plugin._load_name) or {}  # pylint: disable=protected-access
+    if value == definition.get("default"):
+        return value, "default"
+    return value, f"var: ansible_{plugin.extras_prefix}_{option}"
 
 
 def _is_set(origin: str) -> bool:
