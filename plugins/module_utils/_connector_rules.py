@@ -16,10 +16,11 @@ import dataclasses
 import re
 import typing as t
 
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import path_problem, problems_of
+
 GIB = 1024 ** 3
 AGENT_SERVICE = "Citrix.AppLayering.Agent.Service"
 BITS_SERVICE = "BITS"
-_DRIVE_PATH = re.compile(r"^[A-Za-z]:\\")
 _UNC_PATH = re.compile(r"^\\\\[^\\]+\\[^\\]+")
 
 
@@ -108,9 +109,8 @@ def field_problems(config: ConnectorConfig) -> list[str]:
         problems.append(f"memory_mb must be at least 1024, not {config.memory_mb}")
     if config.layer_cache_size_gb < 0:
         problems.append(f"layer_cache_size_gb must be 0 (no cache) or more, not {config.layer_cache_size_gb}")
-    if config.storage_path.strip() and not (_DRIVE_PATH.match(config.storage_path) or is_unc(config.storage_path)):
-        problems.append(f"storage_path {config.storage_path!r} must be a local path (D:\\...) or a UNC path "
-                        "(\\\\server\\share\\...)")
+    if config.storage_path.strip():
+        problems.extend(problems_of(path_problem("storage_path", config.storage_path)))
     if config.unc_path and not is_unc(config.unc_path):
         problems.append(f"unc_path {config.unc_path!r} must have the form \\\\server\\share\\...")
     return problems

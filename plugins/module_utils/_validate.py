@@ -13,9 +13,14 @@ from __future__ import annotations
 import re
 import typing as t
 
+from ansible_collections.winvirt.hyperv.plugins.module_utils import _wildcard as wildcard
+
 _DRIVE_PATH = re.compile(r"^[A-Za-z]:\\")
 _UNC_PATH = re.compile(r"^\\\\[^\\/]+\\[^\\/]+")
 _THUMBPRINT = re.compile(r"^[0-9A-Fa-f]{40}$")
+# Characters no Windows file or folder name may hold: < > : " / \ | ? * and the control characters 1-31
+# (learn.microsoft.com/windows/win32/fileio/naming-a-file, "Naming Conventions"); ':' is fine only after the drive.
+_RESERVED_IN_NAME = re.compile(r'[<>:"|?*\x00-\x1f]')
 
 
 def name_problem(option: str, value: str | None) -> str | None:
@@ -33,9 +38,34 @@ def path_problem(option: str, value: str | None, *, unc: bool = True) -> str | N
         return None
     path = value.replace("/", "\\")
     if _DRIVE_PATH.match(path) or (unc and _UNC_PATH.match(path)):
-        return None
+        return _segment_problem(option, value, path)
     shapes = "a drive path such as D:\\Hyper-V" + (" or a UNC path such as \\\\fs1\\VM" if unc else "")
     return f"{option} must be an absolute path ({shapes}), not {value!r}"
+
+
+def _segment_problem(option: str, value: str, path: str) -> str | None:
+    """A folder or file name in the path that Windows refuses, or silently changes (so a re-run never converges)."""
+    segments = path[2:].split("\\") if path.startswith("\\\\") else path[3:].split("\\")
+    for segment in segments:
+        reserved = _RESERVED_IN_NAME.search(segment)
+        if reserved:
+            return (f"{option} holds {reserved.group()!r}, which Windows does not allow in a file or folder name "
+                    f'(< > : " | ? * and control characters): {value!r}')
+        if segment not in (".", "..") and segment != segment.rstrip(" ."):
+            return (f"{option} has a name ending in a space or a period, which Windows drops from file and folder "
+                    f"names (the path would never match what the host reports): {value!r}")
+    return None
+
+
+def pattern_problem(option: str, value: str | None) -> str | None:
+    """A name pattern PowerShell would refuse (an unclosed ``[``)."""
+    if value is None or not wildcard.is_pattern(value):
+        return None
+    try:
+        wildcard.to_regex(value)
+    except wildcard.WildcardError as err:
+        return f"{option}: {err}"
+    return None
 
 
 def port_problem(option: str, value: int | None) -> str | None:

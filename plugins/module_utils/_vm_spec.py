@@ -307,6 +307,7 @@ def build_spec(params: dict[str, t.Any]) -> VmSpec:
     names = [a.name.lower() for a in adapters or ()]
     if len(set(names)) != len(names):
         problems.append("network_adapters lists an adapter name twice; adapters are matched by name")
+    problems.extend(problems_of(path_problem("dvd.path", (params.get("dvd") or {}).get("path") or None)))
     version = params.get("configuration_version")
     if version is not None and not re.fullmatch(r"\d+\.\d+", version):
         problems.append(f"configuration_version is a version such as 12.0, not {version!r}")

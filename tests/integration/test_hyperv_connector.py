@@ -96,7 +96,7 @@ def test_offline_rules_are_all_reported_before_any_remote_call(lab3: t.Any) -> N
     violations = " | ".join(result["violations"])
     assert "generation 2 requires offload_compositing" in violations
     assert "generation 2 supports only disk_format=vhdx" in violations
-    assert "must be a local path" in violations
+    assert "storage_path must be an absolute path" in violations
     assert lab3.counters("hv1")["pipelines"] == 0 and state(lab3) == before
 
 

@@ -32,7 +32,7 @@ def config(**changes: object) -> ConnectorConfig:
     ({"generation": 2, "disk_format": "vhd", "offload_compositing": True},
      {"generation": 2, "disk_format": "vhdx", "offload_compositing": True}, "generation 2 supports only"),
     ({"disk_format": "vhdx"}, {"disk_format": "vhdx", "offload_compositing": True}, "vhdx requires offload"),
-    ({"storage_path": "Layers"}, {"storage_path": "\\\\fs1\\Layers"}, "must be a local path"),
+    ({"storage_path": "Layers"}, {"storage_path": "\\\\fs1\\Layers"}, "must be an absolute path"),
     ({"storage_path": "\\\\fs1\\Layers", "unc_path": "\\\\fs1\\VM"},
      {"storage_path": "\\\\fs1\\Layers", "unc_path": "\\\\fs1\\layers\\"}, "same location as unc_path"),
     ({"cpus": 0}, {"cpus": 1}, "cpus must be"),
