@@ -8,8 +8,9 @@ FOR INTERNAL COLLECTION USE ONLY.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import typing as t
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils import _wildcard as wildcard
 
 MODES = ("shared_nothing", "vm_only", "storage")
 SWITCH_MISSING = 33012  # Compare-VM's MessageId for a switch the destination lacks (this plan checks switches itself)
@@ -126,10 +127,6 @@ class MigrationPlan:
         return sum(move.bytes for move in self.moves)
 
 
-def is_pattern(name: str) -> bool:
-    return any(ch in name for ch in "*?[")
-
-
 def select_vms(names: t.Sequence[str], on_source: t.Iterable[str],
                on_destination: t.Iterable[str]) -> tuple[list[str], list[str], list[Problem]]:
     """The VM names to move, those already on the destination only, and names found nowhere (or on both)."""
@@ -149,7 +146,7 @@ def select_vms(names: t.Sequence[str], on_source: t.Iterable[str],
         for name in there:
             if name not in here and name not in done:
                 done.append(name)
-        if not here and not there and not is_pattern(wanted):
+        if not here and not there and not wildcard.is_pattern(wanted):
             problems.append(Problem(f"VM '{wanted}' is on neither the source nor the destination.",
                                     "Check the name and the source host."))
     return moving, done, problems
@@ -173,7 +170,7 @@ def shared_name_problems(names: t.Sequence[str], vm_ids: t.Sequence[tuple[str, s
 
 
 def _matches(pattern: str, name: str) -> bool:
-    return fnmatch.fnmatchcase(name.lower(), pattern.lower()) if is_pattern(pattern) else name.lower() == pattern.lower()
+    return wildcard.matches(pattern, name) if wildcard.is_pattern(pattern) else name.lower() == pattern.lower()
 
 
 def _leaf(path: str) -> str:
@@ -450,7 +447,7 @@ def plan_storage_move(names: t.Sequence[str], vms: t.Mapping[str, VmFacts], dest
     root = destination_path.rstrip("\\").lower()
     for wanted in names:
         found = [n for n in vms if _matches(wanted, n)]
-        if not found and not is_pattern(wanted):
+        if not found and not wildcard.is_pattern(wanted):
             plan.problems.append(Problem(f"VM '{wanted}' is not on the host.", "Check the name and the host."))
         for name in found:
             vm = vms[name]

@@ -32,7 +32,9 @@ extends_documentation_fragment:
   - winvirt.hyperv.connection.destination
 options:
   name:
-    description: The VMs to move, by name or wildcard (V(web*)).
+    description:
+      - The VMs to move, by exact name or by a PowerShell wildcard pattern, matched as C(Get-VM -Name) matches it
+        (case ignored): V(web*), V(web?), V(web[1-3]); a backtick makes the next character literal (V(web`[1`])).
     type: list
     elements: str
     required: true
@@ -215,7 +217,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan imp
     vhd_path_problems,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
-from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, name_problem, path_problem, problems_of
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, name_problem, path_problem, pattern_problem, problems_of
 
 MAX_CHAIN_DEPTH = 8  # levels of parents read on the source (one round trip each)
 
@@ -321,7 +323,8 @@ def main() -> None:
                                        ("mode", "vm_only", ["destination"])])
     fail_on_problems(module, "hyperv_live_migration", problems_of(
         path_problem("destination_path", module.params["destination_path"]),
-        *(name_problem("name", name) for name in module.params["name"])))
+        *(name_problem("name", name) for name in module.params["name"]),
+        *(pattern_problem("name", name) for name in module.params["name"])))
     params = module.params
     started = time.monotonic()
     bad_paths = vhd_path_problems(params["vhd_paths"])
