@@ -97,6 +97,32 @@ def connection_options_from_vars(
     return {name: value for name, value in options.items() if not _given(task_args, name, linked=True)}
 
 
+def inventory_args(
+    task_args: t.Mapping[str, t.Any],
+    task_vars: t.Mapping[str, t.Any],
+    *,
+    templar: t.Any,
+    connection: t.Any = None,
+) -> tuple[dict[str, t.Any], list[str]]:
+    """The module's arguments for the inventory form, and warnings: ``task_args`` with the host's connection
+    options where the task sets none (``connection_options_from_vars``), a ``destination`` named by its inventory
+    name resolved from hostvars (``second_host_options``), and a warning naming the connection variables the
+    host sets that the modules cannot follow. Raises InventoryOptionsError for a variable it cannot translate."""
+    args = dict(task_args)
+    for name, value in connection_options_from_vars(task_vars, args, templar=templar, connection=connection).items():
+        args.setdefault(name, value)
+    args.update(second_host_options(task_vars, args, templar=templar))
+    warnings: list[str] = []
+    if connection is not None and connection_kind(connection) is not None:
+        unfollowed = unfollowed_variables(connection)
+        if unfollowed:
+            warnings.append(
+                f"{_host_label(task_vars)}: winvirt.hyperv modules connect to the host themselves and do not follow "
+                f"{', '.join(unfollowed)}; set what the module needs in its options (see its connection options)"
+            )
+    return args, warnings
+
+
 def configured_plugin(name: str, variables: t.Mapping[str, t.Any], templar: t.Any) -> t.Any:
     """ansible-core's psrp / winrm connection plugin with its options set from ``variables``, the way the task
     executor sets them (``_resolve_option_variables`` templates each variable the plugin defines). It is

@@ -20,6 +20,7 @@ from ansible_collections.winvirt.hyperv.plugins.plugin_utils._inventory_options 
     configured_plugin,
     connection_kind,
     connection_options_from_vars,
+    inventory_args,
     second_host_options,
     unfollowed_variables,
 )
@@ -320,3 +321,26 @@ def test_destination_templated_hostvars() -> None:
 def test_destination_left_alone(args: dict[str, t.Any]) -> None:
     variables = _with_hostvars(fs1={"ansible_connection": "local", "ansible_host": "fs1.lab.test"})
     assert _second(variables, args) == {}
+
+
+# --- what the action plugin calls ------------------------------------------------------------------------------
+
+
+def test_inventory_args_fills_resolves_and_warns() -> None:
+    variables = _with_hostvars(hv2={"ansible_connection": "psrp", "ansible_host": "hv2.lab.test"})
+    variables["ansible_psrp_configuration_name"] = "JEA-Hyper-V"
+    templar = Templar(loader=DataLoader(), variables=variables)
+    plugin = configured_plugin("psrp", variables, templar)
+    args, warnings = inventory_args({"name": "web1", "destination": {"hostname": "hv2"}, "auth": "kerberos"},
+                                    variables, templar=templar, connection=plugin)
+    assert args == {"name": "web1", "auth": "kerberos", "hostname": "hv1.lab.test", "port": 5986, "ssl": True,
+                    "username": "LAB\\admin", "password": "pw1",
+                    "destination": {"hostname": "hv2.lab.test", "port": 5986, "ssl": True}}
+    assert len(warnings) == 1 and warnings[0].startswith("hv1: ") and "ansible_psrp_configuration_name" in warnings[0]
+
+
+def test_inventory_args_of_a_local_task_are_the_task_args() -> None:
+    variables = _host(ansible_connection="local")
+    args, warnings = inventory_args({"hostname": "hv1.lab.test"}, variables,
+                                    templar=Templar(loader=DataLoader(), variables=variables))
+    assert (args, warnings) == ({"hostname": "hv1.lab.test"}, [])
