@@ -244,7 +244,7 @@ def main() -> None:
                 client.run([plan.restore_type])
             except HyperVError as undo:
                 module.warn(f"could not put the VM's checkpoint type back to '{vm.checkpoint_type}': {undo}")
-        module.fail_hyperv(err, round_trips=module.round_trips)
+        _fail_after_apply(module, client, spec, before, plan.changes, err)
     after = parse_checkpoints(spec, applied[-2], applied[-1]) or vm
     result["checkpoints"] = after.listing()
     if spec.name is not None:
@@ -252,6 +252,27 @@ def main() -> None:
     if module._diff:
         result["diff"] = {"before": before, "after": _diff_view(after)}
     module.exit_json(round_trips=module.round_trips, **result)
+
+
+def _fail_after_apply(module: HyperVModule, client: t.Any, spec: CheckpointSpec, before: dict[str, t.Any],
+                      changes: list[str], err: HyperVError) -> t.NoReturn:
+    """A failed apply (or one whose answer was lost) may have gone through: read the VM's checkpoints again and say
+    ``changed`` and what they are now."""
+    try:
+        rows = client.run(read_commands(spec), retry=True)
+        now = parse_checkpoints(spec, rows[0], rows[1])
+    except (HyperVError, DuplicateVmError) as reread_error:
+        module.fail_hyperv(err, changed=True, changes=changes, round_trips=module.round_trips,
+                           msg_detail=f"the checkpoint may have been changed before the task failed (reading it back "
+                                      f"failed: {reread_error}); run the task again to finish")
+    after = _diff_view(now) if now is not None else {"checkpoints": [], "current": None}
+    changed = after != before
+    extra: dict[str, t.Any] = {"changed": changed, "changes": changes if changed else [],
+                               "checkpoints": now.listing() if now is not None else []}
+    if changed:
+        extra["diff"] = {"before": before, "after": after}
+        extra["msg_detail"] = "the change went through on the host before the task failed; run the task again to confirm"
+    module.fail_hyperv(err, round_trips=module.round_trips, **extra)
 
 
 def _planned_checkpoint(spec: CheckpointSpec, vm: VmCheckpoints, changing: bool) -> dict[str, t.Any] | None:

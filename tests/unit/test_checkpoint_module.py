@@ -55,7 +55,8 @@ def test_failed_create_puts_the_checkpoint_type_back(host, capsys) -> None:
     host["fail_checkpoint"] = True
     result = invoke({"vm_name": "web1", "name": "new", "checkpoint_type": "standard"}, capsys)
     assert result["failed"] is True and "Production checkpoints cannot be created" in result["msg"]
-    assert host["batches"][-1] == ["Set-VM"]
+    assert host["batches"][-2] == ["Set-VM"]  # the type put back, then the checkpoints read again
+    assert host["batches"][-1] == ["Get-VM", "Get-VMSnapshot"] and result["changed"] is False
 
 
 def test_check_mode_does_not_apply(host, capsys) -> None:

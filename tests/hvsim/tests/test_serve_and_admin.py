@@ -13,6 +13,7 @@ import typing
 import urllib.request
 
 import pytest
+import requests
 from pypsrp.powershell import PowerShell, RunspacePool
 from pypsrp.wsman import WSMan
 
@@ -98,3 +99,18 @@ def test_serve_prints_ready_and_stops_on_sigterm(tmp_path: pathlib.Path) -> None
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_a_lost_answer_means_the_request_was_handled(lab3: typing.Any) -> None:
+    """`lost`: the host acts on the request, then the connection resets instead of the answer."""
+    wsman = WSMan(lab3.address("hv1"), port=lab3.http_port, ssl=False, auth="ntlm",
+                  username="LAB\\Administrator", password="Passw0rd!", connection_timeout=5, read_timeout=10)
+    pool = RunspacePool(wsman)
+    pool.open()
+    ps = PowerShell(pool)
+    ps.add_cmdlet("New-VMSwitch").add_parameter("Name", "lost-answer").add_parameter("SwitchType", "Private")
+    admin(lab3, "/faults", {"machine": "hv1", "kind": "lost", "count": 1})
+    with pytest.raises(requests.exceptions.ConnectionError):
+        ps.invoke()
+    # the session's connection is gone with its authentication (a new one would start over); the host acted anyway
+    assert [s.name for s in lab3.world.machine("hv1").hyperv.switches.values()].count("lost-answer") == 1

@@ -4,7 +4,7 @@ GET  /world                       the whole world as JSON
 GET  /counters                    per-machine counters
 POST /counters/reset
 GET  /reachable?src=A&dst=B       A, B: "hv1" (management OS), "hv1/vm1" (a VM), "lan" (an untagged LAN device)
-POST /faults   {"machine": "hv1", "kind": "drop|delay|reset|http503|disk_full|clear", "seconds": 2, "count": 1,
+POST /faults   {"machine": "hv1", "kind": "drop|delay|reset|lost|http503|disk_full|clear", "seconds": 2, "count": 1,
                 "volume": "C:", "after": 0}   after: requests let through first (a fault at step N)
 POST /power    {"machine": "hv1", "state": "off|on"}
 POST /clock    {"seconds": 600}   world time passes (replication cycles run, waiting cmdlets finish);

@@ -2,6 +2,8 @@
 
 ``slow``: the request is handled at once and its answer is sent ``seconds`` late (a slow network or an
 overloaded host): what it changes has happened even when the client gave up waiting.
+``lost``: the request is handled, then the connection is reset instead of the answer (the host acted; the
+client cannot tell whether it did: a TCP reset between a host and the controller at the worst moment).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-KINDS = ("drop", "reset", "http503", "slow")
+KINDS = ("drop", "reset", "http503", "slow", "lost")
 ALIASES = {"delay": "slow"}  # the admin API's documented name for a slow answer
 
 

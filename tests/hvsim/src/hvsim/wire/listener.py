@@ -87,18 +87,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         fault = self.server.faults.take(machine)
         if fault is not None:
             if fault.kind in ("drop", "reset"):
-                self.close_connection = True
-                try:
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                except OSError:
-                    pass
-                self.connection.close()
+                self._reset()
                 return
             if fault.kind == "http503":
                 self._send(503, b"Service Unavailable", "text/plain")
                 return
             if fault.kind == "slow":
                 self.delay = fault.seconds  # the request is handled at once; its answer comes late
+            if fault.kind == "lost":
+                self.lose_answer = True  # the request is handled at once; its answer never leaves
         if self.path.split("?")[0].lower() != "/wsman":
             self._send(404, b"", "text/plain")
             return
@@ -159,10 +156,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 record_fault(self.server.machine, error.code)
             return 500, soap.fault(error, self.server.machine, request.message_id if request else "")
 
+    def _reset(self) -> None:
+        """Close the connection with a TCP reset (SO_LINGER 0), no answer sent."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        except OSError:
+            pass
+        self.connection.close()
+
     def _send(self, status: int, body: bytes, content_type: str, headers: list[tuple[str, str]] | None = None) -> None:
         delay, self.delay = getattr(self, "delay", 0.0), 0.0
         if delay:
             time.sleep(delay)
+        lose, self.lose_answer = getattr(self, "lose_answer", False), False
+        if lose:
+            self._reset()
+            return
         self.send_response(status)
         for name, value in headers or []:
             self.send_header(name, value)
