@@ -245,5 +245,7 @@ class Backend(typing.Protocol):
     def record_wire(self, machine: str, messages: int, bytes_in: int, bytes_out: int) -> None:
         """Count WS-Management traffic per machine."""
 
+    # A backend may also have ``record_http`` (hvsim.wire.accounting.HttpRecorder): the bytes and HTTP
+    # exchanges that crossed each listener's socket, for benchmarks.
     # A backend may also have ``clock`` (hvsim.clock.WorldClock): Receives then let world time pass
     # for pipelines that wait on it.

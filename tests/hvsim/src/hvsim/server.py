@@ -35,6 +35,13 @@ class MachineCounters:
     failed_calls: int = 0
     operation_timeouts: int = 0  # Receives answered with the OperationTimeout fault (2150858793)
     largest_reply: int = 0  # bytes of the largest SOAP envelope answered (before message encryption)
+    # as they crossed the listener's socket (hvsim.wire.accounting): instrumentation for benchmarks
+    tcp_connections: int = 0
+    http_exchanges_auth: int = 0  # 401 challenges and empty-body authentication legs
+    http_exchanges_wsman: int = 0  # a SOAP envelope handled (200 or a fault)
+    http_exchanges_other: int = 0  # 404, 503, malformed requests
+    http_request_bytes: int = 0  # request line, headers and body as received
+    http_response_bytes: int = 0  # status line, headers and body as sent
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -49,6 +56,7 @@ class Simulation:
     counters: dict[str, MachineCounters] = field(default_factory=dict)
     engine: Engine = field(default_factory=Engine)
     _log_lock: threading.Lock = field(default_factory=threading.Lock)
+    _http_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         load_world_modules()
@@ -191,6 +199,20 @@ class Simulation:
         counters.bytes_in += bytes_in
         counters.bytes_out += bytes_out
         counters.largest_reply = max(counters.largest_reply, bytes_out)
+
+    def record_http(self, machine: str, *, connections: int = 0, exchange: str | None = None,
+                    request_bytes: int = 0, response_bytes: int = 0) -> None:
+        """Count what crossed a listener's socket (hvsim.wire.accounting); listener threads call this at once."""
+        with self._http_lock:
+            counters = self.counters.get(machine)
+            if counters is None:
+                return
+            counters.tcp_connections += connections
+            counters.http_request_bytes += request_bytes
+            counters.http_response_bytes += response_bytes
+            if exchange is not None:
+                name = f"http_exchanges_{exchange}"
+                setattr(counters, name, getattr(counters, name) + 1)
 
     # -- observation -----------------------------------------------------------------------
     def _record_call(self, record: dict[str, typing.Any]) -> None:

@@ -16,6 +16,7 @@ import typing
 
 from hvsim.contract import Backend
 from hvsim.wire import auth, soap
+from hvsim.wire.accounting import CountingReader, CountingWriter, recorder_of
 from hvsim.wire.faults import FaultTable
 from hvsim.wire.shells import ShellTable
 
@@ -33,6 +34,7 @@ class _Server(http.server.ThreadingHTTPServer):
         self.ssl_context = ssl_context
         self.faults = faults
         self.authenticator = auth.Authenticator(backend, machine, https=ssl_context is not None)
+        self.record_http = recorder_of(backend)
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
@@ -71,6 +73,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.request.settimeout(30)
             self.request = self.server.ssl_context.wrap_socket(self.request, server_side=True)
         super().setup()
+        record, machine = self.server.record_http, self.server.machine
+        record(machine, connections=1)
+        self.rfile = CountingReader(self.rfile, lambda size: record(machine, request_bytes=size))
+        self.wfile = CountingWriter(self.wfile, lambda size: record(machine, response_bytes=size))
+        self.exchange_kind = "other"
+
+    def handle_one_request(self) -> None:
+        self.exchange_kind = "other"  # do_POST says "auth" or "wsman" once it knows
+        super().handle_one_request()
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        """Every answer passes here (http.server's own errors too): one exchange, counted before it is sent."""
+        self.server.record_http(self.server.machine, exchange=self.exchange_kind)
+        super().send_response(code, message)
 
     def log_message(self, format: str, *args: typing.Any) -> None:  # pylint: disable=redefined-builtin
         return  # quiet; the call log and counters record what matters
@@ -107,15 +123,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 certificate = self.connection.getpeercert(binary_form=True)
             outcome = self.server.authenticator.authenticate(header, self.auth_state, client_address, certificate)
             if outcome.status != 200:
+                self.exchange_kind = "auth"
                 self._send(401, b"", "text/plain", outcome.headers)
                 return
             extra_headers = outcome.headers
         elif self.auth_state.principal is not None and self.auth_state.kind not in ("basic", "certificate"):
             extra_headers = []
         else:
+            self.exchange_kind = "auth"
             self._send(401, b"", "text/plain", auth.challenge_headers(self.server.ssl_context is not None))
             return
         if not body:
+            self.exchange_kind = "auth"
             self._send(200, b"", "application/soap+xml;charset=UTF-8", extra_headers)
             return
         content_type = self.headers.get("Content-Type", "")
@@ -131,8 +150,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return
         elif state.encryption_protocol is not None:
             # A default listener has AllowUnencrypted=false: plain SOAP over HTTP is refused.
+            self.exchange_kind = "auth"
             self._send(401, b"", "text/plain", auth.challenge_headers(False))
             return
+        self.exchange_kind = "wsman"
         status, reply = self._dispatch(body)
         self.server.backend.record_wire(machine, 1, len(body), len(reply))
         if state.encryption_protocol is not None and state.context is not None:
