@@ -89,10 +89,13 @@ test: setup setup-oldest
 	@$(SANITY_OLDEST)
 	@bash tests/run-lint.sh
 
-# Speed and memory (tables, not tests): lab3 readiness, a 50-host fleet's RSS, round trips per module task.
+# Speed and memory (tables, not tests): lab3 readiness, a 50-host fleet's RSS, then what each module task costs on
+# the wire and the controller, against issue 17's targets (docs/benchmarks.md; a few minutes).
+# BENCH_ARGS="--doc docs/benchmarks.md" also writes the wire table into that page; "--quick" skips the fleets.
+BENCH_ARGS ?=
 bench: setup
 	$(BIN)/python tests/hvsim/benchmarks/estates.py
-	$(BIN)/python tests/hvsim/benchmarks/round_trips.py
+	$(BIN)/python tests/hvsim/benchmarks/wire.py $(BENCH_ARGS)
 
 demo: setup
 	@bash tests/run-demo.sh
