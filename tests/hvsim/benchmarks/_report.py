@@ -46,7 +46,7 @@ def _exchanges(cost: Cost) -> str:
 def _why_exchanges(cost: Cost, sessions: bool) -> str:
     why = (f"{cost['http_exchanges_auth']} auth legs + {cost['http_exchanges_wsman']} WS-Management messages on "
            f"{cost['tcp_connections']} new TCP connection(s)")
-    return why if sessions else why + "; no session outlives a task in this build"
+    return why if sessions else why + "; no session outlived its task in this run"
 
 
 def operations_table(measured: list[Measured], sessions: bool) -> list[str]:
@@ -70,7 +70,7 @@ def operations_table(measured: list[Measured], sessions: bool) -> list[str]:
                  + ("; ".join(notes) if notes else "nothing crossed the wire."))
     if not sessions:
         lines.append("")
-        lines.append("No session outlives a task in this build: the warm task (the play's second) is as cold as the "
+        lines.append("No session outlived its task in this run: the warm task (the play's second) is as cold as the "
                      "first.")
     return lines
 
@@ -175,7 +175,7 @@ def targets(measured: list[Measured], auths: dict[str, Cost], cpu: CpuCost, vm_c
     lines.append(f"| cold read, Kerberos: <= {COLD_EXCHANGES_OTHER} HTTP exchanges | not measured | needs the Samba DC |")
     add(f"a task on a warm session adds <= {WARM_TASK_CPU} s controller CPU", cpu.task, WARM_TASK_CPU, "s",
         f"{cpu.task:.2f} s (ping {cpu.ping:.2f} s)",
-        "no session outlives a task in this build: each task connects, authenticates and opens a pool" if not sessions
+        "no session outlived its task in this run: each task connects, authenticates and opens a pool" if not sessions
         else "module start-up (imports) and the session round trip")
     counts = list(vm_counts.items())
     flat = all(cost["pipelines"] == counts[0][1]["pipelines"] for _, cost in counts)
