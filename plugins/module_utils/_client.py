@@ -24,6 +24,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._convert import to_
 from ansible_collections.winvirt.hyperv.plugins.module_utils._deadline import Deadline
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._spnego_auth import SPNEGO_AUTHS, tickets_as_windows
+from ansible_collections.winvirt.hyperv.plugins.module_utils._transient import RETRY_DELAYS, is_transient
 from ansible_collections.winvirt.hyperv.plugins.module_utils._winrs import NativeOutput, run_native
 
 try:
@@ -39,7 +40,6 @@ except ImportError:
     PYPSRP_IMPORT_ERROR = traceback.format_exc()
 
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
-_RETRY_DELAYS = (0.5, 1.0, 2.0)
 
 
 def _wire_value(value: t.Any) -> t.Any:
@@ -134,7 +134,7 @@ class HostClient:
             raise HyperVError(self.name, "the Python library pypsrp is not installed on the controller",
                               category="missing library", hint="pip install -r requirements.txt of this collection")
         last: Exception | None = None
-        for delay in (0.0, *_RETRY_DELAYS):
+        for delay in (0.0, *RETRY_DELAYS):
             if delay:
                 time.sleep(delay)
             self._wsman = self._new_wsman()
@@ -144,7 +144,7 @@ class HostClient:
             except Exception as exc:  # pylint: disable=broad-except
                 last = exc
                 self._wsman = None
-                if not _is_transient(exc):
+                if not is_transient(exc):
                     break
                 continue
             self._pool = pool
@@ -163,7 +163,7 @@ class HostClient:
         """
         if not commands:
             return []
-        attempts = (0.0, *_RETRY_DELAYS) if retry else (0.0,)
+        attempts = (0.0, *RETRY_DELAYS) if retry else (0.0,)
         last: Exception | None = None
         for delay in attempts:
             if delay:
@@ -176,7 +176,7 @@ class HostClient:
                 raise
             except Exception as exc:  # pylint: disable=broad-except
                 last = exc
-                if not _is_transient(exc):
+                if not is_transient(exc):
                     break
         raise self._transport_error(last, commands[0].describe())
 
@@ -304,14 +304,3 @@ def _property(obj: t.Any, name: str) -> t.Any:
         if name in properties:
             return properties[name]
     return getattr(obj, name.lower(), None)
-
-
-def _is_transient(exc: Exception | None) -> bool:
-    """Faults worth one more try: a dropped or reset connection, a busy (503) or timed-out server."""
-    if exc is None or PYPSRP_IMPORT_ERROR:
-        return False
-    if isinstance(exc, WinRMTransportError):
-        return exc.code in (502, 503, 504)
-    if isinstance(exc, (SSLError, AuthenticationError)):
-        return False
-    return isinstance(exc, (RequestsConnectionError, Timeout, ConnectionResetError))

@@ -16,6 +16,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._quoting import build_command_line, quote_argument
 from ansible_collections.winvirt.hyperv.plugins.module_utils._spnego_auth import SPNEGO_AUTHS, use_spnego
+from ansible_collections.winvirt.hyperv.plugins.module_utils._transient import RETRY_DELAYS, is_transient
 
 try:
     import winrm
@@ -29,7 +30,6 @@ _TRANSPORTS = {"negotiate": "ntlm", "ntlm": "ntlm", "kerberos": "ntlm", "credssp
                "certificate": "certificate", "basic": "basic"}
 
 
-_RETRY_DELAYS = (0.5, 1.0)
 _FILE_NOT_FOUND = "2147942402"  # 0x80070002: WinRS could not start the program (no cmd.exe to say 9009)
 
 
@@ -68,12 +68,6 @@ def _protocol(options: ConnectionOptions) -> t.Any:
     return protocol
 
 
-def _is_transient(exc: Exception) -> bool:
-    """A dropped or reset connection, or a busy (502/503/504) server: worth another try."""
-    code = getattr(exc, "code", None)
-    return type(exc).__name__ in ("ConnectionError", "ChunkedEncodingError", "ReadTimeout") or code in (502, 503, 504)
-
-
 def _run_once(options: ConnectionOptions, program: str, arguments: t.Sequence[str]) -> tuple[bytes, bytes, int]:
     protocol = _protocol(options)
     shell_id = protocol.open_shell()
@@ -110,14 +104,14 @@ def run_native(
         raise HyperVError(options.hostname, "the Python library pywinrm is not installed on the controller",
                           command=shown, category="missing library", hint="pip install -r requirements.txt of this collection")
     build_command_line(program, arguments)  # refuses what no command line can carry (NUL, line breaks)
-    delays = (0.0, *_RETRY_DELAYS) if retry else (0.0,)
+    delays = (0.0, *RETRY_DELAYS) if retry else (0.0,)
     for attempt, delay in enumerate(delays, start=1):
         time.sleep(delay)
         try:
             stdout, stderr, rc = _run_once(options, program, arguments)
             break
         except Exception as exc:  # pylint: disable=broad-except
-            if attempt < len(delays) and _is_transient(exc):
+            if attempt < len(delays) and is_transient(exc):
                 continue
             text = str(exc)
             for index in secret_arguments:
