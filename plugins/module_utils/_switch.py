@@ -19,12 +19,14 @@ import dataclasses
 import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
+from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import parent_adapter_id
 
 SWITCH_TYPES = ("external", "internal", "private")
 BANDWIDTH_MODES = ("default", "weight", "absolute", "none")
 _SWITCH_PROPERTIES = ["Name", "Id", "SwitchType", "NetAdapterInterfaceDescription", "AllowManagementOS", "Notes",
                       "IovEnabled", "BandwidthReservationMode"]
-_ADAPTER_PROPERTIES = ["Name", "VMName", "SwitchName", "IsManagementOs", "MacAddress"]
+_ADAPTER_PROPERTIES = ["Name", "Id", "VMName", "SwitchName", "IsManagementOs", "MacAddress"]
+_VLAN_PROPERTIES = ["OperationMode", "AccessVlanId"]
 _NET_ADAPTER_PROPERTIES = ["Name", "InterfaceDescription", "ifIndex", "MacAddress", "Status"]
 
 
@@ -71,6 +73,7 @@ class VmAdapter:
     switch_name: str | None
     is_management_os: bool
     mac: str  # upper case hex, no separators
+    id: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,13 +171,26 @@ def read_commands(spec: SwitchSpec, connection_address: str | None) -> list[Cmd]
         Cmd("Get-VMSwitch", {"Name": spec.name}, select=_SWITCH_PROPERTIES, missing_ok=True),
         Cmd("Get-VMNetworkAdapter", {"All": True}, select=_ADAPTER_PROPERTIES),
         Cmd("Get-VMNetworkAdapterVlan", {"ManagementOS": True, "VMNetworkAdapterName": spec.vnic_name},
-            select=["OperationMode", "AccessVlanId"], missing_ok=True),
+            select=_VLAN_PROPERTIES, missing_ok=True),
         Cmd("Get-NetAdapter", {}, select=_NET_ADAPTER_PROPERTIES),
     ]
     if connection_address:
         commands.append(Cmd("Get-NetIPAddress", {"IPAddress": connection_address},
                             select=["IPAddress", "InterfaceAlias", "InterfaceIndex"], missing_ok=True))
     return commands
+
+
+def listing_commands(selector: dict[str, str], patterns: bool) -> list[Cmd]:
+    """One batch for hyperv_switch_info: the switches ``selector`` picks (every one when empty), every VM and
+    management OS adapter, the VLANs of all management OS adapters (each names its adapter in ParentAdapter) and
+    the host's NICs; the same four lists whatever the number of switches."""
+    return [
+        Cmd("Get-VMSwitch", selector, select=_SWITCH_PROPERTIES, missing_ok=True, patterns=patterns),
+        Cmd("Get-VMNetworkAdapter", {"All": True}, select=_ADAPTER_PROPERTIES),
+        Cmd("Get-VMNetworkAdapterVlan", {"ManagementOS": True}, select=[*_VLAN_PROPERTIES, "ParentAdapter"],
+            missing_ok=True),
+        Cmd("Get-NetAdapter", {}, select=_NET_ADAPTER_PROPERTIES),
+    ]
 
 
 def _mac(value: t.Any) -> str:
@@ -199,7 +215,8 @@ def parse_vlan(rows: list[dict[str, t.Any]]) -> Vlan | None:
 def parse_network(results: list[list[t.Any]], connection_address: str | None) -> HostNetwork:
     adapters = [
         VmAdapter(name=_text(row.get("Name")), vm_name=row.get("VMName") or None, switch_name=row.get("SwitchName") or None,
-                  is_management_os=bool(row.get("IsManagementOs")), mac=_mac(row.get("MacAddress")))
+                  is_management_os=bool(row.get("IsManagementOs")), mac=_mac(row.get("MacAddress")),
+                  id=_text(row.get("Id")))
         for row in results[1]
     ]
     net_adapters = [
@@ -233,15 +250,17 @@ def parse_switch(spec: SwitchSpec, switch_rows: list[t.Any], vlan_rows: list[t.A
                  network: HostNetwork) -> SwitchState | None:
     """The switch named exactly ``spec.name`` (Get-VMSwitch -Name treats [ ] * ? as wildcards)."""
     rows = [row for row in switch_rows if _text(row.get("Name")) == spec.name]
-    if not rows:
-        return None
-    row = rows[0]
+    return switch_state(rows[0], vlan_rows, network) if rows else None
+
+
+def switch_state(row: dict[str, t.Any], vlan_rows: list[t.Any], network: HostNetwork) -> SwitchState:
+    """A Get-VMSwitch row as a SwitchState; ``vlan_rows`` is the Get-VMNetworkAdapterVlan of its management OS adapter."""
     description = row.get("NetAdapterInterfaceDescription") or None
     nic = next((n for n in network.net_adapters if description and n.description == description), None)
     switch_type = _text(row.get("SwitchType")).lower()
     allow = bool(row.get("AllowManagementOS"))
     return SwitchState(
-        name=spec.name,
+        name=_text(row.get("Name")),
         switch_type=switch_type,
         net_adapter_description=description,
         net_adapter_name=nic.name if nic else None,
@@ -251,6 +270,31 @@ def parse_switch(spec: SwitchSpec, switch_rows: list[t.Any], vlan_rows: list[t.A
         bandwidth_mode=_text(row.get("BandwidthReservationMode")).lower() or "absolute",
         management_vlan=(parse_vlan(vlan_rows) or Vlan("untagged")) if _has_management_os(switch_type, allow) else None,
     )
+
+
+def listing(results: list[list[t.Any]]) -> list[dict[str, t.Any]]:
+    """hyperv_switch_info's entries from the output of ``listing_commands``, by name (then Id).
+
+    A switch's management_vlan is that of its management OS adapter named after it (the one Hyper-V creates with
+    the switch, and the one hyperv_switch sets), else of its first one; every adapter is listed with its own VLAN.
+    """
+    network = parse_network([results[0], results[1], [], results[3]], None)
+    vlan_of = {key.lower(): row for row in results[2] if isinstance(row, dict) and (key := parent_adapter_id(row))}
+    entries = []
+    for row in sorted(results[0], key=lambda r: (_text(r.get("Name")).lower(), _text(r.get("Id")))):
+        name = _text(row.get("Name"))
+        vnics = network.management_adapters(name)
+        own = next((v for v in vnics if v.name == name), vnics[0] if vnics else None)
+        own_vlan = [vlan_of[own.id.lower()]] if own and own.id.lower() in vlan_of else []
+        entry = switch_state(row, own_vlan, network).to_result()
+        entry["id"] = _text(row.get("Id"))
+        entry["management_adapters"] = [
+            {"name": v.name, "vlan": (parse_vlan([vlan_of[v.id.lower()]]) if v.id.lower() in vlan_of
+                                      else Vlan("untagged")).to_result()} for v in vnics]
+        entry["vm_adapters"] = sorted(({"vm_name": a.vm_name, "name": a.name} for a in network.vm_adapters(name)),
+                                      key=lambda a: ((a["vm_name"] or "").lower(), a["name"].lower()))
+        entries.append(entry)
+    return entries
 
 
 # -- planning -----------------------------------------------------------------------------------
