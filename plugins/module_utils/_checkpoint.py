@@ -16,6 +16,7 @@ import dataclasses
 import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
+from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import belongs_to
 
 # Our choice -> the VM's CheckpointType value. "production" means production or fail (ProductionOnly),
 # never a silent fall back to a standard checkpoint.
@@ -98,6 +99,28 @@ def read_commands(spec: CheckpointSpec) -> list[Cmd]:
     ]
 
 
+def info_commands(selector: dict[str, str], patterns: bool) -> list[Cmd]:
+    """hyperv_checkpoint_info's batch: the VMs ``selector`` picks (every VM when empty) and, piped from them, all
+    their checkpoints with the VM's Id: two lists whatever the number of VMs."""
+    return [
+        Cmd("Get-VM", dict(selector), select=_VM_PROPERTIES, missing_ok=True, patterns=patterns),
+        Cmd("Get-VM", dict(selector), missing_ok=True, patterns=patterns, piped=[Cmd("Get-VMSnapshot")],
+            select=["VMId", *_SNAPSHOT_PROPERTIES]),
+    ]
+
+
+def info_listing(vm_rows: list[t.Any], snapshot_rows: list[t.Any], name: str | None) -> list[dict[str, t.Any]]:
+    """Each VM (by name, then Id) with its checkpoints; ``name`` keeps only checkpoints of exactly that name."""
+    listing = []
+    for row in sorted((r for r in vm_rows if isinstance(r, dict)), key=lambda r: (str(r.get("Name")).lower(), str(r.get("Id")))):
+        vm = vm_checkpoints(row, snapshot_rows)
+        listing.append({"vm_name": vm.vm_name, "vm_id": _text(row.get("Id")), "vm_state": vm.vm_state,
+                        "checkpoint_type": vm.checkpoint_type,
+                        "checkpoints": [{**c.to_result(vm.current_id), "parent_id": c.parent_id}
+                                        for c in vm.checkpoints if name is None or c.name == name]})
+    return listing
+
+
 def listing_command(spec: CheckpointSpec) -> list[Cmd]:
     """Appended to the apply batch: VM and checkpoints as they are afterwards."""
     return read_commands(spec)
@@ -119,7 +142,11 @@ def parse_checkpoints(spec: CheckpointSpec, vm_rows: list[t.Any], snapshot_rows:
         ids = ", ".join(str(row.get("Id")) for row in vms)
         raise DuplicateVmError(f"the host has {len(vms)} VMs named '{spec.vm_name}' (Ids {ids}); rename all but one "
                                "(Rename-VM) so the name says which VM is meant")
-    vm = vms[0]
+    return vm_checkpoints(vms[0], snapshot_rows)
+
+
+def vm_checkpoints(vm: dict[str, t.Any], snapshot_rows: list[t.Any]) -> VmCheckpoints:
+    """One VM's Get-VM row and the Get-VMSnapshot rows of that VM (rows of other VMs, by VMId, are left out)."""
     checkpoints = [
         Checkpoint(
             name=str(row.get("Name")),
@@ -130,9 +157,9 @@ def parse_checkpoints(spec: CheckpointSpec, vm_rows: list[t.Any], snapshot_rows:
             creation_time=_text(row.get("CreationTime")),
             vm_state=_text(row.get("State")),
         )
-        for row in snapshot_rows
+        for row in snapshot_rows if belongs_to(row, _text(vm.get("Id")))
     ]
-    return VmCheckpoints(spec.vm_name, str(vm.get("State") or ""), str(vm.get("CheckpointType") or ""),
+    return VmCheckpoints(str(vm.get("Name")), str(vm.get("State") or ""), str(vm.get("CheckpointType") or ""),
                          _text(vm.get("ParentSnapshotId")), checkpoints)
 
 
