@@ -169,6 +169,26 @@ def chain(path: str, known: dict[str, VhdFile]) -> list[dict[str, t.Any]]:
     return links
 
 
+def folder_commands(folder: str) -> list[Cmd]:
+    """Whether ``folder`` exists, and the files directly in it (hyperv_vhd_info picks the disks by extension)."""
+    return [Cmd("Test-Path", {"LiteralPath": folder, "PathType": "Container"}),
+            Cmd("Get-ChildItem", {"LiteralPath": folder, "File": True}, select=["FullName"], missing_ok=True)]
+
+
+def disk_files(rows: t.Iterable[t.Any]) -> list[str]:
+    """The VHD/VHDX/AVHD/AVHDX files of a Get-ChildItem listing, by name."""
+    found = [str(row["FullName"]) for row in rows if isinstance(row, dict) and row.get("FullName")]
+    return sorted((path for path in found if disk_format(path)), key=str.lower)
+
+
+def report(path: str, known: dict[str, VhdFile]) -> dict[str, t.Any]:
+    """hyperv_vhd_info's entry for ``path``: the disk, whether it is missing, and its chain (leaf first)."""
+    vhd = known.get(normalize_path(path))
+    if vhd is None:
+        return {"path": path, "missing": True, "chain": []}
+    return {**vhd.to_result(), "missing": False, "chain": chain(path, known)}
+
+
 def new_vhd(path: str, vhd_type: str, size: int | None, parent_path: str | None) -> Cmd:
     """New-VHD for a fixed or dynamic disk of ``size`` bytes, or a differencing disk of ``parent_path``."""
     params: dict[str, t.Any] = {"Path": path}
