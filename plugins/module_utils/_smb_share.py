@@ -140,6 +140,28 @@ def parse_share(shares: list[t.Any], access: list[t.Any]) -> ShareFacts | None:
                       description=str(share.get("Description") or ""), access=rows)
 
 
+def info_commands(selector: dict[str, str], patterns: bool) -> list[Cmd]:
+    """hyperv_smb_share_info's batch: the shares ``selector`` picks (every share when empty) and, piped from them,
+    their access entries, each naming its share: two lists whatever the number of shares."""
+    return [
+        Cmd("Get-SmbShare", dict(selector), select=["Name", "Path", "Description", "Special"], missing_ok=True,
+            patterns=patterns),
+        Cmd("Get-SmbShare", dict(selector), missing_ok=True, patterns=patterns, piped=[Cmd("Get-SmbShareAccess")],
+            select=["Name", "AccountName", "AccessControlType", "AccessRight"]),
+    ]
+
+
+def info_listing(share_rows: list[t.Any], access_rows: list[t.Any]) -> list[dict[str, t.Any]]:
+    """Each share (by name) as hyperv_smb_share reports it, plus whether Windows made it (``special``: ADMIN$, C$)."""
+    listing = []
+    for row in sorted((r for r in share_rows if isinstance(r, dict)), key=lambda r: str(r.get("Name")).lower()):
+        mine = [a for a in access_rows if isinstance(a, dict) and str(a.get("Name")).lower() == str(row.get("Name")).lower()]
+        facts = parse_share([row], mine)
+        if facts is not None:
+            listing.append({**facts.to_result(), "special": bool(row.get("Special"))})
+    return listing
+
+
 def icacls_list_arguments(path: str) -> list[str]:
     return [path]
 
