@@ -183,11 +183,64 @@ def host_status(host: ReplicaHost | None) -> dict[str, t.Any] | None:
         "pending_size": host.pending_bytes,
         "recovery_points": [p.to_result() for p in host.recovery_points],
         "test_vm": host.test_vm.name if host.test_vm else None,
-        "settings": None if side is None else {
-            "port": side.port, "authentication": side.authentication, "compression": side.compression,
-            "frequency": side.frequency, "recovery_points": side.recovery_history,
-            "app_consistent_frequency": side.vss_frequency, "replicated_vhds": list(side.replicated_disks)},
+        "settings": settings_result(side),
     }
+
+
+def settings_result(side: Side | None) -> dict[str, t.Any] | None:
+    """A replication's settings under hyperv_replica's option names."""
+    if side is None:
+        return None
+    return {"port": side.port, "authentication": side.authentication, "compression": side.compression,
+            "frequency": side.frequency, "recovery_points": side.recovery_history,
+            "app_consistent_frequency": side.vss_frequency, "replicated_vhds": list(side.replicated_disks)}
+
+
+def info_commands(selector: dict[str, str], patterns: bool) -> list[Cmd]:
+    """hyperv_replica_info's batch on one host: its name, its replica server settings, and the replication, replicated
+    disks, pending size and recovery points of the VMs ``selector`` picks (every VM when empty; rows carry VMId):
+    the same lists whatever the number of VMs."""
+    by_vm_name = {"VMName": value for value in selector.values()}
+    return [
+        Cmd("Get-VMHost", select=["ComputerName", "FullyQualifiedDomainName"]),
+        *server_read_commands(),
+        Cmd("Get-VMReplication", dict(by_vm_name), missing_ok=True, patterns=patterns,
+            select=["VMName", "VMId", *REPLICATION_PROPERTIES]),
+        Cmd("Get-VMReplication", dict(by_vm_name), missing_ok=True, patterns=patterns,
+            piped=[Cmd("Select-Object", {"ExpandProperty": "ReplicatedDisks"})], select=["VMId", "Path"]),
+        Cmd("Measure-VMReplication", dict(by_vm_name), missing_ok=True, patterns=patterns,
+            select=["VMId", "PendingReplicationSize"]),
+        Cmd("Get-VM", dict(selector), missing_ok=True, patterns=patterns, piped=[Cmd("Get-VMSnapshot")],
+            select=["VMId", "Name", "Id", "SnapshotType", "CreationTime"]),
+    ]
+
+
+def _of_vm(rows: t.Any, vm_id: str) -> list[dict[str, t.Any]]:
+    return [row for row in _rows(rows) if str(row.get("VMId") or "").lower() == vm_id.lower()]
+
+
+def info_result(rows: t.Sequence[t.Any]) -> dict[str, t.Any]:
+    """The host, its replica server settings and each replicated VM (by name) from the output of ``info_commands``."""
+    host = next(iter(_rows(rows[0])), {})
+    server = parse_server(rows[1:1 + SERVER_ROWS])
+    replication, replicated, measured, snapshots = rows[1 + SERVER_ROWS:5 + SERVER_ROWS]
+    entries = []
+    for row in sorted(_rows(replication), key=lambda r: (str(r.get("VMName")).lower(), str(r.get("VMId")))):
+        vm_id = str(row.get("VMId") or "")
+        side = _side(row, _of_vm(replicated, vm_id))
+        if side is None:
+            continue
+        measure = next(iter(_of_vm(measured, vm_id)), None)
+        points = [RecoveryPoint(str(r.get("Name")), str(r.get("Id")), str(r.get("SnapshotType")), str(r.get("CreationTime")))
+                  for r in _of_vm(snapshots, vm_id) if str(r.get("SnapshotType")) in RECOVERY_POINT_TYPES]
+        entries.append({
+            "vm_name": str(row.get("VMName")), "vm_id": vm_id, "mode": side.mode, "state": side.state,
+            "health": side.health, "primary_server": side.primary, "replica_server": side.replica,
+            "last_replication_time": side.last_replication,
+            "pending_size": int(measure.get("PendingReplicationSize") or 0) if measure else None,
+            "recovery_points": [p.to_result() for p in points], "settings": settings_result(side)})
+    return {"host": str(host.get("FullyQualifiedDomainName") or host.get("ComputerName") or ""),
+            "server": server.to_result(), "replications": entries}
 
 
 def hosts_by_role(connected: ReplicaHost | None, destination: ReplicaHost | None) -> dict[str, t.Any]:
