@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: hyperv_checkpoint_info
 short_description: Report the checkpoints of the virtual machines of a Hyper-V host
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Lists the VMs of a host (all, one by its exact name, or those matching a wildcard pattern) with their
     checkpoint type and every checkpoint (standard, production, and Replica's recovery points on a replica server),

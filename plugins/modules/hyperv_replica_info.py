@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: hyperv_replica_info
 short_description: Report a Hyper-V host's Replica server settings and the replication of its VMs with recovery points
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reports, from one host, its Hyper-V Replica server settings (as M(winvirt.hyperv.hyperv_replica_server) takes
     them, with the listener firewall rules) and each replicated VM (all, one by its exact name, or those matching a

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: hyperv_smb_share_info
 short_description: Report the SMB shares of a Windows file server or Hyper-V host with their share permissions
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Lists the SMB shares of a machine (all, one by its exact name, or those matching a wildcard pattern) with their
     folder, description and share permissions (full, change, read and denied accounts), in the form

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: hyperv_switch_info
 short_description: Report the virtual switches of a Hyper-V host with their management OS adapters, VLANs and VM adapters
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Lists the virtual switches of a host (all, one by its exact name, or those matching a wildcard pattern) with
     their type, NIC, SR-IOV and bandwidth settings, the management OS adapters with their VLANs, and the VM adapters

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: hyperv_vhd_info
 short_description: Report VHD and VHDX files on a Hyper-V host with their differencing parent chains
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reports virtual hard disk files (given by path, or every disk file directly in a folder) as C(Get-VHD) sees
     them, each with its parent chain down to the base disk; a parent that cannot be read ends the chain and is
