@@ -5,6 +5,10 @@ hvsim serve --estate lab3|FILE [--call-log FILE] [--block N] [--http-port P] [--
     JSON line with the addresses, the CA certificate and the admin API URL.
 hvsim fleet --hosts N --vms M [--output FILE]
     Writes a generated `fleet` estate (N Hyper-V hosts with M VMs each) as YAML.
+hvsim check --estate FILE
+    Checks an estate file against the estate schema (hvsim.estate_schema): prints every problem and exits 1, or
+    prints "estate OK: ..." and exits 0.
+An estate file with problems makes `serve` print them and exit 2 before anything starts.
 """
 
 from __future__ import annotations
@@ -18,10 +22,28 @@ import threading
 
 import yaml
 
-from hvsim.runner import start_estate
+from hvsim.estate_schema import EstateError
+from hvsim.runner import estate_spec, start_estate
+
+
+def _check(arguments: argparse.Namespace) -> int:
+    try:
+        spec = estate_spec(arguments.estate)
+    except EstateError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    machines = spec.get("machines") or []
+    vms = sum(len((m.get("hyperv") or {}).get("vms") or []) for m in machines)
+    print(f"estate OK: {arguments.estate}: {len(machines)} machines, {vms} VMs")
+    return 0
 
 
 def _serve(arguments: argparse.Namespace) -> int:
+    try:
+        estate_spec(arguments.estate)
+    except EstateError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     estate = start_estate(
         arguments.estate,
         block=arguments.block,
@@ -72,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--https-port", type=int)
     serve.add_argument("--admin-port", type=int)
     serve.set_defaults(handler=_serve)
+    check = commands.add_parser("check", help="check an estate file against the estate schema")
+    check.add_argument("--estate", required=True, help="a shipped estate name (lab3, workgroup) or a YAML file")
+    check.set_defaults(handler=_check)
     fleet_parser = commands.add_parser("fleet", help="generate a fleet estate")
     fleet_parser.add_argument("--hosts", type=int, required=True)
     fleet_parser.add_argument("--vms", type=int, required=True)

@@ -12,6 +12,7 @@ import typing
 import yaml
 
 from hvsim.admin import AdminServer
+from hvsim.estate_schema import validate
 from hvsim.server import Simulation
 from hvsim.snapshot import to_data
 from hvsim.wire import WireServer
@@ -27,7 +28,9 @@ def estate_spec(name_or_path: str | pathlib.Path | dict[str, typing.Any]) -> dic
     path = pathlib.Path(name_or_path)
     if not path.suffix:
         path = ESTATES_DIR / f"{name_or_path}.yml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    validate(spec, str(path))  # a file is written by people: every typo is reported before anything starts
+    return typing.cast(dict[str, typing.Any], spec)
 
 
 def move_to_block(spec: dict[str, typing.Any], block: int) -> dict[str, typing.Any]:
