@@ -280,3 +280,16 @@ def validate(spec: typing.Any, source: str = "estate") -> None:
     found = problems(spec)
     if found:
         raise EstateError(source, found)
+
+
+def field_paths(node: typing.Any = ESTATE, path: str = "") -> typing.Iterator[tuple[str, tuple[str, ...]]]:
+    """Each mapping of the schema with its known keys, by path (``machines[].hyperv.vms[].memory``); the estate
+    reference in docs/testing-offline.md has one row for each."""
+    if isinstance(node, ListOf):
+        yield from field_paths(node.item, f"{path}[]")
+    elif isinstance(node, MapOf):
+        yield from field_paths(node.value, f"{path}.<name>")
+    elif isinstance(node, Fields):
+        yield path or "(top level)", tuple(node.fields)
+        for key, child in node.fields.items():
+            yield from field_paths(child, f"{path}.{key}" if path else key)
