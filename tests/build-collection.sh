@@ -3,12 +3,15 @@
 #   link: build/collections/... is a symlink to the repo (ansible-playbook, pytest)
 #   copy: build/sanity/... is a real copy (ansible-test refuses symlinked trees)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd -P "$(dirname "$0")/.."  # the physical path: a link made through a symlinked checkout must not point at the symlink
 mode=${1:-link}
 case "$mode" in
   link)
     mkdir -p build/collections/ansible_collections/winvirt
-    ln -sfn "$PWD" build/collections/ansible_collections/winvirt/hyperv
+    # replaced only when it points elsewhere: ln -sfn removes the link first, which a playbook running meanwhile sees
+    if [ "$(readlink build/collections/ansible_collections/winvirt/hyperv)" != "$PWD" ]; then
+      ln -sfn "$PWD" build/collections/ansible_collections/winvirt/hyperv
+    fi
     ;;
   copy)
     dest=build/sanity/ansible_collections/winvirt/hyperv
