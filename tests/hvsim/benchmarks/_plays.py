@@ -27,7 +27,7 @@ import harness  # noqa: E402  pylint: disable=wrong-import-position
 
 # What a task costs on the wire, summed over every machine of the estate (hvsim.server.MachineCounters).
 WIRE = ("http_exchanges_auth", "http_exchanges_wsman", "http_exchanges_other", "http_request_bytes",
-        "http_response_bytes", "tcp_connections", "pipelines", "wsman_messages")
+        "http_response_bytes", "tcp_connections", "pipelines", "wsman_messages", "runspace_pools_opened")
 # A helper process (a persistent session) may outlive ansible-playbook by this much before it is called a leftover.
 LINGER_SECONDS = 20.0
 PR_SET_CHILD_SUBREAPER = 36
@@ -124,24 +124,28 @@ def _children() -> list[int]:
     return found
 
 
-def _reap(deadline: float) -> list[str]:
-    """Wait for the run's detached helpers to exit (reaping them adds their CPU to RUSAGE_CHILDREN); those still
-    alive at ``deadline`` are ended by their pid and named."""
+def _reap(before: set[int], deadline: float) -> list[str]:
+    """Wait for the processes the run left behind (detached helpers, adopted by us) to exit: reaping them adds their
+    CPU to RUSAGE_CHILDREN. Those still alive at ``deadline`` are ended by their pid and named. Children we had
+    before the run (a Samba DC) are left alone."""
     leftovers: list[str] = []
     while True:
-        try:
-            pid, _status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
+        remaining = [pid for pid in _children() if pid not in before]
+        for pid in list(remaining):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    remaining.remove(pid)
+            except ChildProcessError:
+                remaining.remove(pid)
+        if not remaining:
             return leftovers
-        if pid:
-            continue
         if time.monotonic() < deadline:
             time.sleep(0.05)
             continue
-        for child in _children():
+        for pid in remaining:
             try:
-                leftovers.append(pathlib.Path(f"/proc/{child}/cmdline").read_text().replace("\0", " ").strip())
-                os.kill(child, signal.SIGTERM)
+                leftovers.append(pathlib.Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").strip())
+                os.kill(pid, signal.SIGTERM)
             except OSError:
                 pass
         deadline = time.monotonic() + 5
@@ -177,12 +181,13 @@ def run(estate: typing.Any, plays: list[dict[str, typing.Any]], *, inventory: di
         env = harness._environment(capture, workdir, extra, estate)  # pylint: disable=protected-access
         binary = pathlib.Path(sys.executable).parent / "ansible-playbook"
         estate.reset_counters()
+        children_before = set(_children())
         cpu_before = _cpu()
         started = time.monotonic()
         completed = subprocess.run([str(binary), "-i", str(hosts), str(playbook)], capture_output=True, text=True,
                                    env=env, cwd=workdir, timeout=900, check=False)
         wall = time.monotonic() - started
-        leftovers = _reap(time.monotonic() + LINGER_SECONDS)
+        leftovers = _reap(children_before, time.monotonic() + LINGER_SECONDS)
         cpu = _cpu() - cpu_before
         final = _total(estate.all_counters())
         return Run(completed.returncode, completed.stdout, completed.stderr,

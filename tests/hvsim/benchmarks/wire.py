@@ -7,7 +7,7 @@ request and response bytes as they cross hvsim's sockets (headers included; hvsi
 pipelines and TCP connections, each for the play's first task to its hosts (cold) and for the next (warm);
 controller CPU per task against ansible.builtin.ping in the same run; a read by each auth; pipelines against
 the number of VMs; fleet converge for 5/10/20/40 hosts with forks 10. Targets: issue 17. ``--doc`` replaces the
-generated section of that file; ``--quick`` skips the fleets.
+generated section of that file; ``--quick`` skips the fleets and Kerberos.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import errno
 import os
 import pathlib
 import sys
+import tempfile
 import typing
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -49,6 +50,9 @@ def started(spec: typing.Any) -> typing.Any:
 
 
 def checked(run: _plays.Run, what: str) -> _plays.Run:
+    for leftover in run.leftovers:
+        print(f"warning: {what} left a process running {_plays.LINGER_SECONDS} s after it ended: {leftover}",
+              file=sys.stderr)
     if run.rc != 0 or run.failures():
         raise SystemExit(f"{what} failed (rc {run.rc}):\n" + "\n".join(run.failures() or [run.stdout[-3000:]]))
     return run
@@ -75,13 +79,35 @@ def measure_operations(estate: typing.Any) -> list[Measured]:
                      run.play_end(operation.key)) for operation in sc.operations(estate)]
 
 
-def measure_auths(estate: typing.Any) -> dict[str, Cost]:
-    """The first read of a play over each auth the targets name (Kerberos needs the Samba DC: not measured here)."""
+def measure_auths(estate: typing.Any) -> dict[str, Cost | str]:
+    """The first read of a play over Basic and certificate auth (HTTPS)."""
     auths = ("basic", "certificate")
     plays = [sc.local_play(estate, [{"name": f"read {auth}", sc.VM_INFO: {"name": "web1"}}],
                            connection=sc.https_connection(estate, auth), name=auth) for auth in auths]
     run = checked(_plays.run(estate, plays), "the reads over HTTPS")
     return {auth: run.cost(f"read {auth}") for auth in auths}
+
+
+def measure_kerberos() -> Cost | str:
+    """A read over Kerberos: lab3 with a Samba AD DC as its KDC (tests/integration/samba_dc.py), by FQDN."""
+    import samba_dc  # pylint: disable=import-outside-toplevel  (tests/integration, on the path through _plays)
+
+    reason = samba_dc._why_not()  # pylint: disable=protected-access
+    if reason:
+        return f"not measured: {reason}"
+    with tempfile.TemporaryDirectory(prefix="samba-dc-") as name:
+        dc = samba_dc.start_samba_dc(pathlib.Path(name))
+        try:
+            estate = started("lab3")
+            try:
+                samba_dc.kerberize(dc, estate)
+                play = sc.local_play(estate, [{"name": "read kerberos", sc.VM_INFO: {"name": "web1"}}], auth="kerberos",
+                                     name="kerberos")
+                return checked(_plays.run(estate, [play]), "the read over Kerberos").cost("read kerberos")
+            finally:
+                estate.stop()
+        finally:
+            dc.stop()
 
 
 @dataclasses.dataclass
@@ -143,7 +169,7 @@ def sessions_seen(measured: list[Measured]) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--doc", type=pathlib.Path, help="replace the generated section of this markdown file")
-    parser.add_argument("--quick", action="store_true", help="skip the fleets")
+    parser.add_argument("--quick", action="store_true", help="skip the fleets and Kerberos")
     arguments = parser.parse_args()
     lab3 = started("lab3")
     try:
@@ -154,6 +180,7 @@ def main() -> None:
         lab3.stop()
     vm_counts = measure_vm_counts()
     fleets = [] if arguments.quick else measure_fleets()
+    auths["kerberos"] = "not measured (--quick)" if arguments.quick else measure_kerberos()  # last: it sets up a KDC
     text = _report.report(operations, auths, cpu, vm_counts, fleets, sessions=sessions_seen(operations))
     print(text)
     if arguments.doc:
