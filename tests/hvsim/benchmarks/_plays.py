@@ -54,17 +54,27 @@ class Cost:
     def __getitem__(self, name: str) -> int:
         return self.counters.get(name, 0)
 
+    def actions(self) -> dict[str, int]:
+        """WS-Management exchanges by action (Create, Command, Send, Receive, Signal, Delete)."""
+        return {name.split(":", 1)[1]: count for name, count in sorted(self.counters.items())
+                if name.startswith("action:") and count}
+
     @property
     def exchanges(self) -> int:
         return self["http_exchanges_auth"] + self["http_exchanges_wsman"] + self["http_exchanges_other"]
 
 
-def _total(per_machine: dict[str, dict[str, int]]) -> dict[str, int]:
-    return {name: sum(counters.get(name, 0) for counters in per_machine.values()) for name in WIRE}
+def _total(per_machine: dict[str, dict[str, typing.Any]]) -> dict[str, int]:
+    """The counters of WIRE summed over the machines, and the WS-Management exchanges by action as "action:<name>"."""
+    total = {name: sum(counters.get(name, 0) for counters in per_machine.values()) for name in WIRE}
+    for counters in per_machine.values():
+        for action, count in (counters.get("wsman_actions") or {}).items():
+            total[f"action:{action}"] = total.get(f"action:{action}", 0) + count
+    return total
 
 
 def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    return {name: after[name] - before[name] for name in WIRE}
+    return {name: after.get(name, 0) - before.get(name, 0) for name in {*before, *after}}
 
 
 @dataclasses.dataclass

@@ -43,9 +43,16 @@ def _exchanges(cost: Cost) -> str:
     return f"{cost.exchanges} ({cost['http_exchanges_auth']} + {cost['http_exchanges_wsman']}{other})"
 
 
+def _actions(cost: Cost) -> str:
+    order = ("Create", "Command", "Send", "Receive", "Signal", "Delete")
+    actions = cost.actions()
+    named = sorted(actions, key=lambda name: (order.index(name) if name in order else len(order), name))
+    return ", ".join(f"{actions[name]} {name}" for name in named) or "none"
+
+
 def _why_exchanges(cost: Cost, sessions: bool) -> str:
-    why = (f"{cost['http_exchanges_auth']} auth legs + {cost['http_exchanges_wsman']} WS-Management messages on "
-           f"{cost['tcp_connections']} new TCP connection(s)")
+    why = (f"{cost['http_exchanges_auth']} auth legs on {cost['tcp_connections']} new TCP connection(s); "
+           f"WS-Management: {_actions(cost)}")
     return why if sessions else why + "; no session outlived its task in this run"
 
 
@@ -57,16 +64,17 @@ def operations_table(measured: list[Measured], sessions: bool) -> list[str]:
     pools = any(row.cold["runspace_pools_opened"] for row in measured)  # hvsim counts them (sessions, issue 17)
     lines = [
         "| operation | module | task | HTTP exchanges (auth + WSMan) | request bytes | response bytes | pipelines "
-        f"| TCP connections |{' RunspacePools opened |' if pools else ''} x official bytes | wall (s) |",
-        f"|---|---|---|---:|---:|---:|---:|---:|{'---:|' if pools else ''}---:|---:|",
+        f"| TCP connections |{' RunspacePools opened |' if pools else ''} WS-Management by action "
+        "| x official bytes | wall (s) |",
+        f"|---|---|---|---:|---:|---:|---:|---:|{'---:|' if pools else ''}---|---:|---:|",
     ]
     for row in measured:
         for label, cost in (("cold", row.cold), ("warm", row.warm)):
             lines.append(
                 f"| {row.operation.key} | `{row.operation.module.rsplit('.', 1)[-1]}` | {label} | {_exchanges(cost)} "
                 f"| {_n(cost['http_request_bytes'])} | {_n(cost['http_response_bytes'])} | {cost['pipelines']} "
-                f"| {cost['tcp_connections']} |{_pools(cost) if pools else ''} "
-                f"{cost['http_request_bytes'] / OFFICIAL['request_bytes']:.2f} "
+                f"| {cost['tcp_connections']} |{_pools(cost) if pools else ''} {_actions(cost)} "
+                f"| {cost['http_request_bytes'] / OFFICIAL['request_bytes']:.2f} "
                 f"| {cost.seconds:.2f} |")
     closing = [row for row in measured if row.play_end.exchanges]
     notes = [f"`{row.operation.key}`: {_exchanges(row.play_end)}, {_n(row.play_end['http_request_bytes'])} request "
@@ -172,7 +180,7 @@ def targets(measured: list[Measured], auths: dict[str, Cost | str], cpu: CpuCost
             _exchanges(warm), _why_exchanges(warm, sessions))
         add(f"warm {what}: <= {_n(WARM_REQUEST_BYTES_READ)} request bytes", warm["http_request_bytes"],
             WARM_REQUEST_BYTES_READ, "bytes", _n(warm["http_request_bytes"]),
-            f"{warm['wsman_messages']} SOAP envelopes, mostly PSRP pipeline encoding (auth legs carry only tokens)")
+            f"{warm['wsman_messages']} SOAP envelopes ({_actions(warm)}), mostly PSRP pipeline encoding")
     warm = row["change"].warm
     add(f"warm change: <= {WARM_EXCHANGES_CHANGE} HTTP exchanges", warm.exchanges, WARM_EXCHANGES_CHANGE, "exchanges",
         _exchanges(warm), _why_exchanges(warm, sessions))

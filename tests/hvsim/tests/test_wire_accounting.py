@@ -79,6 +79,7 @@ def test_known_requests_are_counted_to_the_byte(lab3: typing.Any) -> None:
         "http_request_bytes": len(unauthenticated) + len(not_post),
         "http_response_bytes": len(first) + len(second),
     }
+    assert lab3.counters("hv1")["wsman_actions"] == {}, "no envelope reached the dispatcher"
 
 
 def test_two_requests_in_one_segment_are_two_exchanges(lab3: typing.Any) -> None:
@@ -113,3 +114,7 @@ def test_an_ntlm_session_splits_auth_legs_from_wsman_messages(lab3: typing.Any) 
     assert counters["http_request_bytes"] > counters["bytes_in"]
     assert counters["http_response_bytes"] > counters["bytes_out"]
     assert counters["tcp_connections"] >= 1
+    # each WS-Management exchange under its action: the pool's Create and Delete, the pipeline's Command, Receives
+    actions = counters["wsman_actions"]
+    assert sum(actions.values()) == counters["http_exchanges_wsman"]
+    assert actions["Create"] == actions["Command"] == actions["Delete"] == 1 and actions["Receive"] >= 2, actions

@@ -133,11 +133,11 @@ class RunningEstate:
         with self.world.lock:
             return typing.cast(dict[str, typing.Any], to_data(self.world))
 
-    def counters(self, machine: str) -> dict[str, int]:
+    def counters(self, machine: str) -> dict[str, typing.Any]:
         name = self.world.machine(machine).name  # type: ignore[union-attr]
         return self.simulation.counters[name].as_dict()
 
-    def all_counters(self) -> dict[str, dict[str, int]]:
+    def all_counters(self) -> dict[str, dict[str, typing.Any]]:
         return {name: counters.as_dict() for name, counters in self.simulation.counters.items()}
 
     def reset_counters(self) -> None:

@@ -42,9 +42,10 @@ class MachineCounters:
     http_exchanges_other: int = 0  # 404, 503, malformed requests
     http_request_bytes: int = 0  # request line, headers and body as received
     http_response_bytes: int = 0  # status line, headers and body as sent
+    wsman_actions: dict[str, int] = field(default_factory=dict)  # WS-Management exchanges by action (Command, ...)
 
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
+    def as_dict(self) -> dict[str, typing.Any]:
+        return {**self.__dict__, "wsman_actions": dict(self.wsman_actions)}
 
 
 @dataclass
@@ -200,7 +201,7 @@ class Simulation:
         counters.bytes_out += bytes_out
         counters.largest_reply = max(counters.largest_reply, bytes_out)
 
-    def record_http(self, machine: str, *, connections: int = 0, exchange: str | None = None,
+    def record_http(self, machine: str, *, connections: int = 0, exchange: str | None = None, action: str | None = None,
                     request_bytes: int = 0, response_bytes: int = 0) -> None:
         """Count what crossed a listener's socket (hvsim.wire.accounting); listener threads call this at once."""
         with self._http_lock:
@@ -213,6 +214,8 @@ class Simulation:
             if exchange is not None:
                 name = f"http_exchanges_{exchange}"
                 setattr(counters, name, getattr(counters, name) + 1)
+            if action is not None:
+                counters.wsman_actions[action] = counters.wsman_actions.get(action, 0) + 1
 
     # -- observation -----------------------------------------------------------------------
     def _record_call(self, record: dict[str, typing.Any]) -> None:

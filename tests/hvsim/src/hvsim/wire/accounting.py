@@ -10,6 +10,9 @@ or the handshake). Each answered request is one exchange of a kind:
 - ``wsman``: a SOAP envelope reached the WS-Management dispatcher (answered 200 or with a fault);
 - ``other``: anything else (404, 503, a malformed request).
 
+A WS-Management exchange is also counted under its action (the last segment of wsa:Action: Create, Command,
+Send, Receive, Signal, Delete, ...).
+
 Counts are committed before the bytes are written, so a client that has read its answer always finds its
 exchange counted (a benchmark reads the counters between tasks).
 """
@@ -24,11 +27,11 @@ EXCHANGE_KINDS = ("auth", "wsman", "other")
 class HttpRecorder(typing.Protocol):
     """What accounting needs from the backend (hvsim.server.Simulation.record_http)."""
 
-    def __call__(self, machine: str, *, connections: int = 0, exchange: str | None = None,
+    def __call__(self, machine: str, *, connections: int = 0, exchange: str | None = None, action: str | None = None,
                  request_bytes: int = 0, response_bytes: int = 0) -> None: ...
 
 
-def _ignore(machine: str, *, connections: int = 0, exchange: str | None = None,
+def _ignore(machine: str, *, connections: int = 0, exchange: str | None = None, action: str | None = None,
             request_bytes: int = 0, response_bytes: int = 0) -> None:
     return None
 

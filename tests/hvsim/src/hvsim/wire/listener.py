@@ -78,14 +78,17 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.rfile = CountingReader(self.rfile, lambda size: record(machine, request_bytes=size))
         self.wfile = CountingWriter(self.wfile, lambda size: record(machine, response_bytes=size))
         self.exchange_kind = "other"
+        self.wsman_action = ""
 
     def handle_one_request(self) -> None:
         self.exchange_kind = "other"  # do_POST says "auth" or "wsman" once it knows
+        self.wsman_action = ""  # and _dispatch which WS-Management action the envelope asked for
         super().handle_one_request()
 
     def send_response(self, code: int, message: str | None = None) -> None:
         """Every answer passes here (http.server's own errors too): one exchange, counted before it is sent."""
-        self.server.record_http(self.server.machine, exchange=self.exchange_kind)
+        action = (self.wsman_action or "(unparsed)") if self.exchange_kind == "wsman" else None
+        self.server.record_http(self.server.machine, exchange=self.exchange_kind, action=action)
         super().send_response(code, message)
 
     def log_message(self, format: str, *args: typing.Any) -> None:  # pylint: disable=redefined-builtin
@@ -168,6 +171,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         request: soap.Request | None = None
         try:
             request = soap.parse_request(body)
+            self.wsman_action = request.action.rsplit("/", 1)[-1]
             address = self.server.server_address[0]
             envelope = self.server.shells.handle(request, principal, str(address))
             return 200, soap.to_bytes(envelope)
