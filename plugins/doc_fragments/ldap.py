@@ -12,8 +12,9 @@ options:
   ldap_server:
     description:
       - The domain controller to connect to over LDAP, as a DNS name or an address.
-      - Required with O(backend=ldap).
-      - With O(backend=powershell), the domain controller the ActiveDirectory cmdlets ask (their C(-Server)); by
+      - Required with O(winvirt.hyperv.hyperv_spn#module:backend=ldap). M(winvirt.hyperv.hyperv_live_migration) reads the
+        hosts' computer accounts from it when it is set.
+      - With O(winvirt.hyperv.hyperv_spn#module:backend=powershell), the domain controller the ActiveDirectory cmdlets ask (their C(-Server)); by
         default they find one of the host's domain.
       - If not set, the value of the E(HYPERV_LDAP_SERVER) environment variable is used.
     type: str
@@ -55,20 +56,20 @@ options:
   ldap_username:
     description:
       - The account to bind as (simple bind over TLS), as V(user@domain.fqdn), V(DOMAIN\\user) or a distinguished name.
-      - Required with O(backend=ldap).
+      - Required with O(winvirt.hyperv.hyperv_spn#module:backend=ldap), and whenever O(ldap_server) is set.
       - If not set, the value of the E(HYPERV_LDAP_USER) environment variable is used.
     type: str
   ldap_password:
     description:
       - The password of O(ldap_username).
-      - Required with O(backend=ldap).
+      - Required with O(winvirt.hyperv.hyperv_spn#module:backend=ldap), and whenever O(ldap_server) is set.
       - If not set, the value of the E(HYPERV_LDAP_PASSWORD) environment variable is used.
     type: str
   ldap_base_dn:
     description:
       - The distinguished name under which computer accounts and groups are searched, for example V(DC=example,DC=com).
       - Defaults to the domain's default naming context, which the domain controller reports.
-      - With O(backend=powershell), passed as C(-SearchBase).
+      - With O(winvirt.hyperv.hyperv_spn#module:backend=powershell), passed as C(-SearchBase).
       - If not set, the value of the E(HYPERV_LDAP_BASE_DN) environment variable is used.
     type: str
   ldap_timeout:

@@ -90,7 +90,7 @@ def resolve_ldap(params: t.Mapping[str, t.Any]) -> LdapOptions:
     missing = [name for name in ("ldap_server", "ldap_username", "ldap_password") if not params.get(name)]
     if missing:
         raise ValueError(
-            "backend=ldap needs " + ", ".join(missing)
+            "the LDAP connection to the domain controller needs " + ", ".join(missing)
             + " (or the HYPERV_LDAP_SERVER / HYPERV_LDAP_USER / HYPERV_LDAP_PASSWORD environment variables)"
         )
     encryption = params["ldap_encryption"]

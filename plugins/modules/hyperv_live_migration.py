@@ -27,9 +27,15 @@ description:
   - Idempotent; a VM already on the destination and absent from the source is V(ok). Live migration is a planned
     move, not high availability; clustered VMs are out of scope (use Move-ClusterVirtualMachineRole).
   - The module connects to the source host (the connection options) and to O(destination).
+  - With O(ldap_server) set, the preflight also reads both hosts' computer accounts from that domain controller
+    (read only) and reports, with the other problems, a migration SPN the destination lacks (the move would fail
+    with 0x80090303), delegation the source lacks to the destination's migration and C(cifs) services, and
+    Kerberos-only delegation where this task's session to the source is NTLM (both would fail with 0x8009030E).
+    Without it those surface only from the hosts' own answers, one at a time and only once migrations are enabled.
 extends_documentation_fragment:
   - winvirt.hyperv.connection
   - winvirt.hyperv.connection.destination
+  - winvirt.hyperv.ldap
 options:
   name:
     description:
@@ -176,6 +182,7 @@ bytes_moved:
 import time
 import typing as t
 
+from ansible_collections.winvirt.hyperv.plugins.module_utils._ad_ldap import LdapDirectory
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 from ansible_collections.winvirt.hyperv.plugins.module_utils._deadline import Deadline
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
@@ -216,6 +223,8 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_plan imp
     shared_name_problems,
     vhd_path_problems,
 )
+from ansible_collections.winvirt.hyperv.plugins.module_utils._ldap_connection import LdapOptions, ldap_argument_spec, resolve_ldap
+from ansible_collections.winvirt.hyperv.plugins.module_utils._migration_directory import accounts_to_read, directory_problems
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, name_problem, path_problem, pattern_problem, problems_of
 
@@ -231,6 +240,7 @@ def argument_spec() -> dict[str, t.Any]:
         "switch_map": {"type": "dict", "default": {}},
         "keep_source_parents": {"type": "bool", "default": True},
         "timeout": {"type": "int", "default": 3600},
+        **ldap_argument_spec(),
     }
 
 
@@ -257,6 +267,31 @@ def _compare(module: HyperVModule, client: t.Any, moving: list[str], source: Hos
             return reports, [session_problem(err, source, destination, client.session_auth())]
         reports[name] = parse_report(rows[0])
     return reports, []
+
+
+def _ldap_options(module: HyperVModule) -> LdapOptions | None:
+    """The domain controller to read the hosts' accounts from, when ldap_server is set (checked before any call)."""
+    if not module.params.get("ldap_server") or module.params["mode"] == "storage":
+        return None
+    try:
+        return resolve_ldap(module.params)
+    except ValueError as exc:
+        module.fail_json(msg=f"hyperv_live_migration: ldap_server is set for the directory checks, but {exc}")
+
+
+def _directory(module: HyperVModule, options: LdapOptions, client: t.Any, source: HostFacts,
+               destination: HostFacts) -> list[Problem]:
+    """The SPN and delegation problems of this move, read from the domain controller (read only)."""
+    directory = LdapDirectory(options)
+    try:
+        directory.open()
+        accounts = directory.read_computers(accounts_to_read(source, destination))
+        return directory_problems(source, destination, accounts, directory.domain_dns_name, module.params["mode"],
+                                  client.session_auth(), directory.where)
+    except HyperVError as err:
+        module.fail_hyperv(err, round_trips=module.round_trips)
+    finally:
+        directory.close()
 
 
 def _disk_files(module: HyperVModule, source: t.Any, target: t.Any, known: dict[str, DiskFile],
@@ -326,6 +361,7 @@ def main() -> None:
         *(name_problem("name", name) for name in module.params["name"]),
         *(pattern_problem("name", name) for name in module.params["name"])))
     params = module.params
+    ldap_options = _ldap_options(module)
     started = time.monotonic()
     bad_paths = vhd_path_problems(params["vhd_paths"])
     if bad_paths:
@@ -361,6 +397,8 @@ def main() -> None:
         reports, session = _compare(module, source, moving, source_host, destination)
     plan = plan_migration(params["name"], vms, source_host, destination, params["switch_map"], reports, session, files,
                           handling)
+    if moving and ldap_options is not None:
+        plan.problems.extend(_directory(module, ldap_options, source, source_host, destination))
     if plan.problems:
         _fail_preflight(module, plan)
     diff = {"before": {"source": sorted(source_host.vms), "destination": sorted(destination.vms)},
