@@ -40,7 +40,8 @@ options:
   name:
     description:
       - The VMs to move, by exact name or by a PowerShell wildcard pattern, matched as C(Get-VM -Name) matches it
-        (case ignored): V(web*), V(web?), V(web[1-3]); a backtick makes the next character literal (V(web`[1`])).
+        (case ignored), such as V(web*), V(web?) or V(web[1-3]). A backtick makes the next character literal
+        (V(web`[1`]) is the name C(web[1])).
     type: list
     elements: str
     required: true

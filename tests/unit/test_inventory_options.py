@@ -144,7 +144,7 @@ def test_vaulted_password_is_decrypted_for_the_module(monkeypatch: pytest.Monkey
     variables = _host(ansible_password=value)
     options = connection_options_from_vars(variables, {}, templar=Templar(loader=loader, variables=variables))
     assert options["password"] == "s3cret"
-    assert type(options["password"]) is str
+    assert type(options["password"]) is str  # pylint: disable=unidiomatic-typecheck  # a plain str, not a vault subclass
 
 
 # --- precedence -----------------------------------------------------------------------------------------------
