@@ -96,3 +96,17 @@ def test_the_ldap_options_are_checked_before_any_host_is_asked(lab3_kerberos: ty
     result = run.result("move")
     assert run.rc != 0 and "ldap_server is set for the directory checks" in result["msg"]
     assert "ldap_password" in result["msg"] and lab3_kerberos.counters("hv1")["pipelines"] == 0
+
+
+def test_the_role_passes_an_ldap_directory_to_the_moves_preflight(lab3_kerberos: typing.Any, samba_dc: SambaDC) -> None:
+    _migrations(lab3_kerberos, enabled=False)
+    _spn(samba_dc, ["hv1", "hv2"], [])
+    role = {"name": "role", "ansible.builtin.include_role": {"name": "winvirt.hyperv.live_migration"},
+            "vars": {"live_migration_prepare": False, "live_migration_directory": samba_dc.module_options(),
+                     "live_migration_moves": [{"name": "app1", "destination": "hv2.lab.test"}]}}
+    run = run_playbook(lab3_kerberos, [role], auth="negotiate")
+    assert run.rc != 0
+    loop = run.result("Move the listed VMs")["results"][0]
+    whats = [problem["what"] for problem in loop["problems"]]
+    assert any("may not delegate to" in what for what in whats) and any("not enabled" in what for what in whats), whats
+    assert "app1" in _vms(lab3_kerberos, "hv1")
