@@ -88,6 +88,10 @@ class HostClient:
             except Exception:  # pylint: disable=broad-except
                 pass
 
+    def end_task(self) -> None:
+        """The task is done: a per-task client closes its session (one Delete at the host)."""
+        self.close()
+
     def session_auth(self) -> str:
         """How the open session really authenticated: ``kerberos`` or ``ntlm`` for Negotiate (the mechanism
         SPNEGO chose: NTLM when the host was named by address, or the KDC knows no HTTP SPN for the name), else

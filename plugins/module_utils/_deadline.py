@@ -33,6 +33,11 @@ class Deadline:
         remaining = self.remaining()
         return remaining is not None and remaining <= 0
 
+    @property
+    def host_wait_credit(self) -> float:
+        """Seconds counted for the host's waiting beyond what the wall clock saw (a session helper sends it back)."""
+        return self._credited
+
     def host_waited(self, operation_timeout: float, wall_seconds: float) -> None:
         """An empty Receive: the host waited ``operation_timeout``; ``wall_seconds`` of it were seen here."""
         self._credited += max(0.0, operation_timeout - wall_seconds)

@@ -4,9 +4,11 @@
 
 FOR INTERNAL COLLECTION USE ONLY.
 
-It adds the connection options, opens one HostClient per host for the whole task (so every call
-to that host reuses one runspace pool), closes them when the module exits, and turns a
-HyperVError into a failure that says what, where and what to do.
+It adds the connection options, gives the task one client per host (so every call to that host
+reuses one runspace pool), and turns a HyperVError into a failure that says what, where and what
+to do. With a session helper (the action plugin passes its socket as ``_ansible_socket``) the
+client is a SessionClient whose pool outlives the task; otherwise a HostClient opened for this task
+and closed when the module exits.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import 
     resolve_destination,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._session_client import SessionClient
 
 
 class HyperVModule(AnsibleModule):
@@ -33,7 +36,7 @@ class HyperVModule(AnsibleModule):
         if with_destination:
             spec.update(destination_argument_spec())
         spec.update(argument_spec)
-        self._clients: dict[tuple[str, int], HostClient] = {}  # before super(): it may fail_json
+        self._clients: dict[tuple[str, int], HostClient | SessionClient] = {}  # before super(): it may fail_json
         super().__init__(argument_spec=spec, **kwargs)
         if PYPSRP_IMPORT_ERROR:
             self.fail_json(msg=missing_required_lib("pypsrp"), exception=PYPSRP_IMPORT_ERROR)
@@ -52,7 +55,7 @@ class HyperVModule(AnsibleModule):
             self.fail_json(msg=str(exc))
             raise
 
-    def client(self, options: ConnectionOptions | None = None) -> HostClient:
+    def client(self, options: ConnectionOptions | None = None) -> HostClient | SessionClient:
         """The task's client for ``options`` (default: the module's own host)."""
         options = options or self.connection_options()
         key = (options.hostname.lower(), options.port)
@@ -60,7 +63,8 @@ class HyperVModule(AnsibleModule):
             if options.ssl and not options.cert_validation:
                 self.warn(f"{options.hostname}: cert_validation is off, so the host's TLS certificate is not checked and "
                           "anyone on the way can read and change this session; give the CA in ca_trust_path instead")
-            self._clients[key] = HostClient(options)
+            socket_path = getattr(self, "_socket_path", None)
+            self._clients[key] = SessionClient(options, socket_path) if socket_path else HostClient(options)
         return self._clients[key]
 
     @property
@@ -69,7 +73,7 @@ class HyperVModule(AnsibleModule):
 
     def _close_clients(self) -> None:
         for client in self._clients.values():
-            client.close()
+            client.end_task()
         self._clients.clear()
 
     def exit_json(self, **kwargs: t.Any) -> t.NoReturn:

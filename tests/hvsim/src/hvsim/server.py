@@ -30,6 +30,8 @@ class MachineCounters:
     bytes_in: int = 0
     bytes_out: int = 0
     pipelines: int = 0
+    runspace_pools_opened: int = 0  # PowerShell shells created (a RunspacePool opened): instrumentation for tests
+    runspace_pools_closed: int = 0  # ... and deleted by their client (WS-Transfer Delete)
     cmdlet_calls: int = 0
     native_calls: int = 0
     failed_calls: int = 0
@@ -191,6 +193,16 @@ class Simulation:
         counters = self.counters.get(machine)
         if counters is not None and code == 2150858793:
             counters.operation_timeouts += 1
+
+    def record_shell(self, machine: str, opened: bool) -> None:
+        """Count a PowerShell shell (RunspacePool) created or deleted on ``machine``."""
+        counters = self.counters.get(machine)
+        if counters is None:
+            return
+        if opened:
+            counters.runspace_pools_opened += 1
+        else:
+            counters.runspace_pools_closed += 1
 
     def record_wire(self, machine: str, messages: int, bytes_in: int, bytes_out: int) -> None:
         counters = self.counters.get(machine)

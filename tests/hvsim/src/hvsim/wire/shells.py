@@ -81,6 +81,8 @@ class ShellTable:
             with self.lock:
                 self.shells.pop(shell.shell_id, None)
             shell.close()
+            if isinstance(shell, PsrpShell):
+                self._record_shell(principal.machine, opened=False)
             envelope, _ = soap.response(request)
             return envelope
         if action == soap.ACTION_COMMAND:
@@ -119,6 +121,8 @@ class ShellTable:
                                  subcode="w:DestinationUnreachable", value="s:Sender")
         with self.lock:
             self.shells[shell_id] = shell
+        if isinstance(shell, PsrpShell):
+            self._record_shell(principal.machine, opened=True)
         envelope, body = soap.response(request)
         created = ET.SubElement(body, soap.q("wst", "ResourceCreated"))
         ET.SubElement(created, soap.q("wsa", "Address")).text = f"http://{address}:5985/wsman"
@@ -136,6 +140,12 @@ class ShellTable:
         for name, value in fields:
             ET.SubElement(shell_el, soap.q("rsp", name)).text = value
         return envelope
+
+    def _record_shell(self, machine: str, *, opened: bool) -> None:
+        """Instrumentation (a backend may count RunspacePools opened and closed); Windows has no such counter."""
+        record = getattr(self.backend, "record_shell", None)
+        if record is not None:
+            record(machine, opened)
 
     def _config(self, request: soap.Request) -> ET.Element:
         envelope, body = soap.response(request)

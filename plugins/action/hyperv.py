@@ -1,0 +1,81 @@
+# Copyright: winvirt.hyperv contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action plugin of every winvirt.hyperv module (meta/runtime.yml routes each module here).
+
+It runs the module on the controller, as a ``connection: local`` task does, and gives it the socket
+of the inventory host's session helper (``winvirt.hyperv.psrp_session``), so the module's PowerShell
+sessions outlive the task. With ``hyperv_sessions: false`` (or ``HYPERV_SESSIONS=false``) the module
+opens and closes its own connection, as before.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible.plugins.action import ActionBase
+from ansible.plugins.loader import connection_loader
+from ansible.utils.vars import merge_hash
+
+from ansible_collections.winvirt.hyperv.plugins.plugin_utils._session import session_socket
+
+try:  # the inventory form (ansible_connection: psrp/winrm variables as module options)
+    from ansible_collections.winvirt.hyperv.plugins.plugin_utils._inventory_options import connection_options_from_vars
+except ImportError:  # not in this tree yet
+    connection_options_from_vars = None
+
+# Connections that already run modules on the controller.
+_CONTROLLER_CONNECTIONS = frozenset({"local", "ansible.builtin.local", "ansible.legacy.local"})
+
+
+class ActionModule(ActionBase):
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp: t.Any = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars if task_vars is not None else {}
+        module_args = self._module_args(task_vars)
+        self._run_on_controller(task_vars)
+
+        socket_path = session_socket(task_vars, self._templar, self._task._uuid)
+        # _execute_module hands the module this socket (_ansible_socket); in the task's own args it also tells the
+        # strategy to close the helper when the play ends
+        module_vars = dict(task_vars, ansible_socket=socket_path)
+        if socket_path:
+            self._task.args["_ansible_socket"] = socket_path
+
+        wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+        result = merge_hash(result, self._execute_module(module_args=module_args, task_vars=module_vars,
+                                                         wrap_async=wrap_async))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
+
+    def _module_args(self, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
+        """The task's arguments (module_defaults included), plus connection options from the host's inventory
+        variables where the task sets none."""
+        args = dict(self._task.args)
+        args.pop("_ansible_socket", None)
+        if connection_options_from_vars is not None:
+            for name, value in connection_options_from_vars(task_vars, args).items():
+                args.setdefault(name, value)
+        return args
+
+    def _run_on_controller(self, task_vars: dict[str, t.Any]) -> None:
+        """The one place where a host's own connection (ansible_connection: psrp or winrm) is set aside: the module
+        runs on the controller through a local connection with the controller's Python, and the host's connection
+        is never opened (the module connects with the options its variables gave)."""
+        name = getattr(self._connection, "_load_name", None) or getattr(self._connection, "transport", "")
+        if name in _CONTROLLER_CONNECTIONS:
+            return
+        context = self._play_context.copy()
+        context.connection = "local"
+        context.shell = "sh"
+        context.executable = "/bin/sh"
+        local = connection_loader.get("local", context, "/dev/null")
+        local.set_options()
+        self._connection = local
+        self._play_context = context
+        if task_vars.get("ansible_playbook_python"):
+            task_vars["ansible_python_interpreter"] = task_vars["ansible_playbook_python"]
