@@ -45,6 +45,7 @@ class ActionModule(ActionBase):
         if socket_path:
             self._task.args["_ansible_socket"] = socket_path
 
+        self._pipeline()
         wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
         result = merge_hash(result, self._execute_module(module_args=module_args, task_vars=module_vars,
                                                          wrap_async=wrap_async))
@@ -61,6 +62,15 @@ class ActionModule(ActionBase):
             for name, value in connection_options_from_vars(task_vars, args).items():
                 args.setdefault(name, value)
         return args
+
+    def _pipeline(self) -> None:
+        """Hand the module its arguments (the password among them) through a pipe, not in a file written to the
+        temporary directory first: the local connection can, as long as no become plugin has to answer a prompt."""
+        if self._connection.become is None:
+            try:
+                self._connection.set_option("pipelining", True)
+            except (KeyError, AttributeError):
+                pass
 
     def _run_on_controller(self, task_vars: dict[str, t.Any]) -> None:
         """The one place where a host's own connection (ansible_connection: psrp or winrm) is set aside: the module

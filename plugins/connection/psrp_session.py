@@ -74,6 +74,10 @@ options:
         to this helper carry the connection's password.
     type: boolean
     default: false
+    env:
+      - name: ANSIBLE_PERSISTENT_LOG_MESSAGES
+    vars:
+      - name: ansible_persistent_log_messages
 """
 
 import typing as t

@@ -42,7 +42,7 @@ def session_plugin(task_vars: t.Mapping[str, t.Any], templar: t.Any) -> t.Any:
     context.connection = CONNECTION
     plugin = connection_loader.get(CONNECTION, context, "/dev/null")
     var_options: dict[str, t.Any] = {}
-    for name in C.config.get_plugin_vars("connection", CONNECTION):
+    for name in C.config.get_plugin_vars("connection", plugin._load_name):
         if name in task_vars:
             var_options[name] = templar.template(task_vars[name])
     plugin.set_options(var_options=var_options)
