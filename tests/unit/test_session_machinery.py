@@ -1,0 +1,113 @@
+"""The private ansible-core APIs sessions depend on (as network_cli does), pinned on every supported version, and
+the controller side of sessions: where the helper's socket is, how it is probed, and its options."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import pathlib
+import socket
+import tempfile
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PLUGIN = ROOT / "plugins" / "connection" / "psrp_session.py"
+
+
+def _documentation() -> dict:
+    tree = ast.parse(PLUGIN.read_text())
+    text = next(node.value.value for node in tree.body
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "DOCUMENTATION")
+    return yaml.safe_load(text)
+
+
+def test_start_connection_and_the_control_path_are_as_used() -> None:
+    from ansible.executor.task_executor import start_connection
+    from ansible.plugins.loader import connection_loader
+
+    assert list(inspect.signature(start_connection).parameters) == ["play_context", "options", "task_uuid"]
+    ssh = connection_loader.get("ssh", class_only=True)
+    assert list(inspect.signature(ssh._create_control_path).parameters)[:5] == ["host", "port", "user", "connection", "pid"]
+
+
+def test_the_module_gets_the_socket_from_task_vars_and_the_strategy_closes_it() -> None:
+    from ansible.plugins.action import ActionBase
+    from ansible.plugins.strategy import StrategyBase
+
+    assert "task_vars.get('ansible_socket')" in inspect.getsource(ActionBase._update_module_args)
+    assert "'_ansible_socket'" in inspect.getsource(StrategyBase.update_active_connections)
+    assert "conn.reset()" in inspect.getsource(StrategyBase.cleanup)
+
+
+def test_ansible_connection_reads_the_options_the_plugin_documents() -> None:
+    from ansible.cli.scripts import ansible_connection_cli_stub as stub
+    from ansible.module_utils import connection
+    from ansible.plugins.connection import NetworkConnectionBase  # noqa: F401  pylint: disable=unused-import
+
+    source = inspect.getsource(stub.ConnectionProcess)
+    read = {name for name in ("persistent_connect_timeout", "persistent_command_timeout", "persistent_log_messages")
+            if f"get_option('{name}')" in source or f'get_option("{name}")' in source}
+    assert read == {"persistent_connect_timeout", "persistent_command_timeout", "persistent_log_messages"}
+    assert set(_documentation()["options"]) >= read | {"sessions"}
+    assert all(hasattr(connection, name) for name in ("request_builder", "send_data", "recv_data"))
+
+
+def test_the_documented_defaults() -> None:
+    options = _documentation()["options"]
+    assert options["persistent_connect_timeout"]["default"] == 30
+    assert options["persistent_command_timeout"]["default"] == 0, "no alarm: a long Move-VM is bounded by its own timeout"
+    assert "ini" not in options["persistent_command_timeout"], "network_cli's 30 s command_timeout must not reach us"
+    assert options["sessions"]["default"] is True
+    assert {v["name"] for v in options["sessions"]["vars"]} == {"hyperv_sessions"}
+    assert {e["name"] for e in options["sessions"]["env"]} == {"HYPERV_SESSIONS"}
+
+
+def test_the_socket_path_is_the_one_ansible_connection_computes() -> None:
+    from ansible import constants as C
+    from ansible.plugins.loader import connection_loader
+    from ansible.utils.path import unfrackpath
+
+    from ansible_collections.winvirt.hyperv.plugins.plugin_utils import _session
+
+    ssh = connection_loader.get("ssh", class_only=True)
+    context = _session.helper_context("hv1")
+    # what ansible_connection_cli_stub.main does with the play context it is given, and the playbook pid
+    expected = unfrackpath(ssh._create_control_path(context.remote_addr, context.port, context.remote_user,
+                                                    context.connection, str(os.getppid()))
+                           % {"directory": unfrackpath(C.PERSISTENT_CONTROL_PATH_DIR)})
+    assert _session.socket_path("hv1") == expected
+    assert _session.socket_path("hv2") != expected
+    assert context.password is None and context.remote_user is None
+
+
+def test_a_helper_is_alive_only_while_it_listens() -> None:
+    from ansible_collections.winvirt.hyperv.plugins.plugin_utils._session import clear_stale, helper_alive
+
+    with tempfile.TemporaryDirectory() as name:
+        path = os.path.join(name, "abc")
+        assert not helper_alive(path)
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        server.bind(path)
+        server.listen(1)
+        assert helper_alive(path)
+        clear_stale(path)
+        assert os.path.exists(path), "a listening helper is left alone"
+        server.close()  # the helper died without removing its socket
+        assert os.path.exists(path) and not helper_alive(path)
+        clear_stale(path)
+        assert not os.path.exists(path)
+
+
+def test_the_helper_never_logs_its_requests() -> None:
+    from ansible.playbook.play_context import PlayContext
+    from ansible.plugins.loader import connection_loader
+
+    context = PlayContext()
+    context.connection = "winvirt.hyperv.psrp_session"
+    plugin = connection_loader.get("winvirt.hyperv.psrp_session", context, "/dev/null")
+    assert plugin is not None
+    plugin.set_options(direct={"persistent_log_messages": True, "persistent_connect_timeout": 5})
+    assert plugin.get_option("persistent_log_messages") is False
+    assert plugin.get_option("persistent_connect_timeout") == 5
