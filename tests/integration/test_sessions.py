@@ -94,6 +94,7 @@ def test_credentials_never_reach_disk_or_logs(lab3: t.Any) -> None:
         assert run.status("read 1") == "ok" and run.status("bad") == "failed", run.stdout
         assert "persistent connection idle timeout" not in run.stdout
         assert password not in run.stdout and password not in run.stderr
+        assert "Pipelining is enabled." in run.stdout, "the module's arguments went through a pipe, not a file"
         assert log.exists() and password.encode() not in log.read_bytes()
         assert control.exists() and oct(control.stat().st_mode & 0o777) == "0o700"
         assert _files_containing(root, password.encode()) == []

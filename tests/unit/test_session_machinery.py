@@ -8,6 +8,8 @@ import inspect
 import os
 import pathlib
 import socket
+import subprocess
+import sys
 import tempfile
 
 import yaml
@@ -101,13 +103,20 @@ def test_a_helper_is_alive_only_while_it_listens() -> None:
 
 
 def test_the_helper_never_logs_its_requests() -> None:
-    from ansible.playbook.play_context import PlayContext
-    from ansible.plugins.loader import connection_loader
-
-    context = PlayContext()
-    context.connection = "winvirt.hyperv.psrp_session"
-    plugin = connection_loader.get("winvirt.hyperv.psrp_session", context, "/dev/null")
-    assert plugin is not None
-    plugin.set_options(direct={"persistent_log_messages": True, "persistent_connect_timeout": 5})
-    assert plugin.get_option("persistent_log_messages") is False
-    assert plugin.get_option("persistent_connect_timeout") == 5
+    """Loaded as ansible-connection loads it (in a process of its own: the plugin loader's collection finder is
+    not for this test process), persistent_log_messages stays off whatever is asked."""
+    script = """
+from ansible.plugins.loader import init_plugin_loader, connection_loader
+from ansible.playbook.play_context import PlayContext
+init_plugin_loader()
+context = PlayContext()
+context.connection = "winvirt.hyperv.psrp_session"
+plugin = connection_loader.get("winvirt.hyperv.psrp_session", context, "/dev/null")
+plugin.set_options(direct={"persistent_log_messages": True, "persistent_connect_timeout": 5})
+print(plugin.get_option("persistent_log_messages"), plugin.get_option("persistent_connect_timeout"),
+      plugin.get_option("persistent_command_timeout"), plugin.get_option("sessions"))
+"""
+    environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build" / "collections"))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "5", "0", "True"], done.stdout + done.stderr
