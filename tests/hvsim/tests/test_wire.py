@@ -39,6 +39,7 @@ class EchoBackend:
         self.reachable = True
         self.received: list[typing.Any] = []
         self.wire: list[tuple[int, int, int]] = []
+        self.shells: list[tuple[str, bool]] = []
 
     def machine_at(self, address: str) -> str | None:
         return "hv1" if address == ADDRESS else None
@@ -90,6 +91,9 @@ class EchoBackend:
     def record_wire(self, machine: str, messages: int, bytes_in: int, bytes_out: int) -> None:
         self.wire.append((messages, bytes_in, bytes_out))
 
+    def record_shell(self, machine: str, opened: bool) -> None:
+        self.shells.append((machine, opened))
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> typing.Iterator[tuple[WireServer, EchoBackend]]:
@@ -127,6 +131,29 @@ def test_ntlm_over_http_is_encrypted_and_round_trips_objects(server: tuple[WireS
     assert props["State"] == "Running" and props["Size"] == 2**40
     assert props["Params"] == {"Name": "web1'; Remove-VM *", "Count": 3, "Force": None}
     assert backend.wire, "wire traffic is counted"
+
+
+def test_runspace_pools_opened_and_closed_are_counted(server: tuple[WireServer, EchoBackend]) -> None:
+    """Instrumentation: a RunspacePool's Create and Delete reach the backend's counter; a WinRS shell's do not,
+    and two pipelines in one pool are one open."""
+    _, backend = server
+    backend.shells.clear()
+    wsman = WSMan(ADDRESS, port=HTTP_PORT, ssl=False, auth="ntlm", username="LAB\\Administrator", password="Passw0rd!",
+                  encryption="always")
+    with RunspacePool(wsman) as pool:
+        for name in ("Get-VM", "Get-VMHost"):
+            ps = PowerShell(pool)
+            ps.add_cmdlet(name)
+            ps.invoke()
+        assert backend.shells == [("hv1", True)]
+    assert backend.shells == [("hv1", True), ("hv1", False)]
+    import winrm
+
+    protocol = winrm.Protocol(f"http://{ADDRESS}:{HTTP_PORT}/wsman", transport="ntlm", username="LAB\\Administrator",
+                              password="Passw0rd!", message_encryption="always")
+    shell = protocol.open_shell()
+    protocol.close_shell(shell)
+    assert backend.shells == [("hv1", True), ("hv1", False)]
 
 
 def test_statements_and_error_records(server: tuple[WireServer, EchoBackend]) -> None:
