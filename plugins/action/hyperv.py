@@ -16,12 +16,8 @@ from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import connection_loader
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.winvirt.hyperv.plugins.plugin_utils._inventory_options import connection_options_from_vars
 from ansible_collections.winvirt.hyperv.plugins.plugin_utils._session import session_socket
-
-try:  # the inventory form (ansible_connection: psrp/winrm variables as module options)
-    from ansible_collections.winvirt.hyperv.plugins.plugin_utils._inventory_options import connection_options_from_vars
-except ImportError:  # not in this tree yet
-    connection_options_from_vars = None
 
 # Connections that already run modules on the controller.
 _CONTROLLER_CONNECTIONS = frozenset({"local", "ansible.builtin.local", "ansible.legacy.local"})
@@ -35,7 +31,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars if task_vars is not None else {}
-        module_args = self._module_args(task_vars)
+        module_args = self._module_args(task_vars)  # before the swap: it reads the host's own connection plugin
         self._run_on_controller(task_vars)
 
         socket_path = session_socket(task_vars, self._templar, self._task._uuid)
@@ -58,9 +54,9 @@ class ActionModule(ActionBase):
         variables where the task sets none."""
         args = dict(self._task.args)
         args.pop("_ansible_socket", None)
-        if connection_options_from_vars is not None:
-            for name, value in connection_options_from_vars(task_vars, args).items():
-                args.setdefault(name, value)
+        inventory = connection_options_from_vars(task_vars, args, templar=self._templar, connection=self._connection)
+        for name, value in inventory.items():
+            args.setdefault(name, value)
         return args
 
     def _pipeline(self) -> None:
