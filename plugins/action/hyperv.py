@@ -14,10 +14,13 @@ import typing as t
 
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import connection_loader
+from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
-from ansible_collections.winvirt.hyperv.plugins.plugin_utils._inventory_options import connection_options_from_vars
+from ansible_collections.winvirt.hyperv.plugins.plugin_utils._inventory_options import InventoryOptionsError, inventory_args
 from ansible_collections.winvirt.hyperv.plugins.plugin_utils._session import session_socket
+
+display = Display()
 
 # Connections that already run modules on the controller.
 _CONTROLLER_CONNECTIONS = frozenset({"local", "ansible.builtin.local", "ansible.legacy.local"})
@@ -31,7 +34,13 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars if task_vars is not None else {}
-        module_args = self._module_args(task_vars)  # before the swap: it reads the host's own connection plugin
+        try:  # before the swap: it reads the host's own connection plugin
+            module_args, warnings = inventory_args(self._module_args(), task_vars, templar=self._templar,
+                                                   connection=self._connection)
+        except InventoryOptionsError as exc:
+            return merge_hash(result, {"failed": True, "changed": False, "msg": str(exc)})
+        for warning in warnings:
+            display.warning(warning)
         self._run_on_controller(task_vars)
 
         socket_path = session_socket(task_vars, self._templar, self._task._uuid)
@@ -49,14 +58,10 @@ class ActionModule(ActionBase):
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
 
-    def _module_args(self, task_vars: dict[str, t.Any]) -> dict[str, t.Any]:
-        """The task's arguments (module_defaults included), plus connection options from the host's inventory
-        variables where the task sets none."""
+    def _module_args(self) -> dict[str, t.Any]:
+        """The task's own arguments (module_defaults included), without the socket a previous run left in them."""
         args = dict(self._task.args)
         args.pop("_ansible_socket", None)
-        inventory = connection_options_from_vars(task_vars, args, templar=self._templar, connection=self._connection)
-        for name, value in inventory.items():
-            args.setdefault(name, value)
         return args
 
     def _pipeline(self) -> None:
