@@ -35,7 +35,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._session_wire impor
     parse_reply,
     session_request,
 )
-from ansible_collections.winvirt.hyperv.plugins.module_utils._winrs import NativeOutput
+from ansible_collections.winvirt.hyperv.plugins.module_utils._winrs import NativeOutput, run_native
 
 try:
     from ansible.module_utils.connection import recv_data, request_builder, send_data
@@ -126,11 +126,8 @@ class SessionClient:
 
     def run_native(self, program: str, arguments: t.Sequence[str], *, secret_arguments: t.Sequence[int] = (),
                    retry: bool = False) -> NativeOutput:
-        client = self._local()
-        output = client.run_native(program, arguments, secret_arguments=secret_arguments, retry=retry)
         self.round_trips += 1
-        client.round_trips -= 1
-        return output
+        return run_native(self.options, program, arguments, secret_arguments=secret_arguments, retry=retry)
 
     def session_auth(self) -> str:
         if self.fallback is not None:

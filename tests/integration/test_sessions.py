@@ -148,3 +148,20 @@ def test_no_helper_is_left_running(lab3: t.Any) -> None:
         run = run_playbook(lab3, reads(1), environment={"ANSIBLE_PERSISTENT_CONTROL_PATH_DIR": name})
         assert run.rc == 0
         assert os.listdir(name) == [] or all(not (pathlib.Path(name) / entry).is_socket() for entry in os.listdir(name))
+
+
+def test_native_programs_do_not_cost_the_session(lab3: t.Any) -> None:
+    """hyperv_smb_share runs icacls.exe over WinRS between its PowerShell batches: the batches before and after
+    it, and the next task's, still go to the one session (WinRS shells are not RunspacePools)."""
+    folder = "E:\\Shares\\Session Store"
+    share = {"name": "SessionStore", "path": folder, "full_access": ["LAB\\HV1$"], "ntfs_full_control": ["LAB\\HV1$"]}
+    lab3.reset_counters()
+    run = run_playbook(lab3, [{"name": "share", "winvirt.hyperv.hyperv_smb_share": share},
+                              {"name": "change", "winvirt.hyperv.hyperv_smb_share": {**share, "description": "VMs"}}],
+                       host="fs1")
+    assert run.rc == 0, run.stdout
+    assert run.result("share")["changed"] is True and run.result("change")["changed"] is True
+    assert lab3.world.machine("fs1").smb.share("SessionStore").description == "VMs"
+    counters = lab3.counters("fs1")
+    assert counters["native_calls"] >= 2, "icacls ran"
+    assert pools(lab3, "fs1") == (1, 1)
