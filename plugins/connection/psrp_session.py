@@ -121,6 +121,14 @@ class Connection(NetworkConnectionBase):
         return super().get_option(option, hostvars)
 
     # -- JSON-RPC methods (a module's SessionClient calls them) ------------------------------
+    def hello(self, payload: str) -> str:
+        """The first request on a connection: answered only if the module speaks this helper's protocol."""
+        try:
+            parse_request(payload, with_options=False)
+        except (WireError, HyperVError) as exc:
+            return error_reply(_unreadable(exc))
+        return ok_reply()
+
     def run_batch(self, payload: str) -> str:
         """Run one batch of structured commands; returns ``_session_wire``'s reply text."""
         try:

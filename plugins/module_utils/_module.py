@@ -27,6 +27,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import 
     resolve_destination,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._session_channel import HelperChannel
 from ansible_collections.winvirt.hyperv.plugins.module_utils._session_client import SessionClient
 
 
@@ -37,6 +38,7 @@ class HyperVModule(AnsibleModule):
             spec.update(destination_argument_spec())
         spec.update(argument_spec)
         self._clients: dict[tuple[str, int], HostClient | SessionClient] = {}  # before super(): it may fail_json
+        self._channel: HelperChannel | None = None  # the task's connection to its session helper, if it has one
         super().__init__(argument_spec=spec, **kwargs)
         if PYPSRP_IMPORT_ERROR:
             self.fail_json(msg=missing_required_lib("pypsrp"), exception=PYPSRP_IMPORT_ERROR)
@@ -64,7 +66,9 @@ class HyperVModule(AnsibleModule):
                 self.warn(f"{options.hostname}: cert_validation is off, so the host's TLS certificate is not checked and "
                           "anyone on the way can read and change this session; give the CA in ca_trust_path instead")
             socket_path = getattr(self, "_socket_path", None)
-            self._clients[key] = SessionClient(options, socket_path) if socket_path else HostClient(options)
+            if socket_path and self._channel is None:
+                self._channel = HelperChannel(socket_path)
+            self._clients[key] = SessionClient(options, self._channel) if self._channel else HostClient(options)
         return self._clients[key]
 
     @property
@@ -75,6 +79,8 @@ class HyperVModule(AnsibleModule):
         for client in self._clients.values():
             client.end_task()
         self._clients.clear()
+        if self._channel is not None:
+            self._channel.close()
 
     def exit_json(self, **kwargs: t.Any) -> t.NoReturn:
         self._close_clients()

@@ -19,9 +19,7 @@ no pool to keep.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import socket
 import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._client import HostClient
@@ -29,6 +27,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cm
 from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import ConnectionOptions
 from ansible_collections.winvirt.hyperv.plugins.module_utils._deadline import Deadline
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._session_channel import HelperChannel, HelperUnreachable
 from ansible_collections.winvirt.hyperv.plugins.module_utils._session_wire import (
     WireError,
     batch_request,
@@ -37,16 +36,6 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._session_wire impor
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._winrs import NativeOutput, run_native
 
-try:
-    from ansible.module_utils.connection import recv_data, request_builder, send_data
-except ImportError:  # pragma: no cover - ansible-core always has them
-    recv_data = request_builder = send_data = None  # type: ignore[assignment]
-
-
-class HelperUnreachable(Exception):
-    """The helper's socket did not accept the connection: the request was not sent."""
-
-
 def _absolute(options: ConnectionOptions) -> ConnectionOptions:
     """File paths as the helper must see them: it runs in ``/``, not in the module's directory."""
     paths = {name: os.path.abspath(value) for name in ("ca_trust_path", "certificate_pem", "certificate_key_pem")
@@ -54,37 +43,13 @@ def _absolute(options: ConnectionOptions) -> ConnectionOptions:
     return dataclasses.replace(options, **paths) if paths else options
 
 
-def call_helper(socket_path: str, method: str, payload: str) -> t.Any:
-    """One JSON-RPC call on the helper's socket (ansible-connection's framing); the helper's JSON text reply."""
-    request = request_builder(method, payload)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        try:
-            sock.connect(socket_path)
-        except OSError as exc:
-            raise HelperUnreachable(str(exc)) from None
-        send_data(sock, json.dumps(request).encode("utf-8"))
-        raw = recv_data(sock)
-    finally:
-        sock.close()
-    if raw is None:
-        raise WireError("the session helper closed the connection without an answer")
-    response = json.loads(raw.decode("utf-8", errors="replace"))
-    if response.get("id") != request["id"]:
-        raise WireError("the session helper answered another request")
-    if "error" in response:
-        error = response["error"] or {}
-        raise WireError(str(error.get("data") or error.get("message") or error))
-    return response.get("result")
-
-
 class SessionClient:
     """HostClient's interface (run, run_native, close, session_auth, name, options, round_trips) over the helper."""
 
-    def __init__(self, options: ConnectionOptions, socket_path: str) -> None:
+    def __init__(self, options: ConnectionOptions, channel: HelperChannel) -> None:
         self.options = options
         self.name = options.hostname
-        self.socket_path = socket_path
+        self.channel = channel
         self.round_trips = 0
         self.fallback: HostClient | None = None  # set when the helper could not be reached
 
@@ -96,11 +61,13 @@ class SessionClient:
 
     def _call(self, method: str, payload: str, doing: str) -> dict[str, t.Any]:
         try:
-            return parse_reply(call_helper(self.socket_path, method, payload))
+            return parse_reply(self.channel.call(method, payload))
         except (WireError, OSError, ValueError) as exc:
             if isinstance(exc, HelperUnreachable):
                 raise
-            raise HyperVError(self.name, f"the session helper (socket {self.socket_path}) failed while trying to {doing}: "
+            self.channel.close()
+            self.channel.unreachable = "the helper failed during a request"
+            raise HyperVError(self.name, f"the session helper (socket {self.channel.socket_path}) failed while trying to {doing}: "
                               f"{exc}", command=doing, category="session helper",
                               hint="Run the play again; if it recurs, turn sessions off (hyperv_sessions: false or "
                                    "HYPERV_SESSIONS=false) and report the problem.") from None

@@ -109,12 +109,17 @@ def batch_request(options: ConnectionOptions, name: str, commands: t.Sequence[Cm
     })
 
 
+def hello_request() -> str:
+    """The first request on a connection: the helper answers it if it speaks this protocol."""
+    return json.dumps({"protocol": PROTOCOL})
+
+
 def session_request(options: ConnectionOptions, name: str) -> str:
     """A request about the session itself (how it authenticated, drop it)."""
     return json.dumps({"protocol": PROTOCOL, "options": options_to_data(options), "name": name})
 
 
-def parse_request(text: str) -> dict[str, t.Any]:
+def parse_request(text: str, *, with_options: bool = True) -> dict[str, t.Any]:
     try:
         request = json.loads(text)
     except (TypeError, ValueError) as exc:
@@ -122,6 +127,8 @@ def parse_request(text: str) -> dict[str, t.Any]:
     if not isinstance(request, dict) or request.get("protocol") != PROTOCOL:
         raise WireError(f"the module and the session helper speak different versions (helper: {PROTOCOL}); "
                         "a collection upgrade during the play? Run the play again")
+    if not with_options:
+        return request
     request["options"] = options_from_data(request.get("options") or {})
     if "commands" in request:
         request["commands"] = [command_from_data(data) for data in request["commands"]]

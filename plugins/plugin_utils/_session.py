@@ -23,6 +23,7 @@ import fcntl
 import importlib.util
 import os
 import socket
+import time
 import typing as t
 
 from ansible import constants as C
@@ -31,6 +32,8 @@ from ansible.playbook.play_context import PlayContext
 from ansible.plugins.loader import connection_loader
 from ansible.utils.display import Display
 from ansible.utils.path import unfrackpath
+
+from ansible_collections.winvirt.hyperv.plugins.module_utils._session_channel import HelperChannel, HelperUnreachable
 
 CONNECTION = "winvirt.hyperv.psrp_session"
 display = Display()
@@ -68,17 +71,46 @@ def socket_path(inventory_hostname: str) -> str:
     return unfrackpath(control_path % {"directory": unfrackpath(C.PERSISTENT_CONTROL_PATH_DIR)})
 
 
-def helper_alive(path: str) -> bool:
-    """Whether a helper accepts connections on ``path`` (a connection without a request: it just closes it)."""
+PROBE_HELLO_SECONDS = 5.0
+
+
+def probe(path: str) -> str:
+    """The helper on ``path``: ``alive`` (it answered a hello, which also re-arms its idle timer in full), ``busy``
+    (it accepts connections but did not answer: serving another, or just ending), or ``absent`` (no socket, or
+    nobody listening on it)."""
+    if not listening(path):
+        return "absent"
+    channel = HelperChannel(path, hello_seconds=PROBE_HELLO_SECONDS)
+    try:
+        channel.open()
+    except HelperUnreachable:
+        return "busy"
+    finally:
+        channel.close()
+    return "alive"
+
+
+def listening(path: str) -> bool:
+    """Whether anything accepts connections on ``path`` (the kernel accepts them for a listening socket)."""
     if not os.path.exists(path):
         return False
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        probe.connect(path)
+        sock.connect(path)
     except OSError:
         return False
     finally:
-        probe.close()
+        sock.close()
+    return True
+
+
+def _vanished(path: str, seconds: float = 2.0) -> bool:
+    """Give a helper that is ending (its idle timeout just passed) the moment it needs to remove its socket."""
+    until = time.monotonic() + seconds
+    while os.path.exists(path):
+        if time.monotonic() >= until:
+            return False
+        time.sleep(0.05)
     return True
 
 
@@ -92,7 +124,7 @@ def clear_stale(path: str) -> None:
         return
     try:
         fcntl.lockf(lock, fcntl.LOCK_EX)
-        if os.path.exists(path) and not helper_alive(path):
+        if os.path.exists(path) and not listening(path):
             os.unlink(path)
     except OSError:
         pass
@@ -119,8 +151,12 @@ def session_socket(task_vars: t.Mapping[str, t.Any], templar: t.Any, task_uuid: 
         return None
     inventory_hostname = str(task_vars.get("inventory_hostname") or "localhost")
     path = socket_path(inventory_hostname)
-    if helper_alive(path):
+    state = probe(path)
+    if state == "alive":
         return path
+    if state == "busy" and not _vanished(path):
+        display.vvv(f"winvirt.hyperv: the session helper of {inventory_hostname} is busy; this task opens its own connection")
+        return None
     if os.path.exists(path):
         clear_stale(path)
     from ansible.executor.task_executor import start_connection  # pylint: disable=import-outside-toplevel

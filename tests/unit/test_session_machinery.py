@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 
 import yaml
 
@@ -84,22 +85,96 @@ def test_the_socket_path_is_the_one_ansible_connection_computes() -> None:
     assert context.password is None and context.remote_user is None
 
 
-def test_a_helper_is_alive_only_while_it_listens() -> None:
-    from ansible_collections.winvirt.hyperv.plugins.plugin_utils._session import clear_stale, helper_alive
+class _Helper:
+    """ansible-connection's serving loop in miniature (accept, then requests until the client closes), answering
+    hello as the psrp_session plugin does."""
+
+    def __init__(self, path: str) -> None:
+        from ansible.utils.jsonrpc import JsonRpcServer
+
+        self.server = JsonRpcServer()
+        self.server.register(self)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(1)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def hello(self, payload: str) -> str:
+        from ansible_collections.winvirt.hyperv.plugins.module_utils._session_wire import ok_reply, parse_request
+
+        parse_request(payload, with_options=False)
+        return ok_reply()
+
+    def _serve(self) -> None:
+        from ansible.module_utils.connection import recv_data, send_data
+
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            while (data := recv_data(conn)) is not None:
+                send_data(conn, self.server.handle_request(data).encode())
+            conn.close()
+
+    def stop(self) -> None:
+        from ansible.utils.jsonrpc import JsonRpcServer
+
+        JsonRpcServer._objects.discard(self)
+        self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the serving thread, which close() alone does not
+        self.thread.join(5)
+        self.sock.close()
+
+
+def test_a_helper_is_alive_only_while_it_answers(monkeypatch) -> None:
+    from ansible_collections.winvirt.hyperv.plugins.plugin_utils import _session
+
+    monkeypatch.setattr(_session, "PROBE_HELLO_SECONDS", 0.5)
+    with tempfile.TemporaryDirectory() as name:
+        path = os.path.join(name, "abc")
+        assert _session.probe(path) == "absent"
+        helper = _Helper(path)
+        try:
+            assert _session.probe(path) == "alive"
+            assert _session.probe(path) == "alive", "the loop serves the next connection"
+        finally:
+            helper.stop()
+        assert os.path.exists(path) and _session.probe(path) == "absent", "nobody listens: a stale socket"
+        _session.clear_stale(path)
+        assert not os.path.exists(path)
+
+        mute = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # listens, never answers: busy or ending
+        mute.bind(path)
+        mute.listen(4)
+        try:
+            assert _session.probe(path) == "busy"
+            _session.clear_stale(path)
+            assert os.path.exists(path), "a socket someone listens on is never removed"
+        finally:
+            mute.close()
+
+
+def test_a_module_falls_back_only_when_its_hello_is_not_answered(monkeypatch) -> None:
+    from ansible_collections.winvirt.hyperv.plugins.module_utils._session_channel import HelperChannel, HelperUnreachable
 
     with tempfile.TemporaryDirectory() as name:
         path = os.path.join(name, "abc")
-        assert not helper_alive(path)
-        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        server.bind(path)
-        server.listen(1)
-        assert helper_alive(path)
-        clear_stale(path)
-        assert os.path.exists(path), "a listening helper is left alone"
-        server.close()  # the helper died without removing its socket
-        assert os.path.exists(path) and not helper_alive(path)
-        clear_stale(path)
-        assert not os.path.exists(path)
+        channel = HelperChannel(path, hello_seconds=0.5)
+        try:
+            channel.open()
+        except HelperUnreachable as exc:
+            assert "FileNotFoundError" in str(exc)
+        else:
+            raise AssertionError("no helper, yet the channel opened")
+        helper = _Helper(path)
+        try:
+            channel = HelperChannel(path, hello_seconds=0.5)
+            channel.open()
+            channel.open()  # one connection for the whole task
+            channel.close()
+        finally:
+            helper.stop()
 
 
 def test_the_helper_never_logs_its_requests() -> None:
