@@ -182,6 +182,9 @@ class HostClient:
                 last = exc
                 if not is_transient(exc):
                     break
+        # the session's connection failed mid-exchange: its authentication (bound to that connection) and the
+        # pipeline's state are gone, so the next batch must start a new session rather than reuse this one
+        self.close()
         raise self._transport_error(last, commands[0].describe())
 
     def _invoke(self, pool: t.Any, commands: t.Sequence[Cmd], deadline: Deadline) -> list[list[t.Any]]:
