@@ -133,6 +133,17 @@ def _run(arguments: list[str], workdir: pathlib.Path, environment: dict[str, str
     return PlaybookRun(completed.returncode, completed.stdout, completed.stderr, results)
 
 
+def run_on_localhost(module: str, args: dict[str, typing.Any]) -> PlaybookRun:
+    """One task of ``module`` on localhost with no host of the estate (hyperv_spn's ldap back end talks only LDAP)."""
+    play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
+             "tasks": [{"name": "task", module: args}]}]
+    with tempfile.TemporaryDirectory(prefix="hvsim-play-") as name:
+        workdir = pathlib.Path(name)
+        (workdir / "tmp").mkdir()
+        (workdir / "play.yml").write_text(yaml.safe_dump(play))
+        return _run(["-i", "localhost,", str(workdir / "play.yml")], workdir)
+
+
 def run_playbook(
     estate: RunningEstate,
     tasks: list[dict[str, typing.Any]],

@@ -6,12 +6,10 @@ from __future__ import annotations
 import os
 import pathlib
 import subprocess
-import tempfile
 import typing
 
 import pytest
-import yaml
-from harness import connection_defaults, realm_of, run_playbook, run_playbook_file
+from harness import connection_defaults, realm_of, run_on_localhost, run_playbook, run_playbook_file
 from samba_dc import ADMIN_PASSWORD, SambaDC
 
 pytestmark = pytest.mark.samba
@@ -76,20 +74,8 @@ def _move(destination: str) -> dict[str, typing.Any]:
 
 def _spn(dc: SambaDC, hosts: list[str], peers: list[str], protocol: str = "kerberos") -> None:
     args = {**dc.module_options(), "hosts": hosts, "delegation": {"peers": peers, "protocol": protocol}}
-    run = run_playbook_args(args)
+    run = run_on_localhost("winvirt.hyperv.hyperv_spn", args)
     assert run.rc == 0, run.stdout
-
-
-def run_playbook_args(args: dict[str, typing.Any]) -> typing.Any:  # hyperv_spn's ldap back end needs no host
-    from harness import _run  # pylint: disable=import-outside-toplevel
-
-    play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
-             "tasks": [{"name": "spn", "winvirt.hyperv.hyperv_spn": args}]}]
-    with tempfile.TemporaryDirectory(prefix="hvsim-play-") as name:
-        workdir = pathlib.Path(name)
-        (workdir / "tmp").mkdir()
-        (workdir / "play.yml").write_text(yaml.safe_dump(play))
-        return _run(["-i", "localhost,", str(workdir / "play.yml")], workdir)
 
 
 def _vms(estate: typing.Any, machine: str) -> set[str]:

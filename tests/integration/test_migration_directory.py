@@ -3,13 +3,10 @@ run, beside the hosts' own (migrations off), without anything moving."""
 
 from __future__ import annotations
 
-import tempfile
-import pathlib
 import typing
 
 import pytest
-import yaml
-from harness import connection_defaults, run_playbook
+from harness import connection_defaults, run_on_localhost, run_playbook
 from samba_dc import SambaDC
 
 pytestmark = pytest.mark.samba
@@ -23,16 +20,8 @@ def _move(destination: str, dc: SambaDC, **extra: typing.Any) -> dict[str, typin
 
 
 def _spn(dc: SambaDC, hosts: list[str], peers: list[str], protocol: str = "kerberos") -> None:
-    from harness import _run  # pylint: disable=import-outside-toplevel
-
     args = {**dc.module_options(), "hosts": hosts, "delegation": {"peers": peers, "protocol": protocol}}
-    play = [{"hosts": "localhost", "connection": "local", "gather_facts": False,
-             "tasks": [{"name": "spn", "winvirt.hyperv.hyperv_spn": args}]}]
-    with tempfile.TemporaryDirectory(prefix="hvsim-play-") as name:
-        workdir = pathlib.Path(name)
-        (workdir / "tmp").mkdir()
-        (workdir / "play.yml").write_text(yaml.safe_dump(play))
-        run = _run(["-i", "localhost,", str(workdir / "play.yml")], workdir)
+    run = run_on_localhost("winvirt.hyperv.hyperv_spn", args)
     assert run.rc == 0, run.stdout
 
 
