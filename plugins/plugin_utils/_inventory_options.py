@@ -112,6 +112,7 @@ def inventory_args(
     for name, value in connection_options_from_vars(task_vars, args, templar=templar, connection=connection).items():
         args.setdefault(name, value)
     args.update(second_host_options(task_vars, args, templar=templar))
+    args.update(domain_controller_option(task_vars, args, templar=templar))
     warnings: list[str] = []
     if connection is not None and connection_kind(connection) is not None:
         unfollowed = unfollowed_variables(connection)
@@ -198,21 +199,44 @@ def second_host_options(
     given = task_args.get(key)
     if not isinstance(given, t.Mapping) or not isinstance(given.get("hostname"), str):
         return {}
-    name = given["hostname"]
-    hostvars = task_vars.get("hostvars") or {}
-    if name not in hostvars:
+    options = _inventory_host_options(task_vars, given["hostname"], templar)
+    if options is None:
         return {}
-    variables = hostvars[name]
-    kind = _template(templar, variables.get("ansible_connection"))
-    if connection_kind(kind) is None:
-        return {}
-    options = options_from_plugin(configured_plugin(kind, variables, templar), name)
     merged = dict(given)
     merged["hostname"] = options["hostname"]
     for option in DESTINATION_OVERRIDABLE:
         if option in options and not _given(given, option, linked=True):
             merged[option] = options[option]
     return {key: merged}
+
+
+def domain_controller_option(
+    task_vars: t.Mapping[str, t.Any],
+    task_args: t.Mapping[str, t.Any],
+    *,
+    templar: t.Any,
+) -> dict[str, t.Any]:
+    """``{ldap_server or its alias: address}`` when the domain controller option names an inventory host that
+    uses psrp or winrm: that host's address (its ``ansible_host``). Only the address: binding to the directory
+    takes the LDAP options' own credentials, never the host's WinRM login. ``{}`` otherwise."""
+    for key in ("ldap_server", "domain_controller"):
+        name = task_args.get(key)
+        if isinstance(name, str) and name:
+            options = _inventory_host_options(task_vars, name, templar)
+            return {key: options["hostname"]} if options else {}
+    return {}
+
+
+def _inventory_host_options(task_vars: t.Mapping[str, t.Any], name: str, templar: t.Any) -> dict[str, t.Any] | None:
+    """The options of the inventory host ``name`` when it uses psrp or winrm, else None."""
+    hostvars = task_vars.get("hostvars") or {}
+    if name not in hostvars:
+        return None
+    variables = hostvars[name]
+    kind = _template(templar, variables.get("ansible_connection"))
+    if connection_kind(kind) is None:
+        return None
+    return options_from_plugin(configured_plugin(kind, variables, templar), name)
 
 
 # --- translation ----------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from ansible_collections.winvirt.hyperv.plugins.plugin_utils._inventory_options 
     InventoryOptionsError,
     configured_plugin,
     connection_kind,
+    domain_controller_option,
     connection_options_from_vars,
     inventory_args,
     second_host_options,
@@ -344,3 +345,14 @@ def test_inventory_args_of_a_local_task_are_the_task_args() -> None:
     args, warnings = inventory_args({"hostname": "hv1.lab.test"}, variables,
                                     templar=Templar(loader=DataLoader(), variables=variables))
     assert (args, warnings) == ({"hostname": "hv1.lab.test"}, [])
+
+
+@pytest.mark.parametrize("key", ["ldap_server", "domain_controller"])
+def test_domain_controller_by_inventory_name_is_its_address_only(key: str) -> None:
+    variables = _with_hostvars(dc1={"ansible_connection": "psrp", "ansible_host": "dc1.lab.test",
+                                    "ansible_user": "LAB\\dcadmin", "ansible_password": "dc-pw"})
+    templar = Templar(loader=DataLoader(), variables=variables)
+    assert domain_controller_option(variables, {key: "dc1"}, templar=templar) == {key: "dc1.lab.test"}
+    args, _ = inventory_args({key: "dc1", "backend": "ldap"}, variables, templar=templar)
+    assert args[key] == "dc1.lab.test" and "ldap_username" not in args and "ldap_password" not in args
+    assert domain_controller_option(variables, {key: "dc9.lab.test"}, templar=templar) == {}
