@@ -12,6 +12,8 @@ options:
   ldap_server:
     description:
       - The domain controller to connect to over LDAP, as a DNS name or an address.
+      - Or the inventory name of a host whose C(ansible_connection) is C(psrp) or C(winrm); its address
+        (C(ansible_host)) is then used, and only the address (the bind uses O(ldap_username) and O(ldap_password)).
       - Required with O(winvirt.hyperv.hyperv_spn#module:backend=ldap). M(winvirt.hyperv.hyperv_live_migration) reads the
         hosts' computer accounts from it when it is set.
       - With O(winvirt.hyperv.hyperv_spn#module:backend=powershell), the domain controller the ActiveDirectory cmdlets ask (their C(-Server)); by
