@@ -143,7 +143,7 @@ def test_psrp_inventory_runs_our_modules_and_never_opens_psrp(lab3: t.Any) -> No
 def test_tripwire_catches_a_task_that_uses_the_connection(lab3: t.Any) -> None:
     """The control: a task that does use the host's connection (raw) hits the tripwire, so the empty tripwire
     above means the connection was never opened, not that the tripwire was not in place."""
-    inventory, _ = _psrp_inventory(lab3)
+    inventory = _psrp_inventory(lab3)[0]
     tasks = [{"name": "raw", "ansible.builtin.raw": "hostname", "ignore_unreachable": True}]
     run, tripped = _run_inventory(lab3, inventory, [_play("hv1", tasks)])
     assert run.status("raw", "hv1") == "unreachable"

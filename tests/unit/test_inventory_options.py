@@ -353,6 +353,6 @@ def test_domain_controller_by_inventory_name_is_its_address_only(key: str) -> No
                                     "ansible_user": "LAB\\dcadmin", "ansible_password": "dc-pw"})
     templar = Templar(loader=DataLoader(), variables=variables)
     assert domain_controller_option(variables, {key: "dc1"}, templar=templar) == {key: "dc1.lab.test"}
-    args, _ = inventory_args({key: "dc1", "backend": "ldap"}, variables, templar=templar)
+    args = inventory_args({key: "dc1", "backend": "ldap"}, variables, templar=templar)[0]
     assert args[key] == "dc1.lab.test" and "ldap_username" not in args and "ldap_password" not in args
     assert domain_controller_option(variables, {key: "dc9.lab.test"}, templar=templar) == {}
