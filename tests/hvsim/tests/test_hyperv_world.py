@@ -158,3 +158,15 @@ def test_applying_a_checkpoint_of_a_running_vm(world: typing.Any) -> None:
     fs = world.machine("hv1").fs
     assert fs.get(web1.hard_drives[0].path).vhd.parent_path == f"{DISKS}\\web1.vhdx", "a new child of the frozen disk"
     assert not fs.exists(f"{DISKS}\\web1_{taken.id.upper()}.avhdx"), "the discarded changes are gone"
+
+
+def test_adapters_show_the_guests_addresses_only_while_the_vm_runs(world: typing.Any) -> None:
+    """IPAddresses is what the guest reports (Msvm_GuestNetworkAdapterConfiguration through the Data Exchange
+    integration service): web1 runs and reports two; app1 is off, so nothing, until it runs."""
+    web1 = outputs(run(world, [c("Get-VMNetworkAdapter", VMName="web1")]))[0].properties
+    assert web1["IPAddresses"] == ["10.0.20.21", "fe80::215:5dff:fe0b:21"]
+    assert outputs(run(world, [c("Get-VMNetworkAdapter", VMName="app1")]))[0].properties["IPAddresses"] == []
+    outputs(run(world, [c("Start-VM", Name="app1")]))
+    assert outputs(run(world, [c("Get-VMNetworkAdapter", VMName="app1")]))[0].properties["IPAddresses"] == ["10.0.0.41"]
+    host_side = outputs(run(world, [c("Get-VMNetworkAdapter", ManagementOS=True)]))
+    assert host_side and all(adapter.properties["IPAddresses"] == [] for adapter in host_side)

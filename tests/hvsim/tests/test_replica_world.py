@@ -306,3 +306,13 @@ def test_the_world_clock_makes_recovery_points_as_time_passes(world: typing.Any)
     assert len(set(map(str, times))) == 5, "each point has its own time"
     world.clock.advance(24 * 3600)
     assert len(ok(world, "hv2", [c("Get-VMSnapshot", VMName="app1")])) == 5, "RecoveryHistory + the latest"
+
+
+def test_get_vm_reports_each_sides_replication_mode(world: typing.Any) -> None:
+    """Get-VM's ReplicationMode (VMReplicationMode) follows the relationship, as Get-VMReplication's does."""
+    assert ok(world, "hv1", [c("Get-VM", Name="app1")])[0].properties["ReplicationMode"].name == "None"
+    replicating(world)
+    assert ok(world, "hv1", [c("Get-VM", Name="app1")])[0].properties["ReplicationMode"].name == "Primary"
+    assert ok(world, "hv2", [c("Get-VM", Name="app1")])[0].properties["ReplicationMode"].name == "Replica"
+    ok(world, "hv1", [c("Remove-VMReplication", VMName="app1")])
+    assert ok(world, "hv1", [c("Get-VM", Name="app1")])[0].properties["ReplicationMode"].name == "None"

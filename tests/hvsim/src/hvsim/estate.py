@@ -153,7 +153,10 @@ def fleet(n_hosts: int, vms_per_host: int, seed: int = 0) -> dict[str, typing.An
                 "processor_count": rng.choice((1, 2, 4)),
                 "memory": {"startup_mb": rng.choice((1024, 2048, 4096, 8192))},
                 "disks": [{"path": f"{vhd_dir}\\{vm_name}.vhdx", "controller": "SCSI", "number": 0, "location": 0}],
-                "network_adapters": [{"name": "Network Adapter", "switch": "External"}],
+                "network_adapters": [{"name": "Network Adapter", "switch": "External",
+                                      # the guest's address (reported while it runs); one per VM up to 254 VMs a host
+                                      "ip_addresses": [f"10.{128 + host // 256}.{host % 256}.{number}"]
+                                      if number < 255 else []}],
             })
         octets = f"{index // 250}.{index % 250 + 1}"
         machines.append({

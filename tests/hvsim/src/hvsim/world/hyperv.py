@@ -113,6 +113,9 @@ class NetworkAdapter:
     dynamic_mac: bool = True
     vlan: Vlan = field(default_factory=Vlan)
     mac_address_spoofing: bool = False
+    # the addresses the guest reports for this adapter (Msvm_GuestNetworkAdapterConfiguration.IPAddresses, sent by
+    # the guest's Data Exchange integration service): Get-VMNetworkAdapter shows them only while the VM runs
+    guest_ip_addresses: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -157,6 +160,7 @@ class VM:
     current_checkpoint: str | None = None
     replication_state: str = "Disabled"
     replication_health: str = "NotApplicable"
+    replication_mode: str = "None"  # None | Primary | Replica | TestReplica | ExtendedReplica (VMReplicationMode)
     # the guest OS, as far as power operations see it: how it answers a shutdown request ("responds"; "hangs": the
     # Shutdown integration service is there but the guest does not shut down; "no_service": no Shutdown
     # integration service), and how it last went down ("shutdown" or "power_off": turned off or hard reset)
@@ -374,7 +378,7 @@ def _vm_from_spec(machine: Machine, state: HyperVState, item: dict[str, typing.A
             name=str(adapter.get("name", "Network Adapter")),
             id=f"Microsoft:{vm.id.upper()}\\{stable_id(vm.id, 'nic', str(index)).upper()}",
             switch_name=adapter.get("switch"), mac_address=state.next_mac() if vm.state != "Off" else "000000000000",
-            vlan=vlan))
+            vlan=vlan, guest_ip_addresses=[str(address) for address in adapter.get("ip_addresses") or []]))
     for checkpoint in item.get("checkpoints") or []:
         snapshot = Checkpoint(id=stable_id(vm.id, "checkpoint", str(checkpoint["name"])), name=str(checkpoint["name"]),
                               parent_id=vm.current_checkpoint, snapshot_type="Standard",
@@ -502,6 +506,8 @@ def vm_object(machine: Machine, vm: VM) -> PSOutObject:
             "ReplicationState": enum("VMReplicationState", REPLICATION_STATES, vm.replication_state),
             "ReplicationHealth": enum("VMReplicationHealthState", {"NotApplicable": 0, "Normal": 1, "Warning": 2,
                                                                    "Critical": 3}, vm.replication_health),
+            "ReplicationMode": enum("VMReplicationMode", {"None": 0, "Primary": 1, "Replica": 2, "TestReplica": 3,
+                                                          "ExtendedReplica": 4}, vm.replication_mode),
             "ComputerName": machine.netbios, "IsClustered": False, "Status": "Operating normally",
             "ParentSnapshotId": parent.id if parent else None, "ParentSnapshotName": parent.name if parent else None,
             "ParentCheckpointId": parent.id if parent else None,

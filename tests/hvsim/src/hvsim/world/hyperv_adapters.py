@@ -39,12 +39,20 @@ def _adapter(machine: typing.Any, vm: VM | None, adapter: NetworkAdapter) -> PSO
          "MacAddressSpoofing": enum("OnOffState", ON_OFF, "On" if adapter.mac_address_spoofing else "Off"),
          "IsManagementOs": vm is None, "IsLegacy": False,
          "IsSynthetic": True, "Connected": bool(adapter.switch_name),
-         "Status": [_OK] if vm is None or vm.state == "Running" else [], "IPAddresses": [],
+         "Status": [_OK] if vm is None or vm.state == "Running" else [], "IPAddresses": _guest_addresses(vm, adapter),
          "ComputerName": machine.netbios},
         # Hyper-V's VirtualizationObject.ToString(): the type name, the friendly-name identifiers in parentheses and
         # the unique identifiers in brackets (VMDevice: Name, Id; VMComponentObject: VMId, VMName).
         to_string=f"VMNetworkAdapter (Name = '{adapter.name}', VMName = '{vm_name}') "
                   f"[Id = '{adapter.id}', VMId = '{vm_id}']")
+
+
+def _guest_addresses(vm: VM | None, adapter: NetworkAdapter) -> list[str]:
+    """IPAddresses: what the guest reports through its Data Exchange (KVP) integration service
+    (Msvm_GuestNetworkAdapterConfiguration.IPAddresses, "the IP addresses configured on the network adapter within the
+    guest operating system"), so nothing while the VM is not running; a management OS adapter's addresses are the
+    host's own and live on its NetAdapter (Get-NetIPAddress), not here."""
+    return list(adapter.guest_ip_addresses) if vm is not None and vm.state == "Running" else []
 
 
 def vlan_object(machine: typing.Any, vm: VM | None, adapter: NetworkAdapter) -> PSOutObject:

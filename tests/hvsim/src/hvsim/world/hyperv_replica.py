@@ -144,6 +144,7 @@ def _sync_vm(machine: Machine, vm_id: str) -> None:
     side = _side(machine, vm_id)
     vm.replication_state = side.state if side else "Disabled"
     vm.replication_health = side.health if side else "NotApplicable"
+    vm.replication_mode = side.mode if side else "None"
 
 
 def _reachable(machine: Machine | None) -> bool:
@@ -456,7 +457,8 @@ def _make_replica_vm(primary: Machine, replica: Machine, vm: VM, storage: str, e
     copy.dvd_drives = [dataclasses.replace(d, path=None) for d in vm.dvd_drives]
     copy.adapters = [NetworkAdapter(name=a.name, id=a.id, mac_address=a.mac_address, dynamic_mac=a.dynamic_mac,
                                     switch_name=a.switch_name if a.switch_name and state.switch(a.switch_name) else None,
-                                    vlan=dataclasses.replace(a.vlan, allowed=list(a.vlan.allowed)))
+                                    vlan=dataclasses.replace(a.vlan, allowed=list(a.vlan.allowed)),
+                                    guest_ip_addresses=list(a.guest_ip_addresses))  # the same guest, once it runs
                      for a in vm.adapters]
     config = f"{copy.path}\\Virtual Machines\\{vm.id.upper()}.vmcx"
     replica.fs.mkdir(parent_of(config) or copy.path)
