@@ -22,13 +22,15 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_spec import MB,
 
 VM_PROPERTIES = ["Name", "Id", "State", "Generation", "Version", "Path", "Notes", "ProcessorCount",
                  "AutomaticStartAction", "AutomaticStopAction", "CheckpointType", "ReplicationState",
-                 "ReplicationHealth", "ComputerName", "EnhancedSessionTransportType"]
+                 "ReplicationHealth", "ReplicationMode", "ComputerName", "EnhancedSessionTransportType"]
 MEMORY_PROPERTIES = ["VMId", "Startup", "DynamicMemoryEnabled", "Minimum", "Maximum", "Buffer"]
 FIRMWARE_PROPERTIES = ["VMId", "SecureBoot", "SecureBootTemplate"]
 BIOS_PROPERTIES = ["VMId", "StartupOrder"]
 DRIVE_PROPERTIES = ["VMId", "Path", "ControllerType", "ControllerNumber", "ControllerLocation"]
 CONTROLLER_PROPERTIES = ["VMId", "ControllerNumber"]
-ADAPTER_PROPERTIES = ["VMId", "Id", "Name", "SwitchName", "MacAddress", "DynamicMacAddressEnabled", "MacAddressSpoofing"]
+# IPAddresses: what the guest reports through its Data Exchange integration service, so only while it runs
+ADAPTER_PROPERTIES = ["VMId", "Id", "Name", "SwitchName", "MacAddress", "DynamicMacAddressEnabled", "MacAddressSpoofing",
+                      "IPAddresses"]
 PROCESSOR_PROPERTIES = ["VMId", "ExposeVirtualizationExtensions"]
 # ParentAdapter names the adapter a VLAN setting belongs to. Selected with Select-Object it is a note property, which
 # remoting serializes at the row's own depth, so it arrives as an object with its Id (tests/hvsim/DESIGN.md,
@@ -100,11 +102,12 @@ class Adapter:
     dynamic_mac: bool | None
     vlan: VlanSpec
     mac_address_spoofing: bool | None = None
+    ip_addresses: list[str] = dataclasses.field(default_factory=list)  # as the guest reports them (read-only)
 
     def to_result(self) -> dict[str, t.Any]:
         return {"name": self.name, "switch": self.switch, "mac_address": self.mac_address,
                 "dynamic_mac": self.dynamic_mac, "vlan": self.vlan.to_result(),
-                "mac_address_spoofing": self.mac_address_spoofing}
+                "mac_address_spoofing": self.mac_address_spoofing, "ip_addresses": list(self.ip_addresses)}
 
 
 @dataclasses.dataclass
@@ -138,6 +141,7 @@ class VmView:
     adapters: list[Adapter] = dataclasses.field(default_factory=list)
     replication_state: str | None = None
     replication_health: str | None = None
+    replication_mode: str | None = None  # None | Primary | Replica | TestReplica | ExtendedReplica
     host: str | None = None
 
     def copy(self) -> VmView:
@@ -175,12 +179,20 @@ class VmView:
             "network_adapters": [a.to_result() for a in self.adapters],
             "replication_state": self.replication_state,
             "replication_health": self.replication_health,
+            "replication_mode": self.replication_mode,
             "host": self.host,
         }
 
 
 def _text(value: t.Any) -> str | None:
     return None if value in (None, "") else str(value)
+
+
+def _texts(value: t.Any) -> list[str]:
+    """A string array as PowerShell sends it: a list, one string for a single item, or nothing."""
+    if value in (None, ""):
+        return []
+    return [str(item) for item in (value if isinstance(value, list) else [value]) if item not in (None, "")]
 
 
 def _mb(value: t.Any) -> int | None:
@@ -278,6 +290,7 @@ def parse_vms(rows: list[list[t.Any]]) -> list[VmView]:
             adapters=_adapters(adapters, vlans, vm_id),
             replication_state=_text(row.get("ReplicationState")),
             replication_health=_text(row.get("ReplicationHealth")),
+            replication_mode=_text(row.get("ReplicationMode")),
             host=_text(row.get("ComputerName")),
         ))
     return views
@@ -304,7 +317,8 @@ def _adapters(adapter_rows: list[t.Any], vlan_rows: list[t.Any], vm_id: str) -> 
                              mac_address=_text(row.get("MacAddress")),
                              dynamic_mac=row.get("DynamicMacAddressEnabled") if isinstance(row.get("DynamicMacAddressEnabled"), bool) else None,
                              vlan=parse_vlan(vlan_row),
-                             mac_address_spoofing=_on(row.get("MacAddressSpoofing"))))
+                             mac_address_spoofing=_on(row.get("MacAddressSpoofing")),
+                             ip_addresses=_texts(row.get("IPAddresses"))))
     return found
 
 

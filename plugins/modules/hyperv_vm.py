@@ -420,8 +420,11 @@ vm:
           controller_number: 1
           controller_location: 0
     network_adapters:
-      description: Adapters, each with name, switch, mac_address, dynamic_mac, mac_address_spoofing and vlan (mode, id,
-        allowed, native_id).
+      description:
+        - Adapters, each with name, switch, mac_address, dynamic_mac, mac_address_spoofing and vlan (mode, id,
+          allowed, native_id).
+        - C(ip_addresses) lists the addresses the guest reports for the adapter through its Data Exchange integration
+          service, as Windows reports them (IPv4 and IPv6); empty while the VM is not running or the guest reports none.
       type: list
       elements: dict
       sample:
@@ -435,6 +438,7 @@ vm:
             allowed: []
             native_id: null
           mac_address_spoofing: false
+          ip_addresses: [10.0.20.21, 'fe80::215:5dff:fe0b:21']
     replication_state:
       description: Hyper-V Replica state.
       type: str
@@ -443,6 +447,11 @@ vm:
       description: Hyper-V Replica health.
       type: str
       sample: NotApplicable
+    replication_mode:
+      description: The VM's Hyper-V Replica role as Hyper-V names it (V(None) when not replicated, V(Primary), V(Replica),
+        V(TestReplica) or V(ExtendedReplica)).
+      type: str
+      sample: 'None'
     host:
       description: The host the VM is on.
       type: str

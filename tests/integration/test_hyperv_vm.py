@@ -77,7 +77,8 @@ def test_vm_lifecycle(lab3) -> None:
     assert world_file_exists(lab3, disk)
     assert result["vm"]["network_adapters"] == [{"name": "LAN", "switch": SWITCH, "mac_address": result["vm"]["network_adapters"][0]["mac_address"],
                                                  "dynamic_mac": True, "vlan": {"mode": "access", "id": 20, "allowed": [], "native_id": None},
-                                                 "mac_address_spoofing": False}]
+                                                 "mac_address_spoofing": False,
+                                                 "ip_addresses": []}], "a new VM's guest reports no address"
     assert result["vm"]["memory"] == {"startup_mb": 2048, "dynamic": True, "minimum_mb": 1024, "maximum_mb": 4096,
                                       "buffer_percent": result["vm"]["memory"]["buffer_percent"]}
     assert result["vm"]["firmware"]["secure_boot_template"] == "MicrosoftUEFICertificateAuthority"

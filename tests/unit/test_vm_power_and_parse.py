@@ -92,3 +92,18 @@ def test_parse_vms_matches_parts_by_vm_and_vlans_by_adapter_identity() -> None:
     assert [d.path for d in b.disks] == ["C:\\b.vhd"]
     assert b.adapters[0].vlan.to_result() == {"mode": "trunk", "id": None, "allowed": [10, 30], "native_id": 1}
     assert a.to_result()["memory"]["startup_mb"] == 2048 and b.to_result()["firmware"]["boot_order"][0] == "CD"
+
+
+def test_guest_addresses_and_the_replication_role_as_powershell_sends_them() -> None:
+    """IPAddresses is a string array: a list, one string when a single item crossed the wire, or nothing."""
+    rows = _rows(
+        vm=[{"Name": "a", "Id": "A", "State": "Running", "Generation": 2, "ReplicationMode": "Primary"},
+            {"Name": "b", "Id": "B", "State": "Off", "Generation": 2}],
+        Get_VMNetworkAdapter=[{"VMId": "A", "Id": "Microsoft:A\\1", "Name": "n1", "IPAddresses": ["10.0.0.5", "fe80::1"]},
+                              {"VMId": "A", "Id": "Microsoft:A\\2", "Name": "n2", "IPAddresses": "10.0.1.5"},
+                              {"VMId": "B", "Id": "Microsoft:B\\1", "Name": "n3", "IPAddresses": None}],
+    )
+    a, b = parse_vms(rows)
+    assert [adapter.to_result()["ip_addresses"] for adapter in a.adapters] == [["10.0.0.5", "fe80::1"], ["10.0.1.5"]]
+    assert b.adapters[0].to_result()["ip_addresses"] == []
+    assert a.to_result()["replication_mode"] == "Primary" and b.to_result()["replication_mode"] is None
