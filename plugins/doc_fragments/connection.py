@@ -181,3 +181,91 @@ options:
         description: See O(ca_trust_path).
         type: path
 """
+
+    # The same options for the hyperv_vms inventory plugin: set once for all the hosts it reads (the hosts themselves
+    # are its hyperv_hosts option). No defaults here: the plugin takes the value set, else the environment variable
+    # (blank counts as unset, as for the modules), else the modules' default, stated in each description.
+    # tests/unit/test_vm_inventory.py checks these options against the modules' (same names, types and defaults).
+    INVENTORY = r"""
+options:
+  port:
+    description:
+      - The WinRM port of every host (a host of O(hyperv_hosts) may set its own).
+      - Defaults to V(5986) when O(ssl=true) and V(5985) otherwise.
+      - If not set, the value of the E(HYPERV_PORT) environment variable is used.
+    type: int
+  username:
+    description:
+      - The account to authenticate as, V(DOMAIN\\user), V(user@domain.fqdn) or a local V(user).
+      - Not used with O(auth=certificate).
+      - If not set, the value of the E(HYPERV_USER) environment variable is used.
+    type: str
+    aliases: [user]
+  password:
+    description:
+      - The password of O(username). Use Ansible Vault (an encrypted string in this file) or the environment variable.
+      - It is never part of the inventory's output or cache.
+      - If not set, the value of the E(HYPERV_PASSWORD) environment variable is used.
+    type: str
+  auth:
+    description:
+      - The WinRM authentication protocol, as for the modules' C(auth) option.
+      - V(basic) is refused by WinRM unless O(ssl=true).
+      - If not set, the value of the E(HYPERV_AUTH) environment variable is used, else V(negotiate).
+    type: str
+    choices: [negotiate, ntlm, kerberos, credssp, certificate, basic]
+  ssl:
+    description:
+      - Connect over HTTPS.
+      - If not set, the value of the E(HYPERV_SSL) environment variable is used, else V(false).
+    type: bool
+  cert_validation:
+    description:
+      - Validate the HTTPS certificate of the hosts. Turning this off is an explicit choice; prefer O(ca_trust_path).
+      - If not set, the value of the E(HYPERV_CERT_VALIDATION) environment variable is used, else V(true).
+    type: bool
+  ca_trust_path:
+    description:
+      - A PEM file (or directory of certificates) of the certification authorities to trust for the hosts' HTTPS
+        certificates, instead of the system store.
+      - If not set, the value of the E(HYPERV_CA_TRUST_PATH) environment variable is used.
+    type: path
+  certificate_pem:
+    description:
+      - The client certificate (PEM) for O(auth=certificate).
+      - If not set, the value of the E(HYPERV_CERTIFICATE_PEM) environment variable is used.
+    type: path
+  certificate_key_pem:
+    description:
+      - The private key (PEM) of O(certificate_pem).
+      - If not set, the value of the E(HYPERV_CERTIFICATE_KEY_PEM) environment variable is used.
+    type: path
+  connection_timeout:
+    description:
+      - Seconds to wait for the TCP connection to a host.
+      - If not set, the value of the E(HYPERV_CONNECTION_TIMEOUT) environment variable is used, else V(30).
+    type: int
+  operation_timeout:
+    description:
+      - Seconds a host waits for output before answering a WS-Management receive (long poll).
+      - Must be lower than O(read_timeout).
+      - If not set, the value of the E(HYPERV_OPERATION_TIMEOUT) environment variable is used, else V(20).
+    type: int
+  read_timeout:
+    description:
+      - Seconds to wait for any HTTP response from a host.
+      - If not set, the value of the E(HYPERV_READ_TIMEOUT) environment variable is used, else V(30).
+    type: int
+  command_timeout:
+    description:
+      - Seconds the read of one host may run on it before it is stopped and that host counts as failed.
+      - If not set, the value of the E(HYPERV_COMMAND_TIMEOUT) environment variable is used, else V(1800).
+    type: int
+  proxy:
+    description:
+      - An HTTP proxy URL to reach the hosts through.
+      - If not set, the value of the E(HYPERV_PROXY) environment variable is used.
+    type: str
+requirements:
+  - pypsrp >= 0.9.1
+"""

@@ -121,10 +121,10 @@ def _environment(capture: pathlib.Path, workdir: pathlib.Path, extra: dict[str, 
 
 
 def _run(arguments: list[str], workdir: pathlib.Path, environment: dict[str, str] | None = None,
-         estate: RunningEstate | None = None) -> PlaybookRun:
+         estate: RunningEstate | None = None, program: str = "ansible-playbook") -> PlaybookRun:
     capture = workdir / "results.jsonl"
     capture.write_text("")
-    binary = pathlib.Path(sys.executable).parent / "ansible-playbook"
+    binary = pathlib.Path(sys.executable).parent / program
     completed = subprocess.run(
         [str(binary), *arguments], capture_output=True, text=True, env=_environment(capture, workdir, environment, estate),
         cwd=workdir, timeout=900, check=False,
@@ -234,3 +234,14 @@ def run_playbook_file(
         if extra_vars:
             arguments += ["-e", json.dumps(extra_vars)]
         return _run(arguments, workdir, environment, estate)
+
+
+def run_inventory(estate: RunningEstate, sources: list[pathlib.Path], workdir: pathlib.Path, *arguments: str,
+                  playbook: pathlib.Path | None = None, environment: dict[str, str] | None = None) -> PlaybookRun:
+    """``ansible-inventory -i SOURCE... --list`` (or ``ansible-playbook -i SOURCE... PLAYBOOK``) in ``workdir``, with
+    the estate's names and krb5.conf as for the playbooks."""
+    (workdir / "tmp").mkdir(exist_ok=True)
+    inventories = [part for source in sources for part in ("-i", str(source))]
+    if playbook is not None:
+        return _run([*inventories, *arguments, str(playbook)], workdir, environment, estate)
+    return _run([*inventories, "--list", *arguments], workdir, environment, estate, program="ansible-inventory")

@@ -1,0 +1,221 @@
+"""The winvirt.hyperv.hyperv_vms inventory plugin against hvsim: lab3's VMs with their facts and groups as the world
+has them, a host that cannot be read, strict, a group of an earlier inventory source, the cache, a playbook that runs
+on the inventory, and a fleet of 20 hosts (one pipeline per host)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import pathlib
+import typing as t
+
+import pytest
+import yaml
+
+from harness import admin_credentials, estate_inventory, run_inventory
+
+from hvsim.estate import fleet
+from hvsim.runner import start_estate
+
+HOSTS = ("hv1", "hv2", "hv3")
+MIB = 1024 * 1024
+
+
+def _plain(value: t.Any) -> t.Any:
+    """ansible-inventory's JSON with its unsafe-string wrappers taken off."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def write_config(estate: t.Any, workdir: pathlib.Path, name: str = "lab.hyperv_vms.yml", hosts: t.Sequence[str] = HOSTS,
+                 **options: t.Any) -> pathlib.Path:
+    user, password = admin_credentials(estate, hosts[0] if hosts else "hv1")
+    config = {"plugin": "winvirt.hyperv.hyperv_vms", "username": user, "password": password, "auth": "ntlm", **options}
+    if hosts:
+        config.setdefault("hyperv_hosts", [estate.address(host) for host in hosts])
+    path = workdir / name
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def listed(run: t.Any) -> dict[str, t.Any]:
+    assert run.rc == 0, run.stdout + run.stderr
+    return t.cast(dict[str, t.Any], _plain(json.loads(run.stdout)))
+
+
+def group_hosts(inventory: dict[str, t.Any], group: str) -> set[str]:
+    return set(inventory.get(group, {}).get("hosts", []))
+
+
+def world_vms(estate: t.Any, machine: str) -> list[t.Any]:
+    return list(estate.world.machine(machine).hyperv.vms.values())
+
+
+def test_lists_lab3_vms_with_the_worlds_facts_and_groups(lab3, tmp_path) -> None:
+    source = write_config(lab3, tmp_path, keyed_groups=[
+        {"key": "hyperv_network_adapters | map(attribute='vlan.id') | select | map('string') | list", "prefix": "vlan"},
+    ], groups={"generation_1": "hyperv_generation == 1"},
+        compose={"vm_address": "hyperv_ip_addresses | first | default('')"})
+    lab3.reset_counters()
+    run = run_inventory(lab3, [source], tmp_path)
+    inventory = listed(run)
+    hostvars = inventory["_meta"]["hostvars"]
+
+    expected_names = set()
+    for machine in HOSTS:
+        netbios = lab3.world.machine(machine).netbios
+        names = {vm.name for vm in world_vms(lab3, machine)}
+        expected_names |= names
+        assert group_hosts(inventory, f"hyperv_host_{netbios.lower()}") == names
+        assert lab3.counters(machine)["pipelines"] == 1, f"{machine} is read in one pipeline"
+        for vm in world_vms(lab3, machine):
+            facts = hostvars[vm.name]
+            guest = [address for adapter in vm.adapters for address in adapter.guest_ip_addresses]
+            assert facts["hyperv_id"] == vm.id and facts["hyperv_state"] == vm.state
+            assert facts["hyperv_generation"] == vm.generation and facts["hyperv_processor_count"] == vm.processor_count
+            assert facts["hyperv_memory"]["startup_mb"] == vm.startup // MIB
+            assert facts["hyperv_host"] == netbios and facts["hyperv_host_address"] == lab3.address(machine)
+            assert facts["hyperv_ip_addresses"] == (guest if vm.state == "Running" else [])
+            assert [a["switch"] for a in facts["hyperv_network_adapters"]] == [a.switch_name for a in vm.adapters]
+            assert facts["hyperv_replication_mode"] == "None" and facts["hyperv_replication_health"] == "NotApplicable"
+            assert facts["vm_address"] == (guest[0] if guest and vm.state == "Running" else "")
+    assert set(hostvars) == expected_names and group_hosts(inventory, "hyperv_vms") == expected_names
+
+    # lab3: web1 runs on VLAN 20 and reports two addresses; app1 is off, so its guest reports none
+    assert hostvars["web1"]["hyperv_ip_addresses"] == ["10.0.20.21", "fe80::215:5dff:fe0b:21"]
+    assert hostvars["web1"]["hyperv_network_adapters"][0]["vlan"]["id"] == 20
+    assert hostvars["app1"]["hyperv_ip_addresses"] == [] and hostvars["app1"]["hyperv_state"] == "Off"
+    assert group_hosts(inventory, "vlan_20") == {"web1"}
+    assert group_hosts(inventory, "generation_1") == {vm.name for m in HOSTS for vm in world_vms(lab3, m)
+                                                      if vm.generation == 1}
+    running = {vm.name for m in HOSTS for vm in world_vms(lab3, m) if vm.state == "Running"}
+    assert running and group_hosts(inventory, "hyperv_state_running") == running
+    assert "Passw0rd!" not in run.stdout + run.stderr
+
+
+def test_a_host_that_cannot_be_read_is_named_and_the_others_stay(lab3, tmp_path) -> None:
+    lab3.set_power("hv3", False)
+    source = write_config(lab3, tmp_path, connection_timeout=3, operation_timeout=3, read_timeout=5)
+    run = run_inventory(lab3, [source], tmp_path)
+    hostvars = listed(run)["_meta"]["hostvars"]
+    assert {vm.name for vm in world_vms(lab3, "hv1")} <= set(hostvars)
+    warning = " ".join(run.stderr.split())
+    assert f"could not read the VMs of {lab3.address('hv3')}" in warning and "Hint:" in warning, run.stderr
+
+    strict = write_config(lab3, tmp_path, name="strict.hyperv_vms.yml", strict=True, connection_timeout=3,
+                          operation_timeout=3, read_timeout=5)
+    failed = run_inventory(lab3, [strict], tmp_path)
+    text = " ".join((failed.stdout + failed.stderr).split())
+    assert failed.rc != 0 or listed(failed)["_meta"]["hostvars"] == {}, failed.stdout
+    assert f"could not read the VMs of {lab3.address('hv3')}" in text
+
+
+def test_wrong_password_fails_with_the_host_and_what_to_do(lab3, tmp_path) -> None:
+    source = write_config(lab3, tmp_path, hosts=("hv1",), password="Not-The-Pass-7731", strict=True)
+    run = run_inventory(lab3, [source], tmp_path)
+    text = " ".join((run.stdout + run.stderr).split())
+    assert f"could not read the VMs of {lab3.address('hv1')}" in text and "authentication" in text and "Hint:" in text
+    assert "Not-The-Pass-7731" not in text, "the password is not echoed"
+
+
+def test_hosts_of_a_group_from_an_earlier_source(lab3, tmp_path) -> None:
+    hosts_file = estate_inventory(lab3, "lab3", tmp_path)  # hv1..hv3 in hyperv_hosts, by FQDN
+    source = write_config(lab3, tmp_path, hosts=(), hyperv_host_group="hyperv_hosts")
+    inventory = listed(run_inventory(lab3, [hosts_file, source], tmp_path))
+    hostvars = inventory["_meta"]["hostvars"]
+    assert {"hv1", "hv2", "hv3"} <= set(hostvars), "the hosts of the first source are still there"
+    assert hostvars["web1"]["hyperv_host_address"] == "hv1.lab.test" and hostvars["web1"]["hyperv_host"] == "HV1"
+    assert group_hosts(inventory, "hyperv_vms") == {vm.name for m in HOSTS for vm in world_vms(lab3, m)}
+
+    alone = run_inventory(lab3, [source], tmp_path)  # without the source that defines the group
+    assert "hyperv_host_group 'hyperv_hosts' is not a group of the inventory" in " ".join(alone.stderr.split())
+
+
+def test_filters_and_hostnames(lab3, tmp_path) -> None:
+    source = write_config(lab3, tmp_path, filters=["hyperv_state == 'Running'", "hyperv_generation == 2"],
+                          hostnames=["hyperv_name ~ '.' ~ hyperv_host | lower"])
+    hostvars = listed(run_inventory(lab3, [source], tmp_path))["_meta"]["hostvars"]
+    expected = {f"{vm.name}.{lab3.world.machine(m).netbios.lower()}" for m in HOSTS for vm in world_vms(lab3, m)
+                if vm.state == "Running" and vm.generation == 2}
+    assert expected and set(hostvars) == expected
+
+
+def test_the_cache_answers_until_flushed_and_holds_no_secret(lab3, tmp_path) -> None:
+    cache = tmp_path / "cache"
+    source = write_config(lab3, tmp_path, hosts=("hv1",), cache=True, cache_plugin="ansible.builtin.jsonfile",
+                          cache_connection=str(cache), cache_timeout=3600)
+    first = listed(run_inventory(lab3, [source], tmp_path))["_meta"]["hostvars"]
+    assert first["web1"]["hyperv_notes"] == "IIS front end"
+    with lab3.world.lock:
+        next(vm for vm in world_vms(lab3, "hv1") if vm.name == "web1").notes = "changed on the host"
+    lab3.reset_counters()
+    cached = listed(run_inventory(lab3, [source], tmp_path))["_meta"]["hostvars"]
+    assert cached["web1"]["hyperv_notes"] == "IIS front end" and lab3.counters("hv1")["pipelines"] == 0
+    fresh = listed(run_inventory(lab3, [source], tmp_path, "--flush-cache"))["_meta"]["hostvars"]
+    assert fresh["web1"]["hyperv_notes"] == "changed on the host"
+    files = list(cache.iterdir())
+    assert files and all("Passw0rd!" not in path.read_text() for path in files)
+
+
+def test_a_playbook_runs_on_the_inventorys_vms(lab3, tmp_path) -> None:
+    user, password = admin_credentials(lab3, "hv1")
+    source = write_config(lab3, tmp_path)
+    playbook = tmp_path / "notes.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "name": "the running VMs of HV1, each through its host",
+        "hosts": "hyperv_host_hv1:&hyperv_state_running",
+        "connection": "local",
+        "gather_facts": False,
+        "module_defaults": {"group/winvirt.hyperv.hyperv": {
+            "hostname": "{{ hyperv_host_address }}", "username": user, "password": password, "auth": "ntlm"}},
+        "tasks": [{"name": "notes", "winvirt.hyperv.hyperv_vm": {
+            "name": "{{ hyperv_name }}", "notes": "{{ inventory_hostname }} on {{ hyperv_host }}: {{ hyperv_ip_addresses | join(' ') }}"}}],
+    }]))
+    run = run_inventory(lab3, [source], tmp_path, playbook=playbook)
+    assert run.rc == 0, run.stdout + run.stderr
+    for vm in world_vms(lab3, "hv1"):
+        if vm.state == "Running":
+            guest = " ".join(a for adapter in vm.adapters for a in adapter.guest_ip_addresses)
+            assert vm.notes == f"{vm.name} on HV1: {guest}"
+        else:
+            assert not vm.notes.startswith(vm.name), "a VM that is off is not in the play"
+    assert {record["host"] for record in run.results} == {vm.name for vm in world_vms(lab3, "hv1") if vm.state == "Running"}
+
+
+@pytest.fixture
+def fleet20() -> t.Iterator[t.Any]:
+    spec = fleet(20, 5)
+    for offset in range(40):
+        block = 100 + (os.getpid() + 77 + offset) % 150
+        try:
+            estate = start_estate(spec, block=block, admin_port=0)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            continue
+        try:
+            yield estate
+        finally:
+            estate.stop()
+        return
+    pytest.skip("no free loopback block for a 20-host fleet")
+
+
+def test_a_fleet_of_20_hosts_one_pipeline_each(fleet20, tmp_path) -> None:
+    hosts = tuple(sorted(name for name, machine in fleet20.world.machines.items() if name.startswith("hv")))
+    assert len(hosts) == 20
+    source = write_config(fleet20, tmp_path, hosts=hosts, workers=8)
+    fleet20.reset_counters()
+    inventory = listed(run_inventory(fleet20, [source], tmp_path))
+    expected = {vm.name for host in hosts for vm in world_vms(fleet20, host)}
+    assert len(expected) == 100 and set(inventory["_meta"]["hostvars"]) == expected
+    for host in hosts:
+        assert fleet20.counters(host)["pipelines"] == 1, host
+        assert group_hosts(inventory, f"hyperv_host_{fleet20.world.machine(host).netbios.lower()}") == \
+            {vm.name for vm in world_vms(fleet20, host)}
