@@ -283,3 +283,41 @@ def test_move_vm_storage_on_one_host(world: typing.Any) -> None:
     fs = world.machine("hv1").fs
     assert web1.hard_drives[0].path == "C:\\VMs\\web1\\web1.vhdx" and web1.state == "Running"
     assert fs.get("C:\\VMs\\web1\\web1.vhdx").attached_to == web1.id and not fs.exists(f"{DISKS}\\web1.vhdx")
+
+
+def _jobs(world: typing.Any, machine: str = "hv1") -> list[dict[str, typing.Any]]:
+    call = c("Get-CimInstance", Namespace="root\\virtualization\\v2", ClassName="Msvm_MigrationJob", ErrorAction="Stop")
+    return [dict(o.properties) for o in outputs(list(Engine().run(CREDSSP, world, [[call]], [])))]
+
+
+def test_a_move_in_progress_is_a_migration_job_with_its_percent(world: typing.Any) -> None:
+    """Msvm_MigrationJob (root\\virtualization\\v2) on the source while Move-VM takes world time, then Completed at
+    100 percent, listed until TimeBeforeRemoval (five minutes) has passed."""
+    import threading  # pylint: disable=import-outside-toplevel
+
+    app1 = vm_on(world, "hv1", "app1")
+    assert _jobs(world) == []
+    results: list[typing.Any] = []
+
+    def move() -> None:
+        world.clock.driven(threading.get_ident())  # a client waits on this pipeline, as over the wire
+        results.append(run(world, c("Move-VM", Name="app1", DestinationHost="hv2.lab.test", IncludeStorage=True,
+                                    ErrorAction="Stop")))
+
+    mover = threading.Thread(target=move)
+    mover.start()
+    while world.clock.remaining(mover.ident) is None:
+        mover.join(0.01)
+    total = world.clock.remaining(mover.ident)
+    world.clock.advance(total / 2)
+    [job] = _jobs(world)
+    assert job["JobState"] == 4 and 49 <= job["PercentComplete"] <= 50 and job["MigrationType"] == 32771
+    assert job["VirtualSystemName"] == app1.id.upper() and job["DestinationHost"] == "hv2.lab.test"
+    assert vm_on(world, "hv1", "app1") is app1, "still on the source while it moves"
+    world.clock.advance(total)
+    mover.join(5)
+    outputs(results[0])
+    [job] = _jobs(world)
+    assert (job["JobState"], job["PercentComplete"]) == (7, 100) and vm_on(world, "hv2", "app1") is app1
+    world.clock.advance(300)
+    assert _jobs(world) == []

@@ -48,6 +48,7 @@ from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.shapes import shaped
 from hvsim.world.filesystem import FsError, clean_path, leaf_name, parent_of, path_key
 from hvsim.world.directory import MIGRATION_SERVICE
+from hvsim.world.hyperv_jobs import migration_job
 from hvsim.world.hyperv import (
     NS,
     TARGET_UNKNOWN,
@@ -469,11 +470,12 @@ def move_vm(inv: Invocation) -> typing.Iterator[PSOutObject]:
         plan = _plan(inv, vm, source, destination, storage)
         if plan.problems:
             raise _refuse(inv, plan)
-        inv.take_time(_duration(inv, plan))
-        plan = _plan(inv, vm, source, destination, storage)  # the world may have changed while it copied
-        if plan.problems:
-            raise _refuse(inv, plan)
-        _apply(inv, plan)
+        kind = "VirtualSystemAndStorage" if storage else "VirtualSystem"
+        with migration_job(inv, source, vm, destination.fqdn, kind, _duration(inv, plan)):
+            plan = _plan(inv, vm, source, destination, storage)  # the world may have changed while it copied
+            if plan.problems:
+                raise _refuse(inv, plan)
+            _apply(inv, plan)
         if inv.get("Passthru"):
             yield vm_object(destination, vm)
 
@@ -486,9 +488,9 @@ def move_vm_storage(inv: Invocation) -> None:
         plan = _plan(inv, vm, machine, machine, storage=True)
         if plan.problems:
             raise _refuse(inv, plan)
-        inv.take_time(_duration(inv, plan))
-        plan = _plan(inv, vm, machine, machine, storage=True)
-        if plan.problems:
-            raise _refuse(inv, plan)
-        _apply(inv, plan)
+        with migration_job(inv, machine, vm, machine.fqdn, "Storage", _duration(inv, plan)):
+            plan = _plan(inv, vm, machine, machine, storage=True)
+            if plan.problems:
+                raise _refuse(inv, plan)
+            _apply(inv, plan)
 

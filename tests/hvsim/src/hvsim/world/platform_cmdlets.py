@@ -10,6 +10,7 @@ from hvsim.contract import CmdletError, ErrorInfo, PSEnumValue, PSOutObject, UIn
 from hvsim.engine import wildcard
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world import features as catalog
+from hvsim.world.hyperv_jobs import migration_job_objects
 from hvsim.world.network import management_interface, management_subnet
 from hvsim.world.platform import NetAdapter, PlatformState, feature_parent, stable_guid
 
@@ -586,6 +587,13 @@ CIM_CLASSES: dict[str, typing.Callable[[Machine], PSOutObject]] = {
     "win32_operatingsystem": operating_system,
     "win32_computersystem": computer_system,
 }
+# Every namespace's classes, each built for a machine at a world time (seconds); Hyper-V's root/virtualization/v2
+# answers the classes hvsim models (hvsim.world.hyperv_jobs)
+CimBuilder = typing.Callable[["Machine", float], "PSOutObject | list[PSOutObject]"]
+CIM_NAMESPACES: dict[str, dict[str, CimBuilder]] = {
+    "root/cimv2": {name: (lambda machine, _now, build=build: build(machine)) for name, build in CIM_CLASSES.items()},
+    "root/virtualization/v2": {"msvm_migrationjob": migration_job_objects},
+}
 
 
 def _cim_error(message: str, code: str, hresult: int, target: str) -> CmdletError:
@@ -600,14 +608,15 @@ def get_cim_instance(inv: Invocation) -> typing.Iterator[PSOutObject]:
     if inv.has("InputObject") or inv.has("ResourceUri") or inv.has("CimSession"):
         raise CmdletError(_unsupported(inv.name, "CIM sessions, resource URIs or instance refreshes"))
     namespace = str(inv.get("Namespace") or "root/cimv2").replace("\\", "/").lower()
-    if namespace != "root/cimv2":
+    classes = CIM_NAMESPACES.get(namespace)
+    if classes is None:
         raise _cim_error("Invalid namespace ", "0x8004100e", -2147217394, namespace)
     class_name = str(inv.get("ClassName") or "")
     if inv.has("Query"):
         words = str(inv.get("Query")).split()
         lowered = [w.lower() for w in words]
         class_name = words[lowered.index("from") + 1] if "from" in lowered[:-1] else ""
-    build = CIM_CLASSES.get(class_name.lower())
+    build = classes.get(class_name.lower())
     if build is None:
         raise _cim_error("Invalid class ", "0x80041010", -2147217392, class_name)
     names = [str(n) for n in as_list(inv.get("ComputerName"))] or ["localhost"]
@@ -622,7 +631,8 @@ def get_cim_instance(inv: Invocation) -> typing.Iterator[PSOutObject]:
                                                  "GetCimInstanceCommand",
                 exception_type="Microsoft.Management.Infrastructure.CimException", hresult=-2144108250, target=name))
             continue
-        yield build(machine)
+        built = build(machine, inv.world.clock.now)
+        yield from (built if isinstance(built, list) else [built])
 
 
 # -- services ------------------------------------------------------------------------------------
