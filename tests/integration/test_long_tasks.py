@@ -79,3 +79,17 @@ def test_the_live_migration_role_reports_progress_while_it_polls(lab3: t.Any) ->
                for item in record["result"].get("results", [record["result"]]) if "msg" in item]
     assert reports and all(msg.startswith("app1 -> hv2.lab.test: ") for msg in reports), run.stdout
     assert any(" % (running, " in msg for msg in reports), reports
+
+
+def test_migration_info_examples(lab3: t.Any) -> None:
+    """hyperv_migration_info's EXAMPLES as written: web1 moves in the background, its progress read, the move waited
+    for."""
+    from test_examples import assert_all_ran, examples  # pylint: disable=import-outside-toplevel
+
+    enable_migrations(lab3)
+    slow_world(lab3, 0.05)
+    tasks = examples("hyperv_migration_info")
+    run = run_playbook(lab3, tasks, auth="credssp")
+    assert_all_ran(run, len(tasks))
+    assert "web1" in vm_names(lab3, "hv2") and run.result("Wait for the move")["moved"] == ["web1"]
+    assert all(job["vm_name"] == "web1" for job in run.result("How far the move is")["jobs"])
