@@ -3,16 +3,22 @@ resolved, host variables, and how reads become the inventory (groups, duplicates
 
 from __future__ import annotations
 
+import json
+import pathlib
 import re
+import subprocess
+import sys
 import typing as t
 
 import pytest
 import yaml
+from packaging.version import Version
 
 from ansible.errors import AnsibleError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
+from ansible.release import __version__ as ansible_version
 from ansible.template import Templar
 
 try:  # ansible-core 2.19: expressions from an inventory file arrive trusted as templates; set directly, mark them so
@@ -31,6 +37,7 @@ from ansible_collections.winvirt.hyperv.plugins.plugin_utils._vm_inventory impor
     targets,
 )
 
+COLLECTIONS = pathlib.Path(__file__).resolve().parents[2] / "build" / "collections"
 ENV = ("HYPERV_PORT", "HYPERV_USER", "HYPERV_PASSWORD", "HYPERV_AUTH", "HYPERV_SSL", "HYPERV_CERT_VALIDATION",
        "HYPERV_CA_TRUST_PATH", "HYPERV_CERTIFICATE_PEM", "HYPERV_CERTIFICATE_KEY_PEM", "HYPERV_CONNECTION_TIMEOUT",
        "HYPERV_OPERATION_TIMEOUT", "HYPERV_READ_TIMEOUT", "HYPERV_PROXY", "HYPERV_COMMAND_TIMEOUT")
@@ -118,8 +125,19 @@ def test_host_vars_are_prefixed_with_every_guest_address() -> None:
     assert all(key.startswith("hyperv_") for key in variables)
 
 
+# Before ansible-core 2.19 the plugin loader cannot load this collection's plugins in a process that already imported
+# the collection from sys.path (as these tests do): it finds no collection metadata. There the tests below that need
+# the loaded plugin are skipped, and test_the_plugin_runs_in_ansible_inventory runs the real ansible-inventory instead.
+LOADER_WORKS = Version(ansible_version) >= Version("2.19")
+needs_loader = pytest.mark.skipif(not LOADER_WORKS, reason="ansible-core < 2.19 cannot load the plugin in this process")
+
+
+def _loaded() -> t.Any:
+    return inventory_loader.get("winvirt.hyperv.hyperv_vms")
+
+
 def _plugin(**options: t.Any) -> t.Any:
-    plugin = inventory_loader.get("winvirt.hyperv.hyperv_vms")
+    plugin = _loaded()
     loader = DataLoader()
     plugin.inventory = InventoryData()
     plugin.loader = loader
@@ -142,6 +160,7 @@ READS = [{"address": "hv1", "error": None, "vms": [_vm("web1", "a1"), _vm("app1"
          {"address": "hv9", "error": "hv9: cannot reach WinRM at http://hv9:5985/wsman Hint: ...", "vms": []}]
 
 
+@needs_loader
 def test_reads_become_hosts_and_groups_and_problems_are_warned(monkeypatch) -> None:
     plugin = _plugin()
     warnings: list[str] = []
@@ -158,6 +177,7 @@ def test_reads_become_hosts_and_groups_and_problems_are_warned(monkeypatch) -> N
     assert any("VM web1 (Id b1) on HV2 gets the inventory name 'web1'" in w for w in warnings)
 
 
+@needs_loader
 def test_strict_fails_on_a_failed_host_and_on_a_duplicate_name() -> None:
     with pytest.raises(AnsibleError, match="could not read the VMs of hv9"):
         _plugin(strict=True)._populate(READS)  # pylint: disable=protected-access
@@ -165,6 +185,7 @@ def test_strict_fails_on_a_failed_host_and_on_a_duplicate_name() -> None:
         _plugin(strict=True)._populate(READS[:2])  # pylint: disable=protected-access
 
 
+@needs_loader
 def test_hostnames_and_filters_and_keyed_groups() -> None:
     plugin = _plugin(hostnames=["hyperv_name ~ '_' ~ hyperv_host | lower"], filters=["hyperv_state == 'Running'"],
                      keyed_groups=[{"key": "hyperv_generation | string", "prefix": "gen"}])
@@ -173,6 +194,7 @@ def test_hostnames_and_filters_and_keyed_groups() -> None:
     assert {h.name for h in plugin.inventory.groups["gen_2"].get_hosts()} == {"web1_hv1", "web1_hv2"}
 
 
+@needs_loader
 def test_a_filter_that_fails_leaves_the_vm_out_or_fails_when_strict() -> None:
     plugin = _plugin(filters=["hyperv_no_such_var == 1"])
     plugin._populate(READS[:1])  # pylint: disable=protected-access
@@ -181,9 +203,25 @@ def test_a_filter_that_fails_leaves_the_vm_out_or_fails_when_strict() -> None:
         _plugin(filters=["hyperv_no_such_var == 1"], strict=True)._populate(READS[:1])  # pylint: disable=protected-access
 
 
+@needs_loader
 @pytest.mark.parametrize("name, accepted", [("lab.hyperv_vms.yml", True), ("hyperv_vms.yaml", True),
                                             ("lab.hyperv.yml", False), ("hyperv_vms.yml.bak", False)])
 def test_config_file_names(tmp_path, name: str, accepted: bool) -> None:
     path = tmp_path / name
     path.write_text("plugin: winvirt.hyperv.hyperv_vms\n")
-    assert inventory_loader.get("winvirt.hyperv.hyperv_vms").verify_file(str(path)) is accepted
+    assert _loaded().verify_file(str(path)) is accepted
+
+
+def test_the_plugin_runs_in_ansible_inventory(tmp_path) -> None:
+    """The ansible-inventory of this Python's ansible-core loads the plugin from the built collection and reports a
+    host where nothing listens (a loopback address, connection refused) without losing the source."""
+    source = tmp_path / "unit.hyperv_vms.yml"
+    source.write_text(yaml.safe_dump({"plugin": "winvirt.hyperv.hyperv_vms", "hyperv_hosts": ["127.0.0.254"],
+                                      "username": "u", "password": "Unit-Pass-31", "connection_timeout": 2}))
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+           "ANSIBLE_LOCAL_TEMP": str(tmp_path), "ANSIBLE_NOCOLOR": "1"}
+    run = subprocess.run([str(pathlib.Path(sys.executable).parent / "ansible-inventory"), "-i", str(source), "--list"],
+                         capture_output=True, text=True, env=env, timeout=300, check=False)
+    text = " ".join(run.stderr.split())
+    assert run.returncode == 0 and "could not read the VMs of 127.0.0.254" in text and "Hint:" in text, run.stderr
+    assert json.loads(run.stdout)["_meta"]["hostvars"] == {} and "Unit-Pass-31" not in run.stdout + run.stderr
