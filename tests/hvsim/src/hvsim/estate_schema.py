@@ -111,7 +111,8 @@ VM = Fields({
                                                                        "OpenSourceShieldedVM"))}),
     "disks": ListOf(Fields({"path": TEXT, "controller": Value((str,), ("SCSI", "IDE")), "number": INT, "location": INT},
                            required=("path",))),
-    "network_adapters": ListOf(Fields({"name": TEXT, "switch": TEXT, "vlan": VLAN})),
+    # ip_addresses: what the guest reports (Get-VMNetworkAdapter IPAddresses, shown while the VM runs)
+    "network_adapters": ListOf(Fields({"name": TEXT, "switch": TEXT, "vlan": VLAN, "ip_addresses": ListOf(TEXT)})),
     "checkpoints": ListOf(Fields({"name": TEXT}, required=("name",))),
 }, required=("name",))
 HYPERV = Fields({"host": HOST, "switches": ListOf(SWITCH), "vms": ListOf(VM)})
