@@ -5,6 +5,7 @@ time_scale makes that world time also pass in real time, so a move is still runn
 
 from __future__ import annotations
 
+import pathlib
 import typing as t
 
 from harness import run_playbook, run_playbook_file
@@ -93,3 +94,30 @@ def test_migration_info_examples(lab3: t.Any) -> None:
     assert_all_ran(run, len(tasks))
     assert "web1" in vm_names(lab3, "hv2") and run.result("Wait for the move")["moved"] == ["web1"]
     assert all(job["vm_name"] == "web1" for job in run.result("How far the move is")["jobs"])
+
+
+def test_an_async_move_outlives_the_play_that_started_it(lab3: t.Any, tmp_path: t.Any) -> None:
+    """The move starts with poll: 0 in one play and is waited for in the next: the end of the first play (which closes
+    the hosts' session helpers) must not cut the move off."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    from harness import connection_defaults, run_inventory  # pylint: disable=import-outside-toplevel
+
+    enable_migrations(lab3)
+    slow_world(lab3)
+    defaults = {"group/winvirt.hyperv.hyperv": connection_defaults(lab3, "hv1", "credssp")}
+    play = {"hosts": "localhost", "connection": "local", "gather_facts": False, "module_defaults": defaults}
+    playbook = tmp_path / "two_plays.yml"
+    playbook.write_text(yaml.safe_dump([
+        {**play, "name": "start", "tasks": [
+            {"name": "start", MIGRATE: {"name": ["web1"], "destination": {"hostname": lab3.address("hv2")}},
+             "async": 900, "poll": 0, "register": "job"},
+            {"name": "keep the job id", "ansible.builtin.set_fact": {"move_job": "{{ job.ansible_job_id }}"}}]},
+        {**play, "name": "wait", "tasks": [
+            {"name": "wait", "ansible.builtin.async_status": {"jid": "{{ move_job }}"}, "register": "done",
+             "until": "done.finished", "retries": 120, "delay": 1}]},
+    ]))
+    run = run_inventory(lab3, [pathlib.Path("localhost,")], tmp_path, playbook=playbook)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.result("wait")["moved"] == ["web1"], run.result("wait")
+    assert "web1" in vm_names(lab3, "hv2") and "web1" not in vm_names(lab3, "hv1")
