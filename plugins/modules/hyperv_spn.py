@@ -315,12 +315,15 @@ directory:
 
 import typing as t
 
-from ansible_collections.winvirt.hyperv.plugins.module_utils._ad_ldap import LdapDirectory
-from ansible_collections.winvirt.hyperv.plugins.module_utils._ad_powershell import PowerShellDirectory
-from ansible_collections.winvirt.hyperv.plugins.module_utils._env import env_fallback
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
-from ansible_collections.winvirt.hyperv.plugins.module_utils._ldap_connection import ldap_argument_spec, resolve_ldap
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
+from ansible_collections.winvirt.hyperv.plugins.module_utils._spn_directory import (
+    account_results,
+    directory_argument_spec,
+    directory_server,
+    group_result,
+    open_directory,
+)
 from ansible_collections.winvirt.hyperv.plugins.module_utils._spn_plan import (
     DEFAULT_SERVICE_CLASSES,
     PROTOCOLS,
@@ -333,14 +336,12 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._spn_plan import (
     plan_spns,
     spns_to_check,
     validate_spec,
-    wanted_spns,
 )
 
 
 def argument_spec() -> dict[str, t.Any]:
-    spec: dict[str, t.Any] = {
-        "hostname": {"type": "str", "required": False, "aliases": ["host"], "fallback": (env_fallback, ["HYPERV_HOST"])},
-        "backend": {"type": "str", "choices": ["ldap", "powershell"], "default": "ldap"},
+    spec: dict[str, t.Any] = directory_argument_spec()
+    spec.update({
         "hosts": {"type": "list", "elements": "str", "required": True},
         "state": {"type": "str", "choices": list(STATES), "default": "present"},
         "service_classes": {"type": "list", "elements": "str", "default": list(DEFAULT_SERVICE_CLASSES)},
@@ -362,8 +363,7 @@ def argument_spec() -> dict[str, t.Any]:
                 "scope": {"type": "str", "choices": ["global", "domain_local", "universal"], "default": "global"},
             },
         },
-    }
-    spec.update(ldap_argument_spec())
+    })
     return spec
 
 
@@ -383,17 +383,6 @@ def spec_from_params(params: t.Mapping[str, t.Any]) -> SpnSpec:
         ) if delegation else None,
         group=GroupSpec(group["name"], group.get("container"), group["scope"]) if group else None,
     )
-
-
-def account_results(spec: SpnSpec, accounts: t.Mapping[str, Account], domain_dns_name: str) -> list[dict[str, t.Any]]:
-    results = []
-    for host, account in accounts.items():
-        result = account.to_result(host)
-        held = {spn.lower() for spn in account.spns}
-        result["missing_spns"] = [spn for spn in wanted_spns(account, spec.service_classes, domain_dns_name)
-                                  if spn.lower() not in held]
-        results.append(result)
-    return results
 
 
 def diff_view(accounts: t.Mapping[str, Account], group: dict[str, t.Any] | None) -> dict[str, t.Any]:
@@ -419,24 +408,6 @@ def read_and_plan(directory: t.Any, spec: SpnSpec) -> SpnPlan:
     return plan_spns(spec, accounts, holders, directory.domain_dns_name, group, group_dn, where=directory.where)
 
 
-def open_directory(module: HyperVModule) -> t.Any:
-    """The back end chosen by the backend option (not yet connected)."""
-    if module.params["backend"] == "powershell":
-        return PowerShellDirectory(module.client(), module.params.get("ldap_server"), module.params.get("ldap_base_dn"))
-    try:
-        return LdapDirectory(resolve_ldap(module.params))
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-        raise  # unreachable: fail_json exits
-
-
-def directory_server(module: HyperVModule, directory: t.Any) -> str:
-    if isinstance(directory, LdapDirectory):
-        return directory.options.url
-    via = f" -Server {module.params['ldap_server']}" if module.params.get("ldap_server") else ""
-    return f"ActiveDirectory cmdlets on {module.params['hostname']}{via}"
-
-
 def main() -> None:
     module = HyperVModule(argument_spec(), supports_check_mode=True, required_if=[("backend", "powershell", ["hostname"])])
     spec = spec_from_params(module.params)
@@ -456,7 +427,7 @@ def main() -> None:
             module.warn(f"{host}: no computer account in {directory.where}, so it holds nothing to remove")
         after = plan.after()
         result.update(changed=plan.changed, changes=plan.descriptions(),
-                      accounts=account_results(spec, after, directory.domain_dns_name), group=plan.group_after())
+                      accounts=account_results(spec.service_classes, after, directory.domain_dns_name), group=plan.group_after())
         if module._diff:
             result["diff"] = {"before": diff_view(plan.accounts, _group_view(plan)), "after": diff_view(after, result["group"])}
         if not plan.changed or module.check_mode:
@@ -473,7 +444,7 @@ def main() -> None:
             result["changed"] = bool(applied)
             module.fail_hyperv(err, **result)
         final = read_and_plan(directory, SpnSpec(tuple(plan.accounts), "query", spec.service_classes, None, spec.group))
-        result["accounts"] = account_results(spec, final.accounts, directory.domain_dns_name)
+        result["accounts"] = account_results(spec.service_classes, final.accounts, directory.domain_dns_name)
         if spec.group:
             result["group"] = _group_view(final)
     except HyperVError as err:
@@ -485,7 +456,7 @@ def main() -> None:
 
 def _group_view(plan: SpnPlan) -> dict[str, t.Any] | None:
     if plan.group is not None:
-        return {"name": plan.group.name, "dn": plan.group.dn, "members": sorted(plan.group.members, key=str.lower)}
+        return group_result(plan.group)
     return {} if plan.group_change else None
 
 
