@@ -14,7 +14,7 @@ description:
     group with its members. Changes nothing.
   - A host without a computer account is listed in RV(missing_hosts), not a failure.
   - Reads the same way as M(winvirt.hyperv.hyperv_spn) (whose O(winvirt.hyperv.hyperv_spn#module:state=query) gives
-    the same accounts but fails on a host without an account): over LDAP with a domain controller (O(backend=ldap),
+    the same accounts but fails on a host without an account); over LDAP with a domain controller (O(backend=ldap),
     one search for all accounts and one for the group), or with the ActiveDirectory cmdlets over WinRM
     (O(backend=powershell)).
 extends_documentation_fragment:

@@ -34,3 +34,11 @@ def test_every_returned_field_has_a_sample(module: str) -> None:
     source = importlib.import_module(f"ansible_collections.winvirt.hyperv.plugins.modules.{module}")
     returned = yaml.safe_load(source.RETURN) or {}
     assert leaves_without_sample(returned) == [], f"{module}: RETURN fields without a sample"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_documentation_and_examples_are_yaml(module: str) -> None:
+    """A ': ' in a plain scalar breaks a module's docs for ansible-doc and every docs tool (it happened twice)."""
+    source = importlib.import_module(f"ansible_collections.winvirt.hyperv.plugins.modules.{module}")
+    assert isinstance(yaml.safe_load(source.DOCUMENTATION), dict)
+    assert isinstance(yaml.safe_load(source.EXAMPLES), list)
