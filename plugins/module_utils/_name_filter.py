@@ -32,10 +32,6 @@ class NameFilter:
         """Whether the value goes out as a wildcard pattern (Cmd(patterns=...))."""
         return self.pattern is not None
 
-    def selecting(self, parameter: str) -> dict[str, str]:
-        """The filter under another parameter name (-VMName for Get-VMReplication)."""
-        return {parameter: value for value in self.parameters.values()}
-
 
 def argument_spec(name_key: str = "name", pattern_key: str = "name_pattern") -> dict[str, t.Any]:
     """The two options (each module documents them); use with ``mutually_exclusive=[(name_key, pattern_key)]``."""
