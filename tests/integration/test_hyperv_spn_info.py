@@ -4,7 +4,6 @@ and the module itself change nothing, and its EXAMPLES run."""
 
 from __future__ import annotations
 
-
 import pytest
 import yaml
 
