@@ -40,6 +40,7 @@ class EchoBackend:
         self.received: list[typing.Any] = []
         self.wire: list[tuple[int, int, int]] = []
         self.shells: list[tuple[str, bool]] = []
+        self.boot = 0
 
     def machine_at(self, address: str) -> str | None:
         return "hv1" if address == ADDRESS else None
@@ -93,6 +94,9 @@ class EchoBackend:
 
     def record_shell(self, machine: str, opened: bool) -> None:
         self.shells.append((machine, opened))
+
+    def boot_generation(self, machine: str) -> int:
+        return self.boot
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +158,32 @@ def test_runspace_pools_opened_and_closed_are_counted(server: tuple[WireServer, 
     shell = protocol.open_shell()
     protocol.close_shell(shell)
     assert backend.shells == [("hv1", True), ("hv1", False)]
+
+
+def test_a_restart_ends_the_shells_of_the_boot_before(server: tuple[WireServer, EchoBackend]) -> None:
+    """A RunspacePool opened before the machine restarted is gone: its next pipeline's Command is answered with
+    shell not found (w:InvalidSelectors 2150858843), and a new pool works."""
+    from pypsrp.exceptions import WSManFaultError
+
+    _, backend = server
+    wsman = WSMan(ADDRESS, port=HTTP_PORT, ssl=False, auth="ntlm", username="LAB\\Administrator", password="Passw0rd!",
+                  encryption="always")
+    pool = RunspacePool(wsman)
+    pool.open()
+    try:
+        backend.boot += 1
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Get-VM")
+        with pytest.raises(WSManFaultError) as raised:
+            ps.invoke()
+        assert raised.value.code == 2150858843 and "shell was not found" in str(raised.value.reason)
+    finally:
+        backend.boot -= 1
+        try:
+            pool.close()
+        except WSManFaultError:
+            pass
+    assert not _invoke(wsman, ("Get-VM", {})).had_errors
 
 
 def test_statements_and_error_records(server: tuple[WireServer, EchoBackend]) -> None:

@@ -194,6 +194,12 @@ class Simulation:
         if counters is not None and code == 2150858793:
             counters.operation_timeouts += 1
 
+    def boot_generation(self, machine: str) -> int:
+        """How often ``machine`` has booted (a restart or a power cycle ends the WinRM shells of the boot before)."""
+        target = self.world.machines.get(machine)
+        platform = target.platform if target is not None else None
+        return int(getattr(platform, "boot_count", 0))
+
     def record_shell(self, machine: str, opened: bool) -> None:
         """Count a PowerShell shell (RunspacePool) created or deleted on ``machine``."""
         counters = self.counters.get(machine)

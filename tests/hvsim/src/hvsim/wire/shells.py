@@ -68,6 +68,7 @@ class ShellTable:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.shells: dict[str, Shell] = {}
+        self.boots: dict[str, object] = {}  # ShellId -> the machine's boot it was created in
         self.lock = threading.Lock()
 
     def handle(self, request: soap.Request, principal: Principal, address: str) -> ET.Element:
@@ -80,6 +81,7 @@ class ShellTable:
         if action == soap.ACTION_DELETE:
             with self.lock:
                 self.shells.pop(shell.shell_id, None)
+                self.boots.pop(shell.shell_id, None)
             shell.close()
             if isinstance(shell, PsrpShell):
                 self._record_shell(principal.machine, opened=False)
@@ -121,6 +123,7 @@ class ShellTable:
                                  subcode="w:DestinationUnreachable", value="s:Sender")
         with self.lock:
             self.shells[shell_id] = shell
+            self.boots[shell_id] = self._boot(principal.machine)
         if isinstance(shell, PsrpShell):
             self._record_shell(principal.machine, opened=True)
         envelope, body = soap.response(request)
@@ -141,6 +144,11 @@ class ShellTable:
             ET.SubElement(shell_el, soap.q("rsp", name)).text = value
         return envelope
 
+    def _boot(self, machine: str) -> object:
+        """Which boot of ``machine`` this is (a backend without boots: always the same one)."""
+        boot = getattr(self.backend, "boot_generation", None)
+        return boot(machine) if boot is not None else None
+
     def _record_shell(self, machine: str, *, opened: bool) -> None:
         """Instrumentation (a backend may count RunspacePools opened and closed); Windows has no such counter."""
         record = getattr(self.backend, "record_shell", None)
@@ -156,6 +164,11 @@ class ShellTable:
         shell_id = request.selectors.get("ShellId", "").upper()
         with self.lock:
             shell = self.shells.get(shell_id)
+            if shell is not None and self.boots.get(shell_id) != self._boot(shell.principal.machine):
+                # the machine restarted since: its shells (wsmprovhost processes) ended with the old boot
+                self.shells.pop(shell_id, None)
+                self.boots.pop(shell_id, None)
+                shell = None
         if shell is None or shell.principal.user.lower() != principal.user.lower():
             raise soap.SoapError(soap.ERROR_SHELL_NOT_FOUND,
                                  f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the "
