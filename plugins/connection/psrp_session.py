@@ -95,8 +95,9 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._session_wire impor
 )
 
 # WinRM's "the shell was not found" (ERROR_WSMAN_SHELL_NOT_FOUND): the host no longer has the pool this helper
-# kept (restarted, or the shell idled out there). On a pool opened by an earlier task the batch's first message
-# (its Command) fails with it, before anything ran: the helper opens a new pool and sends the batch again.
+# kept (restarted, or the shell idled out there). When it refuses a batch's Command with it (HostClient marks the
+# error not_started: nothing of the batch ran) on a pool opened by an earlier task, the helper opens a new pool and
+# sends the batch again; the same fault later in a batch is reported, since part of the batch may have run.
 SHELL_NOT_FOUND = 0x8033805B
 
 
@@ -145,7 +146,7 @@ class Connection(NetworkConnectionBase):
             try:
                 results = client.run(commands, retry=bool(request.get("retry")), deadline=deadline)
             except HyperVError as err:
-                if not (reused and err.code == SHELL_NOT_FOUND):
+                if not (reused and err.code == SHELL_NOT_FOUND and err.not_started):
                     raise
                 self._drop(options)
                 client = self._client(options, request["name"])

@@ -185,7 +185,9 @@ class HostClient:
         # the session's connection failed mid-exchange: its authentication (bound to that connection) and the
         # pipeline's state are gone, so the next batch must start a new session rather than reuse this one
         self.close()
-        raise self._transport_error(last, commands[0].describe())
+        error = self._transport_error(last, commands[0].describe())
+        error.not_started = bool(getattr(last, "winvirt_not_started", False))
+        raise error
 
     def _invoke(self, pool: t.Any, commands: t.Sequence[Cmd], deadline: Deadline) -> list[list[t.Any]]:
         marker = f"winvirt-boundary-{uuid.uuid4()}"
@@ -221,7 +223,11 @@ class HostClient:
 
     def _wait(self, ps: t.Any, commands: t.Sequence[Cmd], deadline: Deadline) -> list[t.Any]:
         """Start the pipeline and receive until it ends or the deadline passes (then stop it on the host)."""
-        ps.begin_invoke()
+        try:
+            ps.begin_invoke()
+        except Exception as exc:  # pylint: disable=broad-except
+            exc.winvirt_not_started = True  # type: ignore[attr-defined]  # the host refused the Command: nothing ran
+            raise
         while ps.state == PSInvocationState.RUNNING:
             remaining = deadline.remaining()
             if remaining is not None and remaining <= 0:

@@ -157,6 +157,7 @@ class HyperVError(Exception):
         self.code = code & 0xFFFFFFFF if code is not None else None
         self.error_id = error_id
         self.hint = hint or (known.remedy if known else None)
+        self.not_started = False  # set by the client when the host refused a batch before any of it ran
         super().__init__(str(self))
 
     def __str__(self) -> str:

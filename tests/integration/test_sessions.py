@@ -165,3 +165,26 @@ def test_native_programs_do_not_cost_the_session(lab3: t.Any) -> None:
     counters = lab3.counters("fs1")
     assert counters["native_calls"] >= 2, "icacls ran"
     assert pools(lab3, "fs1") == (1, 1)
+
+
+def test_a_pool_the_host_lost_in_a_restart_is_opened_again(lab3: t.Any) -> None:
+    """hv1 power-cycles between two tasks (through hvsim's admin API, as something outside the play might restart
+    it): the kept pool is gone there, the host answers the next batch's Command with "shell not found" before
+    anything ran, and the helper opens a new pool and sends the batch again; the read runs once."""
+    def get_vm_calls() -> int:
+        return len([r for r in lab3.call_log() if r.get("machine") == "hv1" and r.get("command") == "Get-VM"])
+
+    power = [{"name": f"power {state}", "ansible.builtin.uri": {
+        "url": f"{lab3.admin.url}/power", "method": "POST", "body_format": "json",
+        "body": {"machine": "hv1", "state": state}}} for state in ("off", "on")]
+    start = get_vm_calls()
+    assert run_playbook(lab3, reads(2)).rc == 0
+    two_reads = get_vm_calls() - start
+
+    lab3.reset_counters()
+    start = get_vm_calls()
+    run = run_playbook(lab3, [*reads(1), *power, {"name": "again", INFO: {"name": "web1"}}])
+    assert run.rc == 0, run.stdout
+    assert run.result("again")["vms"][0]["name"] == "web1"
+    assert pools(lab3)[0] == 2, "the lost pool was replaced"
+    assert get_vm_calls() - start == two_reads, "no batch ran twice"
