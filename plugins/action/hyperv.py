@@ -17,14 +17,14 @@ from ansible.plugins.loader import connection_loader
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
-from ansible_collections.winvirt.hyperv.plugins.plugin_utils._inventory_options import InventoryOptionsError, inventory_args
+from ansible_collections.winvirt.hyperv.plugins.plugin_utils._inventory_options import (
+    InventoryOptionsError,
+    connection_kind,
+    inventory_args,
+)
 from ansible_collections.winvirt.hyperv.plugins.plugin_utils._session import session_socket
 
 display = Display()
-
-# Connections that already run modules on the controller.
-_CONTROLLER_CONNECTIONS = frozenset({"local", "ansible.builtin.local", "ansible.legacy.local"})
-
 
 class ActionModule(ActionBase):
     _supports_check_mode = True
@@ -43,14 +43,16 @@ class ActionModule(ActionBase):
             display.warning(warning)
         self._run_on_controller(task_vars)
 
-        socket_path = session_socket(task_vars, self._templar, self._task._uuid)
+        # a module that runs elsewhere (a jump host over ssh, as the task's connection says) cannot reach the helper
+        socket_path = session_socket(task_vars, self._templar, self._task._uuid) if self._on_controller() else None
         # _execute_module hands the module this socket (_ansible_socket); in the task's own args it also tells the
         # strategy to close the helper when the play ends
         module_vars = dict(task_vars, ansible_socket=socket_path)
         if socket_path:
             self._task.args["_ansible_socket"] = socket_path
 
-        self._pipeline()
+        if self._on_controller():
+            self._pipeline()
         wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
         result = merge_hash(result, self._execute_module(module_args=module_args, task_vars=module_vars,
                                                          wrap_async=wrap_async))
@@ -73,13 +75,16 @@ class ActionModule(ActionBase):
             except (KeyError, AttributeError):
                 pass
 
+    def _on_controller(self) -> bool:
+        """Whether the module runs on the controller (ansible-core's local connection, by whichever name)."""
+        return getattr(self._connection, "transport", None) == "local"
+
     def _run_on_controller(self, task_vars: dict[str, t.Any]) -> None:
-        """The one place where a host's own connection (ansible_connection: psrp or winrm) is set aside: the module
+        """The one place where a Windows host's own connection (ansible_connection: psrp or winrm) is set aside: the module
         runs on the controller through a local connection with the controller's Python, and the host's connection
         is never opened (the module connects with the options its variables gave)."""
-        name = getattr(self._connection, "_load_name", None) or getattr(self._connection, "transport", "")
-        if name in _CONTROLLER_CONNECTIONS:
-            return
+        if connection_kind(self._connection) is None:
+            return  # local already, or a connection the modules run over (ssh to a jump host)
         context = self._play_context.copy()
         context.connection = "local"
         context.shell = "sh"
