@@ -36,6 +36,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._session_wire impor
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._winrs import NativeOutput, run_native
 
+
 def _absolute(options: ConnectionOptions) -> ConnectionOptions:
     """File paths as the helper must see them: it runs in ``/``, not in the module's directory."""
     paths = {name: os.path.abspath(value) for name in ("ca_trust_path", "certificate_pem", "certificate_key_pem")
