@@ -26,6 +26,7 @@ from ansible_collections.winvirt.hyperv.plugins.plugin_utils._session import ses
 
 display = Display()
 
+
 class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = True
