@@ -23,7 +23,7 @@ description:
   - Set O(sessions=false) (variable C(hyperv_sessions), environment E(HYPERV_SESSIONS)) to give every task its own
     connection again, opened and closed by the module, as before this plugin existed.
 author:
-  - winvirt.hyperv contributors
+  - winvirt.hyperv contributors (@winvirt)
 version_added: 0.1.0
 options:
   sessions:

@@ -61,7 +61,8 @@ class HelperChannel:
 
     def _exchange(self, method: str, payload: str) -> t.Any:
         """One JSON-RPC request and its response (ansible-connection's framing); the result text."""
-        assert self._sock is not None
+        if self._sock is None:
+            raise HelperUnreachable("the channel is not open")
         request = request_builder(method, payload)
         send_data(self._sock, json.dumps(request).encode("utf-8"))
         raw = recv_data(self._sock)

@@ -111,7 +111,7 @@ class _Helper:
 
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn = self.sock.accept()[0]
             except OSError:
                 return
             while (data := recv_data(conn)) is not None:
