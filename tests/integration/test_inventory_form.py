@@ -200,3 +200,23 @@ def test_remote_user_keyword_and_connection_password_file(lab3: t.Any, tmp_path:
     assert run.rc == 0, run.stdout + run.stderr
     assert tripped == []
     assert {(r["user"].lower(), r["auth"]) for r in _calls(lab3, "hv1")} == {(user.lower(), "ntlm")}
+
+
+def test_replica_partner_by_inventory_name_and_a_delegated_task(lab3: t.Any) -> None:
+    """hyperv_replica's destination is hv2 by its inventory name; hv2 is made a replica server by a task of hv1's
+    play delegated to hv2 (delegate_to: the connection Ansible configures for hv2 gives hv2's options)."""
+    inventory = _psrp_inventory(lab3, auth="ntlm")[0]
+    tasks = [
+        {"name": "server", "winvirt.hyperv.hyperv_replica_server": {"default_storage_location": "D:\\Replica"},
+         "delegate_to": "hv2"},
+        {"name": "enable", "winvirt.hyperv.hyperv_replica": {"name": "app1", "destination": {"hostname": "hv2"}}},
+    ]
+    run, tripped = _run_inventory(lab3, inventory, [_play("hv1", tasks)])
+    assert run.rc == 0, run.stdout + run.stderr
+    assert tripped == []
+    assert run.result("server")["server"]["default_storage_location"] == "D:\\Replica"
+    assert lab3.world.machine("hv2").platform.firewall_rules["VIRT-HVRHTTPL-In-TCP-NoScope"].enabled
+    assert not lab3.world.machine("hv1").platform.firewall_rules["VIRT-HVRHTTPL-In-TCP-NoScope"].enabled
+    primary = next(v for v in lab3.world.machine("hv1").hyperv.vms.values() if v.name == "app1")
+    assert primary.replication_state == "Replicating"
+    assert any(v.id == primary.id for v in lab3.world.machine("hv2").hyperv.vms.values())

@@ -356,3 +356,23 @@ def test_domain_controller_by_inventory_name_is_its_address_only(key: str) -> No
     args = inventory_args({key: "dc1", "backend": "ldap"}, variables, templar=templar)[0]
     assert args[key] == "dc1.lab.test" and "ldap_username" not in args and "ldap_password" not in args
     assert domain_controller_option(variables, {key: "dc9.lab.test"}, templar=templar) == {}
+
+
+def test_secrets_from_the_inventory_stay_no_log() -> None:
+    """The password (and a proxy URL, which may hold one) the inventory gives are options the module's argument
+    spec marks no_log, for the host and for a destination; warnings name variables, never their values."""
+    from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import (  # pylint: disable=import-outside-toplevel
+        connection_argument_spec, destination_argument_spec)
+
+    variables = _with_hostvars(hv2={"ansible_connection": "psrp", "ansible_host": "hv2.lab.test",
+                                    "ansible_password": "pw2-secret"})
+    variables.update(ansible_psrp_proxy="http://u:proxy-secret@proxy:3128", ansible_psrp_negotiate_delegate=True)
+    templar = Templar(loader=DataLoader(), variables=variables)
+    plugin = configured_plugin("psrp", variables, templar)
+    args, warnings = inventory_args({"destination": {"hostname": "hv2"}}, variables, templar=templar, connection=plugin)
+    spec = connection_argument_spec()
+    destination = destination_argument_spec()["destination"]["options"]
+    assert args["password"] == "pw1" and spec["password"]["no_log"] is True
+    assert args["proxy"].startswith("http://u:") and spec["proxy"]["no_log"] is True
+    assert args["destination"]["password"] == "pw2-secret" and destination["password"]["no_log"] is True
+    assert warnings and not any(secret in " ".join(warnings) for secret in ("pw1", "pw2-secret", "proxy-secret"))
