@@ -5,13 +5,14 @@ hvsim serve)."""
 from __future__ import annotations
 
 import pathlib
+import typing
 
 import pytest
 import yaml
 
 from hvsim.cli import main
-from hvsim.estate import fleet
-from hvsim.estate_schema import EstateError, problems
+from hvsim.estate import build_world, fleet
+from hvsim.estate_schema import ESTATE, EstateError, Fields, ListOf, MapOf, field_paths, problems
 from hvsim.runner import estate_spec
 
 GOOD = """
@@ -98,3 +99,54 @@ def test_a_file_with_problems_is_refused_by_the_runner_check_and_serve(tmp_path:
     assert "unknown key 'startupmb' (did you mean 'startup_mb'?)" in capsys.readouterr().err
     assert main(["serve", "--estate", str(bad)]) == 2, "serve must stop before it starts anything"
     assert "1 problem(s) in the estate" in capsys.readouterr().err
+
+
+class Recorded(dict):  # type: ignore[type-arg]
+    """A section of an estate spec that records every key the builders ask it for, at its schema path."""
+
+    def __init__(self, value: dict, node: typing.Any, path: str, asked: set[tuple[str, str]]) -> None:
+        super().__init__(value)
+        self.node, self.path, self.asked = node, path, asked
+
+    def _child(self, key: str, value: typing.Any) -> typing.Any:
+        node = self.node.fields.get(key) if isinstance(self.node, Fields) else self.node.value
+        name = key if isinstance(self.node, Fields) else "<name>"
+        path = f"{self.path}.{name}" if self.path else str(name)
+        return wrap(value, node, path, self.asked)
+
+    def _ask(self, key: typing.Any) -> None:
+        if isinstance(self.node, Fields):
+            self.asked.add((self.path, str(key)))
+
+    def get(self, key: typing.Any, default: typing.Any = None) -> typing.Any:
+        self._ask(key)
+        return self._child(key, super().get(key, default)) if key in self.keys() else default
+
+    def __getitem__(self, key: typing.Any) -> typing.Any:
+        self._ask(key)
+        return self._child(key, super().__getitem__(key))
+
+    def __contains__(self, key: object) -> bool:
+        self._ask(key)
+        return super().__contains__(key)
+
+    def items(self) -> typing.Any:
+        return [(key, self._child(key, value)) for key, value in super().items()]
+
+
+def wrap(value: typing.Any, node: typing.Any, path: str, asked: set[tuple[str, str]]) -> typing.Any:
+    if isinstance(node, ListOf) and isinstance(value, list):
+        return [wrap(item, node.item, f"{path}[]", asked) for item in value]
+    if isinstance(node, (Fields, MapOf)) and isinstance(value, dict):
+        return Recorded(value, node, path, asked)
+    return value
+
+
+@pytest.mark.parametrize("spec", [estate_spec("lab3"), estate_spec("workgroup"), fleet(2, 3)], ids=["lab3", "workgroup", "fleet"])
+def test_every_key_the_builders_ask_for_is_in_the_schema(spec: dict) -> None:
+    asked: set[tuple[str, str]] = set()
+    build_world(wrap(spec, ESTATE, "", asked))
+    known = {(path if path != "(top level)" else ""): set(keys) for path, keys in field_paths()}
+    unknown = sorted((path or "(top level)", key) for path, key in asked if key not in known.get(path, set()))
+    assert unknown == [], "builders read keys the estate schema (and docs/testing-offline.md) does not know"
+    assert ("machines[].hyperv.vms[].memory", "startup_mb") in asked, "the recording must see the builders' reads"

@@ -8,8 +8,9 @@ addresses are loopback and unique). ``hvsim check --estate FILE`` prints them; `
 file that has any.
 
 The schema mirrors the builders (estate.py, world/filesystem.py, world/platform.py, world/smb.py, world/hyperv.py,
-world/directory.py, runner.py): a key they start reading belongs here too, which tests/hvsim/tests/test_estate_schema.py
-checks for the shipped estates and the fleet generator.
+world/directory.py, runner.py): a key they start reading belongs here too. tests/hvsim/tests/test_estate_schema.py
+builds the shipped estates and a fleet from specs that record every key the builders ask a section for and fails on
+one the schema does not know (a section a builder copies before reading, such as platform.hardware, is not seen).
 """
 
 from __future__ import annotations
