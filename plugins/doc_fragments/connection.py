@@ -127,7 +127,8 @@ notes:
     connection variables (C(ansible_host), C(ansible_user), C(ansible_password), C(ansible_port) and the
     C(ansible_psrp_*) or C(ansible_winrm_*) variables, templated and read as that connection plugin reads them),
     and the module runs on the controller without ever opening the host's psrp or winrm connection. Other hosts
-    run it with C(connection: local) or C(delegate_to: localhost) and the options set in the task."
+    run it with C(connection: local) or C(delegate_to: localhost) and the options set in the task (a task
+    delegated to localhost takes none of the host's connection variables)."
   - "Each option comes from, first to last: the task's arguments and C(module_defaults), the host's psrp / winrm
     connection variables (only those it sets, and the port and HTTPS it implies), the E(HYPERV_*) environment
     variables, the option's default. Connection variables the module cannot follow (for example

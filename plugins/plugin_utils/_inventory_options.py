@@ -84,9 +84,12 @@ def connection_options_from_vars(
     ``self._connection``): its options already hold the templated variables, delegation and keywords. Without
     it the plugin is loaded and configured from ``task_vars`` (``ansible_connection`` decides which), which
     needs ``templar`` (the action plugin's ``self._templar``) to resolve templated values. Returns ``{}``
-    when the host does not use psrp or winrm (``connection: local`` keeps its explicit options alone).
+    when the task's connection is not psrp or winrm: ``connection: local`` and ``delegate_to: localhost`` keep
+    their explicit options alone, even on a host whose own variables say psrp.
     """
-    if connection is not None and connection_kind(connection) is not None:
+    if connection is not None and not isinstance(connection, str):
+        if connection_kind(connection) is None:
+            return {}
         plugin = connection
     else:
         name = connection if isinstance(connection, str) else _template(templar, task_vars.get("ansible_connection"))

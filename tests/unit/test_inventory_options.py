@@ -376,3 +376,16 @@ def test_secrets_from_the_inventory_stay_no_log() -> None:
     assert args["proxy"].startswith("http://u:") and spec["proxy"]["no_log"] is True
     assert args["destination"]["password"] == "pw2-secret" and destination["password"]["no_log"] is True
     assert warnings and not any(secret in " ".join(warnings) for secret in ("pw1", "pw2-secret", "proxy-secret"))
+
+
+def test_a_task_delegated_to_a_local_connection_keeps_its_own_options() -> None:
+    """delegate_to: localhost on a psrp host: the task's connection is local, so the host's psrp variables are not
+    used (the form with explicit options works as before), although task_vars still say psrp."""
+    from ansible.playbook.play_context import PlayContext  # pylint: disable=import-outside-toplevel
+    from ansible.plugins.loader import connection_loader  # pylint: disable=import-outside-toplevel
+
+    variables = _host(ansible_host="hv1.lab.test", ansible_user="LAB\\admin", ansible_password="pw")
+    local = connection_loader.get("ansible.builtin.local", PlayContext(), None)
+    templar = Templar(loader=DataLoader(), variables=variables)
+    assert connection_options_from_vars(variables, {"hostname": "hv1"}, templar=templar, connection=local) == {}
+    assert connection_options_from_vars(variables, {"hostname": "hv1"}, templar=templar)["username"] == "LAB\\admin"
