@@ -73,7 +73,6 @@ def test_a_lost_answer_to_move_vm_still_reports_the_move(lab3: t.Any) -> None:
     assert lost_answers, "no step lost Move-VM's answer: the test did not test the finding"
 
 
-
 def test_a_lost_answer_to_move_vm_still_connects_the_mapped_switch(lab3: t.Any) -> None:
     """app1 uses "Lab Private", which hv3 lacks: switch_map sends it to vNet-LAN50. When Move-VM's answer is lost
     (the host moved the VM, then the connection reset instead of the answer), the adapters are still connected on
@@ -113,5 +112,6 @@ def test_a_lost_answer_to_move_vm_still_connects_the_mapped_switch(lab3: t.Any) 
             assert switches_on("hv3") == ["vNet-LAN50"], (back, result, switches_on("hv3"))
             lost_answers += bool(result.get("failed"))
         else:
-            assert not result.get("changed") and switches_on("hv1") == ["Lab Private"], (back, result.get("msg"), result.get("warnings"), [c.get("command") for c in lab3.call_log()[-6:]])
+            assert not result.get("changed") and switches_on("hv1") == ["Lab Private"], \
+                (back, result.get("msg"), result.get("warnings"), [c.get("command") for c in lab3.call_log()[-6:]])
     assert lost_answers, "no step lost Move-VM's answer: the test did not test the finding"
