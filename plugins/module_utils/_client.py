@@ -5,8 +5,8 @@
 FOR INTERNAL COLLECTION USE ONLY.
 
 ``HostClient.run`` sends a batch of structured commands as ONE pipeline (one WS-Management
-Command plus its Receives): statements separated by a boundary marker that ``Write-Output``
-emits, so each command's output comes back separately. Every command runs with
+Command plus its Receives), one statement per command; ``_batch`` says how each output object and
+error maps back to its command (boundary markers only where nothing else can). Every command runs with
 ErrorAction Stop (or SilentlyContinue when ``missing_ok``), so the first error ends the batch and
 is reported with the command that raised it.
 """
@@ -18,6 +18,7 @@ import traceback
 import typing as t
 import uuid
 
+from ansible_collections.winvirt.hyperv.plugins.module_utils._batch import failed_statement, layout, split
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import ConnectionOptions
 from ansible_collections.winvirt.hyperv.plugins.module_utils._convert import to_plain
@@ -191,35 +192,31 @@ class HostClient:
 
     def _invoke(self, pool: t.Any, commands: t.Sequence[Cmd], deadline: Deadline) -> list[list[t.Any]]:
         marker = f"winvirt-boundary-{uuid.uuid4()}"
+        statements = layout(commands)
         ps = PowerShell(pool)
-        for index, command in enumerate(commands):
+        for index, statement in enumerate(statements):
+            if statement.marker_before:
+                ps.add_statement()
+                ps.add_cmdlet("Write-Output").add_parameter("InputObject", marker)
             if index:
                 ps.add_statement()
+            command = statement.command
             for link in command.chain():
                 ps.add_cmdlet(link.cmdlet)
                 for name, value in link.bound_parameters().items():
                     ps.add_parameter(name, _wire_value(value))
                 ps.add_parameter("ErrorAction", "SilentlyContinue" if command.missing_ok else "Stop")
-            if command.select:
-                ps.add_cmdlet("Select-Object").add_parameter("Property", list(command.select))
-            ps.add_statement()
-            ps.add_cmdlet("Write-Output").add_parameter("InputObject", marker)
+            if statement.select:
+                ps.add_cmdlet("Select-Object").add_parameter("Property", list(statement.select))
         self.round_trips += 1
         output = self._wait(ps, commands, deadline)
-        results: list[list[t.Any]] = [[]]
-        for item in output:
-            if isinstance(item, str) and item == marker:
-                results.append([])
-            else:
-                results[-1].append(to_plain(item))
-        completed = len(results) - 1
+        outcome = split(statements, (to_plain(item) for item in output), marker)
         errors = list(ps.streams.error)
         if ps.had_errors or errors:
-            failed_index = min(completed, len(commands) - 1)
-            failed = commands[failed_index]
+            failed = commands[failed_statement(statements, outcome.position, _activity(errors[0] if errors else None))]
             if not failed.missing_ok or ps.had_errors:
                 raise self._remote_error(errors, failed)
-        return results[: len(commands)]
+        return outcome.results
 
     def _wait(self, ps: t.Any, commands: t.Sequence[Cmd], deadline: Deadline) -> list[t.Any]:
         """Start the pipeline and receive until it ends or the deadline passes (then stop it on the host)."""
@@ -307,6 +304,18 @@ def _progress(ps: t.Any) -> tuple[int, ...]:
     streams = ps.streams
     return (len(ps.output), len(streams.error), len(streams.warning), len(streams.verbose), len(streams.progress),
             len(streams.information), len(streams.debug))
+
+
+def _activity(record: t.Any) -> str | None:
+    """The command an ErrorRecord names (CategoryInfo.Activity, else its InvocationInfo's command)."""
+    if record is None:
+        return None
+    activity = getattr(record, "activity", None)
+    if activity:
+        return str(activity)
+    invocation = getattr(record, "invocation_info", None)
+    command = _property(invocation, "MyCommand")
+    return str(command) if command else None
 
 
 def _property(obj: t.Any, name: str) -> t.Any:
