@@ -197,6 +197,23 @@ def adapter_of(selector: Cmd, name: str) -> Cmd:
     return from_vm(selector, "Get-VMNetworkAdapter", {"Name": name})
 
 
+# The parameter that names the adapter, for cmdlets that take the VM by name (and, where listed in
+# _TAKES_VM_AND_ADAPTER_NAME, the VM object) together with the adapter's name (Microsoft's cmdlet reference).
+_ADAPTER_NAME = {"Set-VMNetworkAdapterVlan": "VMNetworkAdapterName", "Set-VMNetworkAdapter": "Name",
+                 "Connect-VMNetworkAdapter": "Name", "Disconnect-VMNetworkAdapter": "Name"}
+_TAKES_VM_AND_ADAPTER_NAME = frozenset({"Set-VMNetworkAdapterVlan", "Set-VMNetworkAdapter"})
+
+
+def on_adapter(selector: Cmd, name: str, cmdlet: str, parameters: dict[str, t.Any] | None = None) -> Cmd:
+    """``cmdlet`` on the VM's adapter named exactly ``name``: one command where the cmdlet takes the VM and the
+    adapter's name itself (``Set-VMNetworkAdapterVlan -VMName x -VMNetworkAdapterName n``), else piped from
+    ``adapter_of``."""
+    direct = from_vm(selector, cmdlet, {_ADAPTER_NAME[cmdlet]: name, **(parameters or {})})
+    if not direct.piped or cmdlet in _TAKES_VM_AND_ADAPTER_NAME:
+        return direct
+    return adapter_of(selector, name).pipe(Cmd(cmdlet, parameters or {}))
+
+
 def vlan_parameters(vlan: VlanSpec) -> dict[str, t.Any]:
     if vlan.mode == "access":
         return {"Access": True, "VlanId": vlan.vlan_id}
@@ -262,10 +279,9 @@ def plan_adapters(selector: Selector, adapters: t.Sequence[AdapterSpec] | None, 
             commands = [from_vm(selector(), "Add-VMNetworkAdapter", params)]
             vlan = spec.vlan or VlanSpec("untagged")
             if vlan.mode != "untagged":
-                commands.append(adapter_of(selector(), spec.name).pipe(Cmd("Set-VMNetworkAdapterVlan", vlan_parameters(vlan))))
+                commands.append(on_adapter(selector(), spec.name, "Set-VMNetworkAdapterVlan", vlan_parameters(vlan)))
             if spec.mac_address_spoofing:
-                commands.append(adapter_of(selector(), spec.name).pipe(Cmd("Set-VMNetworkAdapter",
-                                                                           {"MacAddressSpoofing": "On"})))
+                commands.append(on_adapter(selector(), spec.name, "Set-VMNetworkAdapter", {"MacAddressSpoofing": "On"}))
             on = f" on switch '{switch}'" if "SwitchName" in params else " (not connected)"
             tagged = f", {describe_vlan(vlan)}" if vlan.mode != "untagged" else ""
             changes.append(Change(f"add network adapter '{spec.name}'{on}{tagged}", commands,
@@ -282,31 +298,30 @@ def _update_adapter(selector: Selector, spec: AdapterSpec, switch: str | None, c
     label = f"network adapter '{current.name}'"
     if not spec.connected and current.switch:
         changes.append(Change(f"disconnect {label} from switch '{current.switch}'",
-                              [adapter_of(selector(), current.name).pipe(Cmd("Disconnect-VMNetworkAdapter"))]))
+                              [on_adapter(selector(), current.name, "Disconnect-VMNetworkAdapter")]))
         current.switch = None
     elif spec.connected and switch and (current.switch or "").lower() != switch.lower():
         changes.append(Change(f"connect {label} to switch '{switch}'" + (f" (was '{current.switch}')" if current.switch else ""),
-                              [adapter_of(selector(), current.name).pipe(Cmd("Connect-VMNetworkAdapter", {"SwitchName": switch}))]))
+                              [on_adapter(selector(), current.name, "Connect-VMNetworkAdapter", {"SwitchName": switch})]))
         current.switch = switch
     if spec.mac_address == "dynamic" and current.dynamic_mac is False:
         changes.append(Change(f"give {label} a dynamic MAC address",
-                              [adapter_of(selector(), current.name).pipe(Cmd("Set-VMNetworkAdapter", {"DynamicMacAddress": True}))],
+                              [on_adapter(selector(), current.name, "Set-VMNetworkAdapter", {"DynamicMacAddress": True})],
                               needs_off=True))
         current.dynamic_mac = True
     elif spec.mac_address not in (None, "dynamic") and (current.dynamic_mac or (current.mac_address or "").upper() != spec.mac_address):
         changes.append(Change(f"set the MAC address of {label} to {spec.mac_address} (static)",
-                              [adapter_of(selector(), current.name).pipe(Cmd("Set-VMNetworkAdapter", {"StaticMacAddress": spec.mac_address}))],
+                              [on_adapter(selector(), current.name, "Set-VMNetworkAdapter", {"StaticMacAddress": spec.mac_address})],
                               needs_off=True))
         current.mac_address, current.dynamic_mac = spec.mac_address, False
     if spec.mac_address_spoofing is not None and spec.mac_address_spoofing != current.mac_address_spoofing:
         # a running VM's adapter takes it (Microsoft's nested virtualization guide sets it on a running VM's adapter)
         state = "On" if spec.mac_address_spoofing else "Off"
         changes.append(Change(f"turn MAC address spoofing of {label} {state.lower()}",
-                              [adapter_of(selector(), current.name).pipe(Cmd("Set-VMNetworkAdapter",
-                                                                             {"MacAddressSpoofing": state}))]))
+                              [on_adapter(selector(), current.name, "Set-VMNetworkAdapter", {"MacAddressSpoofing": state})]))
         current.mac_address_spoofing = spec.mac_address_spoofing
     if spec.vlan is not None and spec.vlan != current.vlan:
         changes.append(Change(f"set the VLAN of {label} to {describe_vlan(spec.vlan)} (was {describe_vlan(current.vlan)})",
-                              [adapter_of(selector(), current.name).pipe(Cmd("Set-VMNetworkAdapterVlan", vlan_parameters(spec.vlan)))]))
+                              [on_adapter(selector(), current.name, "Set-VMNetworkAdapterVlan", vlan_parameters(spec.vlan))]))
         current.vlan = spec.vlan
     return changes

@@ -4,10 +4,10 @@
 
 FOR INTERNAL COLLECTION USE ONLY.
 
-One batch reads the VM and its parts (memory, firmware, drives, adapters, VLANs), each piped from
-the same VM lookup so a name is bound once, as a value. ``Get-VM -Name`` goes out with the name's
-wildcard characters escaped (``Cmd``), so it finds exactly that name; an existing VM is addressed by
-its Id from then on.
+One batch reads the VM and its parts (memory, firmware, drives, adapters, VLANs), each by the VM's
+name as a parameter value (``Get-VMMemory -VMName x``). Names go out with their wildcard characters
+escaped (``Cmd``), so they find exactly that name; two VMs of one name both come back (told apart by
+VMId) and the modules refuse them. An existing VM is addressed by its Id from then on (``Get-VM -Id x |``).
 """
 
 from __future__ import annotations
@@ -61,9 +61,33 @@ def select_vm(name: str | None = None, vm_id: str | None = None) -> Cmd:
     return Cmd("Get-VM", {"Name": name})
 
 
+# The parameter that names the VM, for the cmdlets that take one (Microsoft's cmdlet reference, as in the cmdlet
+# catalog; tests/unit/test_batch.py checks it): ``Set-VMMemory -VMName x`` is one command where
+# ``Get-VM -Name x | Set-VMMemory`` is two, and the name is matched exactly the same way (escaped by Cmd).
+VM_NAME_PARAMETER = {
+    **dict.fromkeys(("Add-VMDvdDrive", "Add-VMHardDiskDrive", "Add-VMNetworkAdapter", "Add-VMScsiController",
+                     "Connect-VMNetworkAdapter", "Disconnect-VMNetworkAdapter", "Set-VMNetworkAdapter",
+                     "Set-VMNetworkAdapterVlan", "Get-VMBios", "Get-VMDvdDrive", "Get-VMFirmware", "Get-VMHardDiskDrive", "Get-VMMemory",
+                     "Get-VMNetworkAdapter", "Get-VMNetworkAdapterVlan", "Get-VMProcessor", "Get-VMScsiController",
+                     "Get-VMSnapshot", "Remove-VMSavedState", "Set-VMBios", "Set-VMFirmware", "Set-VMMemory",
+                     "Set-VMProcessor"), "VMName"),
+    **dict.fromkeys(("Restart-VM", "Resume-VM", "Save-VM", "Set-VM", "Start-VM", "Stop-VM", "Suspend-VM",
+                     "Update-VMVersion", "Remove-VM"), "Name"),
+}
+
+
 def from_vm(selector: Cmd, cmdlet: str, parameters: dict[str, t.Any] | None = None, *,
             select: list[str] | None = None, missing_ok: bool = False) -> Cmd:
-    """``<selector> | <cmdlet> <parameters>``: the VM object bound by the pipeline, never by name."""
+    """``<cmdlet> -VMName <name>`` when the selector names the VM (every VM when it names none) and the cmdlet
+    takes a VM name; else ``<selector> | <cmdlet> <parameters>``, the VM object bound by the pipeline (a VM
+    addressed by its Id)."""
+    by_name = selector.cmdlet == "Get-VM" and not selector.piped and set(selector.parameters) <= {"Name"}
+    name = selector.parameters.get("Name")
+    patterns = selector.patterns or name is None
+    # a pattern lookup sends its names unescaped: only the VM's, so no other parameter may carry a name
+    if by_name and cmdlet in VM_NAME_PARAMETER and not (patterns and parameters):
+        return Cmd(cmdlet, {VM_NAME_PARAMETER[cmdlet]: "*" if name is None else name, **(parameters or {})},
+                   select=select, missing_ok=missing_ok, patterns=patterns)
     return Cmd(selector.cmdlet, dict(selector.parameters), select=select, missing_ok=missing_ok,
                patterns=selector.patterns,
                piped=[*(Cmd(p.cmdlet, dict(p.parameters), patterns=p.patterns) for p in selector.piped),

@@ -227,7 +227,7 @@ import typing as t
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
-from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import chain, get_vhd, index_vhds, read_chains
+from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import VHD_PROPERTIES, chain, index_vhds, read_chains
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import VmView, belongs_to, from_vm, parse_vms, read_vm_commands
 
 SNAPSHOT_PROPERTIES = ["VMId", "Name", "Id", "ParentSnapshotName", "SnapshotType", "CreationTime"]
@@ -240,17 +240,25 @@ def _checkpoints(rows: list[t.Any], view: VmView) -> list[dict[str, t.Any]]:
             for row in rows if belongs_to(row, view.id)]
 
 
+def vm_disk_files(selector: Cmd) -> Cmd:
+    """The disk files of the selected VMs, in the same batch as the VMs (Microsoft's Get-VHD example 3:
+    ``Get-VM -VMName TestVM | Select-Object -Property VMId | Get-VHD``; the VM object itself would also bind
+    its folder, ``Path``, to Get-VHD's -Path). A file that is missing yields no row: its chain says so."""
+    return Cmd(selector.cmdlet, dict(selector.parameters), patterns=selector.patterns, missing_ok=True,
+               piped=[Cmd("Select-Object", {"Property": ["VMId"]}), Cmd("Get-VHD")], select=VHD_PROPERTIES)
+
+
 def main() -> None:
     module = HyperVModule({"name": {"type": "str"}}, supports_check_mode=True)
     name = module.params["name"]
     selector = Cmd("Get-VM", {"Name": name} if name else {}, patterns=True)  # name is a documented pattern
-    commands = [*read_vm_commands(selector), from_vm(selector, "Get-VMSnapshot", select=SNAPSHOT_PROPERTIES, missing_ok=True)]
+    commands = [*read_vm_commands(selector), from_vm(selector, "Get-VMSnapshot", select=SNAPSHOT_PROPERTIES, missing_ok=True),
+                vm_disk_files(selector)]
     client = module.client()
     try:
         rows = client.run(commands, retry=True)
         views = parse_vms(rows)
-        paths = [d.path for v in views for d in v.disks if d.path]
-        known = index_vhds(client.run([get_vhd(paths)], retry=True)[0]) if paths else {}
+        known = index_vhds(rows[-1])
         read_chains(client.run, known)
     except HyperVError as err:
         module.fail_hyperv(err)
@@ -258,7 +266,7 @@ def main() -> None:
     for view in sorted(views, key=lambda v: v.name.lower()):
         entry = view.to_result()
         entry["disks"] = [{**disk, "chain": chain(disk["path"], known) if disk["path"] else []} for disk in entry["disks"]]
-        entry["checkpoints"] = _checkpoints(rows[-1], view)
+        entry["checkpoints"] = _checkpoints(rows[-2], view)
         vms.append(entry)
     module.exit_json(changed=False, vms=vms, round_trips=module.round_trips)
 

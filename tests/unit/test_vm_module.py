@@ -10,6 +10,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._client import HostClient
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import VM_NAME_PARAMETER
 from ansible_collections.winvirt.hyperv.plugins.modules import hyperv_vhd, hyperv_vm, hyperv_vm_info
 
 CONNECTION = {"hostname": "hv1", "username": "Administrator", "password": "Passw0rd!", "auth": "ntlm"}
@@ -42,7 +43,9 @@ class Host:
             return []
         if first == "Get-VMSwitch":
             return [{"Name": "vNet-LAN50"}]
-        if first != "Get-VM" or self.vm is None:
+        if last == "Get-VHD" or self.vm is None:
+            return []
+        if first != "Get-VM" and VM_NAME_PARAMETER.get(first) not in command.parameters:
             return []
         parameters = command.chain()[-1].parameters
         effects = {"Set-VMProcessor": {"ProcessorCount": parameters.get("Count")}, "Stop-VM": {"State": "Off"},
@@ -139,7 +142,7 @@ def test_vm_info_lists_vms_with_checkpoints_in_one_round_trip(host: Host, capsys
     result = invoke(hyperv_vm_info, {"name": "web*"}, capsys)
     assert result["changed"] is False and result["round_trips"] == 1
     assert [vm["name"] for vm in result["vms"]] == ["web1"] and result["vms"][0]["checkpoints"] == []
-    assert host.batches[0][-1] == "Get-VM | Get-VMSnapshot"
+    assert host.batches[0][-2:] == ["Get-VMSnapshot", "Get-VM | Select-Object | Get-VHD"]
 
 
 def test_vhd_create_then_unchanged(host: Host, capsys: pytest.CaptureFixture[str]) -> None:

@@ -61,16 +61,19 @@ def test_create_sets_everything_asked_in_one_batch() -> None:
     plan = plan_vm(wanted, observed())
     assert plan.errors == []
     assert cmdlets(plan.commands) == [
-        "New-VM", "Get-VM | Set-VMProcessor", "Get-VM | Set-VMMemory", "New-Item", "New-VHD", "Get-VM | Add-VMHardDiskDrive",
-        "Get-VM | Get-VMNetworkAdapter | Remove-VMNetworkAdapter", "Get-VM | Add-VMNetworkAdapter",
-        "Get-VM | Get-VMNetworkAdapter | Set-VMNetworkAdapterVlan", "Get-VM | Start-VM"]
+        "New-VM", "Set-VMProcessor", "Set-VMMemory", "New-Item", "New-VHD", "Add-VMHardDiskDrive",
+        "Get-VMNetworkAdapter | Remove-VMNetworkAdapter", "Add-VMNetworkAdapter", "Set-VMNetworkAdapterVlan", "Start-VM"]
+    # the new VM is named by the cmdlets' own parameter, no `Get-VM -Name web1 |` before each
+    assert last(plan.commands, "Set-VMProcessor").parameters == {"VMName": "web1", "Count": 2}
+    assert last(plan.commands, "Start-VM").parameters == {"Name": "web1"}
     new_vm = last(plan.commands, "New-VM").parameters
     assert new_vm == {"Name": "web1", "Generation": 2, "NoVHD": True, "MemoryStartupBytes": 2048 * 1024**2}
     assert last(plan.commands, "New-Item").parameters == {"ItemType": "Directory", "Path": "C:\\VMs\\web1", "Force": True}
     assert last(plan.commands, "New-VHD").parameters == {"Path": "C:\\VMs\\web1\\os.vhdx", "SizeBytes": 40 * 1024**3,
                                                          "Dynamic": True}
-    assert last(plan.commands, "Add-VMNetworkAdapter").parameters == {"Name": "LAN", "SwitchName": "vNet-LAN50"}
-    assert last(plan.commands, "Set-VMNetworkAdapterVlan").parameters == {"Access": True, "VlanId": 20}
+    assert last(plan.commands, "Add-VMNetworkAdapter").parameters == {"VMName": "web1", "Name": "LAN", "SwitchName": "vNet-LAN50"}
+    assert last(plan.commands, "Set-VMNetworkAdapterVlan").parameters == {"VMName": "web1", "VMNetworkAdapterName": "LAN",
+                                                                          "Access": True, "VlanId": 20}
     assert plan.after is not None and plan.after.state == "Running" and plan.after.processor_count == 2
     assert plan.after.disks == [Drive("C:\\VMs\\web1\\os.vhdx", "SCSI", 0, 0)]
 
@@ -234,12 +237,14 @@ def test_adapter_changes_switch_vlan_and_mac() -> None:
                                      "vlan": {"mode": "trunk", "allowed": ["10-12", "20"], "native_id": 10}}],
                   allow_restart=True)
     plan = plan_vm(wanted, observed(running_vm()))
+    # the VM by its Id; Set-VMNetworkAdapter(Vlan) take the piped VM and the adapter's name themselves,
+    # Connect-VMNetworkAdapter takes no VM object, so its adapter is looked up first
     assert cmdlets(plan.commands) == ["Get-VM | Stop-VM", "Get-VM | Get-VMNetworkAdapter | Connect-VMNetworkAdapter",
-                                      "Get-VM | Get-VMNetworkAdapter | Set-VMNetworkAdapter",
-                                      "Get-VM | Get-VMNetworkAdapter | Set-VMNetworkAdapterVlan", "Get-VM | Start-VM"]
-    assert last(plan.commands, "Set-VMNetworkAdapter").parameters == {"StaticMacAddress": "00155D000099"}
+                                      "Get-VM | Set-VMNetworkAdapter", "Get-VM | Set-VMNetworkAdapterVlan",
+                                      "Get-VM | Start-VM"]
+    assert last(plan.commands, "Set-VMNetworkAdapter").parameters == {"Name": "LAN", "StaticMacAddress": "00155D000099"}
     assert last(plan.commands, "Set-VMNetworkAdapterVlan").parameters == {
-        "Trunk": True, "AllowedVlanIdList": "10-12,20", "NativeVlanId": 10}
+        "VMNetworkAdapterName": "LAN", "Trunk": True, "AllowedVlanIdList": "10-12,20", "NativeVlanId": 10}
 
 
 @pytest.mark.parametrize("mac", ["00:15:5D", "zz155D000001", "01155D000001"])
