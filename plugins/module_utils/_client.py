@@ -24,7 +24,8 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._convert import to_plain
 from ansible_collections.winvirt.hyperv.plugins.module_utils._deadline import Deadline
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
-from ansible_collections.winvirt.hyperv.plugins.module_utils._spnego_auth import SPNEGO_AUTHS, tickets_as_windows
+from ansible_collections.winvirt.hyperv.plugins.module_utils._spnego_auth import (
+    SPNEGO_AUTHS, authenticate_first_request, tickets_as_windows)
 from ansible_collections.winvirt.hyperv.plugins.module_utils._transient import RETRY_DELAYS, is_transient
 from ansible_collections.winvirt.hyperv.plugins.module_utils._winrs import NativeOutput, run_native
 
@@ -116,6 +117,7 @@ class HostClient:
             kwargs.update(certificate_pem=opts.certificate_pem, certificate_key_pem=opts.certificate_key_pem)
         if opts.auth in SPNEGO_AUTHS:
             tickets_as_windows()
+        authenticate_first_request()
         return WSMan(
             opts.hostname,
             port=opts.port,
