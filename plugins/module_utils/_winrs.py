@@ -77,10 +77,8 @@ def _run_once(options: ConnectionOptions, program: str, arguments: t.Sequence[st
         quoted = [quote_argument(argument) for argument in arguments]
         command_id = protocol.run_command(shell_id, program, quoted, skip_cmd_shell=True)
         stdout, stderr, rc = protocol.get_command_output(shell_id, command_id)
-        try:
-            protocol.cleanup_command(shell_id, command_id)
-        except Exception:  # pylint: disable=broad-except  # the program has run; a lost Signal changes nothing
-            pass
+        # No Signal terminate for the finished command: deleting the shell ends its commands and frees their
+        # resources (MS-WSMV 3.1.4.4.1), so the Signal would only cost one more round trip.
     finally:
         try:
             protocol.close_shell(shell_id)
