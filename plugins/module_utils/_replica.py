@@ -104,7 +104,7 @@ def host_read_commands(vm: str) -> list[Cmd]:
         Cmd("Get-VMHost", select=["ComputerName", "FullyQualifiedDomainName"]),
         *server_read_commands(),
         Cmd("Get-VM", {"Name": [vm, test_vm_name(vm)]}, missing_ok=True, select=["Name", "Id", "State"]),
-        Cmd("Get-VM", {"Name": vm}, missing_ok=True, piped=[Cmd("Get-VMHardDiskDrive")], select=["Path"]),
+        Cmd("Get-VMHardDiskDrive", {"VMName": vm}, missing_ok=True, select=["Path"]),
         Cmd("Get-VMReplication", {"VMName": vm}, missing_ok=True, select=REPLICATION_PROPERTIES),
         Cmd("Get-VMReplication", {"VMName": vm}, missing_ok=True,
             piped=[Cmd("Select-Object", {"ExpandProperty": "ReplicatedDisks"})], select=["Path"]),
