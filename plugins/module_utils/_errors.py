@@ -130,6 +130,10 @@ def code_in_text(message: str) -> int | None:
     return int(match.group(0), 16) if match else None
 
 
+# Failure categories (HostClient._transport_error, the batch deadline) after which a batch may have run on the host.
+OUTCOME_UNKNOWN = frozenset({"WinRM unreachable", "WinRM transport", "WinRM fault", "timeout"})
+
+
 class HyperVError(Exception):
     """Something failed on, or on the way to, a host.
 
@@ -171,6 +175,12 @@ class HyperVError(Exception):
         if self.hint:
             text += f" Hint: {self.hint}"
         return text
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """Whether the host may have acted on a batch although it failed: the connection broke, or the batch was
+        stopped, after it was sent (a command's own error ends the batch at that command instead)."""
+        return self.category in OUTCOME_UNKNOWN
 
     def to_result(self) -> dict[str, t.Any]:
         """The fields a module returns beside ``msg`` when it fails."""

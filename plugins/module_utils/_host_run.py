@@ -20,6 +20,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils import _host_settin
 from ansible_collections.winvirt.hyperv.plugins.module_utils import _management_client as mgmt
 from ansible_collections.winvirt.hyperv.plugins.module_utils._client import HostClient
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
+from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._host_facts import HostFacts, parse_facts
 from ansible_collections.winvirt.hyperv.plugins.module_utils._host_facts import read_commands as facts_read
 from ansible_collections.winvirt.hyperv.plugins.module_utils._reboot import restart_and_wait
@@ -165,8 +166,7 @@ class HostRun:
                 self.warn("Hyper-V settings cannot be planned before the Hyper-V role runs on the host")
             return result
 
-        applied = apply.run(self.client)
-        self.applied = bool(apply.commands)
+        applied = self._apply(apply)
         if "install" in applied:
             reboot_required = reboot_required or features.restart_needed(applied["install"][0])
             states_after = {name: ("install_pending" if reboot_required else "installed") for name in feature_plan.to_install}
@@ -220,5 +220,16 @@ class HostRun:
         apply = _Batch()
         apply.add("settings", plan.commands)
         apply.add("settings_after", settings.read_commands())
-        applied = apply.run(self.client)
+        applied = self._apply(apply)
         return {"settings": settings.parse_state(applied["settings_after"]).to_result(), "reported": state.reported}
+
+    def _apply(self, batch: _Batch) -> dict[str, list[list[t.Any]]]:
+        """Run an apply batch; ``applied`` says whether the machine may have changed, also when the connection
+        broke after the batch was sent."""
+        try:
+            applied = batch.run(self.client)
+        except HyperVError as err:
+            self.applied = self.applied or (bool(batch.commands) and err.outcome_unknown)
+            raise
+        self.applied = self.applied or bool(batch.commands)
+        return applied

@@ -380,8 +380,11 @@ def main() -> None:
     try:
         result = run.execute()
     except HyperVError as err:
+        unknown = run.applied and err.outcome_unknown
         module.fail_hyperv(err, changed=run.applied, changes=run.changes if run.applied else [],
-                           round_trips=module.round_trips)
+                           round_trips=module.round_trips,
+                           msg_detail="the connection broke after the changes were sent, so the host may have applied "
+                                      "them; run the task again to see and finish" if unknown else None)
     except ValueError as exc:
         module.fail_json(msg=f"{module.connection_options().hostname}: {exc}", changed=run.applied,
                          changes=run.changes if run.applied else [], round_trips=module.round_trips)

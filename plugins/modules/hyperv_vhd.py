@@ -231,6 +231,18 @@ def _with_chain(vhd: dict[str, t.Any] | None, known: dict[str, VhdFile]) -> dict
     return {**vhd, "chain": links}
 
 
+def _after_failure(client: t.Any, spec: VhdSpec, before: t.Any) -> dict[str, t.Any]:
+    """Whether a failed apply changed the disk, read back from the host (the batch may have run although its answer
+    was lost)."""
+    try:
+        rows = client.run(read_commands(spec), retry=True)
+    except HyperVError as reread_error:
+        return {"changed": True, "msg_detail": f"the task may have changed the host before it failed (reading it back "
+                                               f"failed: {reread_error}); run it again to finish"}
+    now = index_vhds(rows[0]).get(normalize_path(spec.path))
+    return {"changed": now != before, "msg_detail": "the disk was changed before the failure" if now != before else None}
+
+
 def main() -> None:
     module = HyperVModule(argument_spec(), supports_check_mode=True)
     params = module.params
@@ -266,7 +278,8 @@ def main() -> None:
         try:
             applied = client.run([*plan.commands, *reread])
         except HyperVError as err:
-            module.fail_hyperv(err, changes=plan.changes, round_trips=module.round_trips)
+            module.fail_hyperv(err, changes=plan.changes, round_trips=module.round_trips,
+                               **_after_failure(client, spec, before))
         if reread:
             fresh = index_vhds(applied[-1])
             known.update(fresh)
