@@ -66,7 +66,8 @@ def realm_of(estate: RunningEstate) -> typing.Any:
 
 
 def connection_defaults(estate: RunningEstate, machine: str, auth: str = "ntlm") -> dict[str, typing.Any]:
-    """Connect by FQDN where the estate has a KDC (Kerberos as in a real domain), by address otherwise."""
+    """Negotiate and Kerberos connect by FQDN where the estate has a KDC (Kerberos as in a real domain), as
+    user@REALM; NTLM, CredSSP and estates without a KDC by address (no name is needed for those)."""
     user, password = admin_credentials(estate, machine)
     if hasattr(estate, "credentials"):  # estates.Estate: by address, with the inventory's port and TLS
         defaults = {"hostname": estate.address(machine), "username": user, "password": password, "auth": auth}
@@ -77,7 +78,7 @@ def connection_defaults(estate: RunningEstate, machine: str, auth: str = "ntlm")
         return defaults
     target = estate.world.machine(machine)
     realm = realm_of(estate)
-    by_name = realm is not None and target is not None and target.domain
+    by_name = realm is not None and target is not None and target.domain and auth in ("negotiate", "kerberos")
     if by_name:
         user = f"{user.split(chr(92))[-1]}@{realm.name}"  # a Kerberos principal (user@REALM), not DOMAIN\user
     hostname = target.fqdn if by_name and target is not None else estate.address(machine)

@@ -1,8 +1,13 @@
 """The ``hvsim`` command.
 
-hvsim serve --estate lab3|FILE [--call-log FILE] [--block N] [--http-port P] [--https-port P] [--admin-port P]
+hvsim serve --estate lab3|FILE [--kdc auto|samba|none] [--call-log FILE] [--block N] [--http-port P] [--https-port P]
+            [--admin-port P]
     Runs the estate until SIGTERM/SIGINT; prints "hvsim ready" once every machine listens, then one
-    JSON line with the addresses, the CA certificate and the admin API URL.
+    JSON line with the addresses, the CA certificate, the admin API URL and the KDC (realm, address,
+    krb5.conf), then an "hvsim directory:" line saying what the domain's directory and KDC are.
+    --kdc samba: a Samba AD DC of the estate's own is the domain's KDC and directory (hvsim.samba; needs root
+    and the samba packages); none: hvsim's in-model directory, no KDC (Negotiate is NTLM); auto (default):
+    samba for a domain estate where a Samba DC can run, else none.
 hvsim fleet --hosts N --vms M [--output FILE]
     Writes a generated `fleet` estate (N Hyper-V hosts with M VMs each) as YAML.
 hvsim check --estate FILE
@@ -38,14 +43,34 @@ def _check(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _kdc_choice(arguments: argparse.Namespace) -> tuple[str | None, str]:
+    """The KDC to start (None or "samba") and the line that says what the directory is."""
+    from hvsim.samba import unavailable_reason  # pylint: disable=import-outside-toplevel
+
+    if not estate_spec(arguments.estate).get("domain"):
+        return None, "hvsim directory: none (the estate has no domain)"
+    in_model = ("hvsim directory: the in-model directory, no KDC ({why}): Negotiate is NTLM, so Kerberos-only "
+                "constrained delegation is refused as on Windows (tests/hvsim/DESIGN.md)")
+    if arguments.kdc == "none":
+        return None, in_model.format(why="--kdc none")
+    reason = unavailable_reason()
+    if reason is not None:
+        if arguments.kdc == "samba":
+            raise SystemExit(f"hvsim: --kdc samba: no Samba DC can run here: {reason}")
+        return None, in_model.format(why=reason)
+    return "samba", "hvsim directory: a Samba AD DC is the domain's KDC and directory ({realm}, KDC at {address})"
+
+
 def _serve(arguments: argparse.Namespace) -> int:
     try:
         estate_spec(arguments.estate)
     except EstateError as exc:
         print(exc, file=sys.stderr)
         return 2
+    kdc, directory_line = _kdc_choice(arguments)
     estate = start_estate(
         arguments.estate,
+        kdc=kdc,
         block=arguments.block,
         call_log=pathlib.Path(arguments.call_log) if arguments.call_log else None,
         http_port=arguments.http_port,
@@ -64,8 +89,15 @@ def _serve(arguments: argparse.Namespace) -> int:
             "ca_pem": str(estate.ca_pem),
             "admin": estate.admin.url,
             "call_log": str(estate.call_log_path),
+            "kdc": None,
         }
+        realm = estate.realm
+        if realm is not None:
+            details["kdc"] = {"realm": realm.name, "address": realm.kdc_address, "krb5_conf": str(realm.krb5_conf),
+                              "ldap_ca": estate.kdc.ca_path}
         print(json.dumps(details), flush=True)
+        print(directory_line.format(realm=getattr(realm, "name", ""), address=getattr(realm, "kdc_address", "")),
+              flush=True)
         stop.wait()
     finally:
         estate.stop()
@@ -88,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run an estate until stopped")
     serve.add_argument("--estate", default="lab3", help="a shipped estate name (lab3, workgroup) or a YAML file")
+    serve.add_argument("--kdc", choices=("auto", "samba", "none"), default="auto",
+                       help="the domain's KDC and directory: a Samba AD DC (samba), hvsim's model (none), or samba "
+                            "where it can run (auto)")
     serve.add_argument("--call-log", help="write one JSON line per cmdlet or native call to this file")
     serve.add_argument("--block", type=int, help="move 127.0.0.x addresses to 127.<block>.0.x")
     serve.add_argument("--http-port", type=int)

@@ -51,8 +51,14 @@ class RunningEstate:
         http_port: int | None = None,
         https_port: int | None = None,
         admin_port: int | None = None,
+        kdc: str | None = None,
     ) -> None:
         from hvsim.estate import build_world  # the world's own loader
+
+        if kdc not in (None, "samba"):
+            raise ValueError(f"kdc must be None or 'samba', not {kdc!r}")
+        self._kdc_kind = kdc
+        self.kdc: typing.Any = None  # the estate's own hvsim.samba.SambaDC once started
 
         self.spec = spec
         ports = spec.get("ports", {})
@@ -82,7 +88,31 @@ class RunningEstate:
         self.admin.start()
         self._start_appliances()
         self._started = True
+        if self._kdc_kind == "samba":
+            try:
+                self._start_kdc()
+            except BaseException:
+                self.stop()
+                raise
         return self
+
+    def _start_kdc(self) -> None:
+        """A Samba DC of its own as the domain's KDC and directory (hvsim.samba), on the domain controller's
+        address when its Kerberos and LDAP ports are free there (as on a real domain), else on a free one."""
+        from hvsim.samba import address_free, kerberize, start_samba_dc  # pylint: disable=import-outside-toplevel
+
+        controller = next((m for m in self.world.machines.values() if m.role == "domain_controller"), None)
+        address = controller.address if controller is not None and address_free(controller.address) else None
+        workdir = pathlib.Path(self._workdir.name) / "samba"
+        workdir.mkdir()
+        self.kdc = start_samba_dc(workdir, address)
+        kerberize(self.kdc, self)
+
+    @property
+    def realm(self) -> typing.Any:
+        """The domain's Kerberos realm (hvsim.kerberos.Realm) when a KDC serves it, else None."""
+        directory = getattr(self.world, "directory", None)
+        return getattr(directory, "realm", None)
 
     def _start_appliances(self) -> None:
         machines = [m for m in self.world.machines.values() if m.role == "appliance"]
@@ -101,6 +131,12 @@ class RunningEstate:
             self.admin.stop()
             self.wire.stop()
             self._started = False
+        if self.kdc is not None:
+            store = getattr(self.world.directory, "store", None)
+            if store is not None:
+                store.close()
+            self.kdc.stop()
+            self.kdc = None
         self._workdir.cleanup()
 
     def __enter__(self) -> RunningEstate:

@@ -134,11 +134,6 @@ class Simulation:
         if auth == "credssp" and service_auth is not None and not service_auth("credssp"):
             # WinRM offers CredSSP only once the service role is on (Enable-WSManCredSSP -Role Server)
             return None
-        if auth == "negotiate" and is_domain_user:
-            # Only in an estate without a KDC (see DESIGN.md, "Directory and Kerberos"): Negotiate between
-            # domain members is taken as Kerberos although the NTLM leg carried it. With a KDC the wire
-            # reports the mechanism SPNEGO really chose.
-            auth = "kerberos"
         return Principal(machine=target.name, user=account, auth=auth, delegable=delegable, client_address=client_address,
                          client_principal=client_principal or username, credentials=credentials)
 

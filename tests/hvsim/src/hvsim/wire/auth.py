@@ -167,10 +167,10 @@ class Authenticator:
             return AuthOutcome(401, headers, reason="negotiating")
         client_principal = state.context.client_principal or ""
         domain, user = split_user(client_principal)
-        # what really happened: the mechanism SPNEGO chose (kerberos or ntlm); "negotiate" only where the
-        # estate has no KDC and cannot tell (see hvsim.server.Simulation.authorize)
+        # what really happened: the mechanism SPNEGO chose, Kerberos only with a ticket the estate's KDC issued
+        # (an estate without a KDC accepts NTLM alone, so its Negotiate sessions are NTLM, as Windows' would be)
         negotiated = (getattr(state.context, "negotiated_protocol", None) or "").lower()
-        if negotiated in ("kerberos", "ntlm") and self._has_kdc():
+        if negotiated in ("kerberos", "ntlm"):
             state.kind = negotiated
         kind = typing.cast(AuthKind, state.kind)
         principal = self.backend.authorize(self.machine, domain, user, kind, False, client_address,
@@ -186,11 +186,6 @@ class Authenticator:
     def _acceptor(self, first_token: bytes) -> typing.Any:
         realm_of = getattr(self.backend, "realm", None)
         return acceptor(realm_of() if callable(realm_of) else None, self.machine, first_token)
-
-    def _has_kdc(self) -> bool:
-        realm_of = getattr(self.backend, "realm", None)
-        realm = realm_of() if callable(realm_of) else None
-        return realm is not None and self.machine in realm.keytabs
 
     # -- CredSSP -----------------------------------------------------------------------------
     def _credssp(self, token: str, state: ConnectionAuth, client_address: str) -> AuthOutcome:
