@@ -92,7 +92,7 @@ def measure_kerberos() -> Cost | str:
     """A read over Kerberos: lab3 with a Samba AD DC as its KDC (tests/integration/samba_dc.py), by FQDN."""
     import samba_dc  # pylint: disable=import-outside-toplevel  (tests/integration, on the path through _plays)
 
-    reason = samba_dc._why_not()  # pylint: disable=protected-access
+    reason = samba_dc.unavailable_reason()
     if reason:
         return f"not measured: {reason}"
     with tempfile.TemporaryDirectory(prefix="samba-dc-") as name:

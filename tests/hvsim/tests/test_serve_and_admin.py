@@ -114,3 +114,57 @@ def test_a_lost_answer_means_the_request_was_handled(lab3: typing.Any) -> None:
         ps.invoke()
     # the session's connection is gone with its authentication (a new one would start over); the host acted anyway
     assert [s.name for s in lab3.world.machine("hv1").hyperv.switches.values()].count("lost-answer") == 1
+
+
+NO_KDC_CONF = pathlib.Path(__file__).resolve().parents[3] / "integration" / "hostmap" / "krb5-no-kdc.conf"
+
+
+def _auths(log: pathlib.Path, machine: str) -> set[tuple[str, str]]:
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return {(r["auth"], r.get("client_principal", "")) for r in records if r["machine"] == machine}
+
+
+def test_negotiate_without_a_kdc_is_the_ntlm_it_is(lab3: typing.Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No KDC serves this estate: the client gets no ticket and Negotiate falls back to NTLM, which the call log
+    records as NTLM (it was once relabelled Kerberos for domain users), so no Kerberos-only rule applies to it."""
+    monkeypatch.setenv("KRB5_CONFIG", str(NO_KDC_CONF))
+    wsman = WSMan(lab3.address("hv1"), port=lab3.http_port, ssl=False, auth="negotiate",
+                  username="Administrator@LAB.TEST", password="Passw0rd!", connection_timeout=5, read_timeout=10)
+    with wsman, RunspacePool(wsman) as pool:
+        PowerShell(pool).add_cmdlet("Get-VM").invoke()
+    assert {auth for auth, _principal in _auths(lab3.call_log_path, "hv1")} == {"ntlm"}
+
+
+def test_serve_with_a_samba_dc_is_kerberos_by_name(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`hvsim serve --kdc samba`: a Samba AD DC on dc1's address is the domain's KDC; a client asking for
+    HTTP/hv1.lab.test gets a ticket and the host accepts it (the call log says kerberos and who)."""
+    from hvsim.samba import unavailable_reason  # pylint: disable=import-outside-toplevel
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    log = tmp_path / "calls.jsonl"
+    block = BLOCK + 80
+    process = subprocess.Popen(  # noqa: S603 - our own command-line entry point
+        [sys.executable, "-m", "hvsim.cli", "serve", "--estate", "lab3", "--kdc", "samba", "--block", str(block),
+         "--http-port", "15989", "--https-port", "15990", "--admin-port", "0", "--call-log", str(log)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "hvsim ready"
+        details = json.loads(process.stdout.readline())
+        assert details["kdc"]["realm"] == "LAB.TEST" and details["kdc"]["address"] == details["machines"]["dc1"]
+        assert process.stdout.readline().startswith("hvsim directory: a Samba AD DC is the domain's KDC")
+        monkeypatch.setenv("KRB5_CONFIG", details["kdc"]["krb5_conf"])
+        wsman = WSMan(details["machines"]["hv1"], port=15989, ssl=False, auth="kerberos",
+                      negotiate_hostname_override="hv1.lab.test", username="Administrator@LAB.TEST",
+                      password="Passw0rd!", connection_timeout=5, read_timeout=10)
+        with wsman, RunspacePool(wsman) as pool:
+            PowerShell(pool).add_cmdlet("Get-VM").invoke()
+        assert _auths(log, "hv1") == {("kerberos", "Administrator@LAB.TEST")}
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)

@@ -45,15 +45,16 @@ def _check(arguments: argparse.Namespace) -> int:
 
 def _kdc_choice(arguments: argparse.Namespace) -> tuple[str | None, str]:
     """The KDC to start (None or "samba") and the line that says what the directory is."""
-    from hvsim.samba import unavailable_reason  # pylint: disable=import-outside-toplevel
+    from hvsim.samba import unavailable_reason, unfit_estate  # pylint: disable=import-outside-toplevel
 
-    if not estate_spec(arguments.estate).get("domain"):
+    spec = estate_spec(arguments.estate)
+    if not spec.get("domain"):
         return None, "hvsim directory: none (the estate has no domain)"
     in_model = ("hvsim directory: the in-model directory, no KDC ({why}): Negotiate is NTLM, so Kerberos-only "
                 "constrained delegation is refused as on Windows (tests/hvsim/DESIGN.md)")
     if arguments.kdc == "none":
         return None, in_model.format(why="--kdc none")
-    reason = unavailable_reason()
+    reason = unfit_estate(spec) or unavailable_reason()
     if reason is not None:
         if arguments.kdc == "samba":
             raise SystemExit(f"hvsim: --kdc samba: no Samba DC can run here: {reason}")

@@ -159,6 +159,19 @@ def unavailable_reason() -> str | None:
     return None
 
 
+def unfit_estate(spec: dict[str, typing.Any]) -> str | None:
+    """Why this DC cannot serve an estate's domain (it is provisioned as lab.test with one administrator
+    password), or None when it can."""
+    domain = spec.get("domain") or {}
+    if not domain:
+        return "the estate has no domain"
+    if str(domain.get("dns_name", "")).upper() != REALM:
+        return f"its domain is {domain.get('dns_name')}, the Samba DC hvsim starts serves {REALM.lower()} only"
+    if (domain.get("admins") or {}).get(ADMIN) != ADMIN_PASSWORD:
+        return f"the domain's {ADMIN} must have lab3's password for the Samba DC (its KDC checks it)"
+    return None
+
+
 def address_free(address: str) -> bool:
     """Nothing listens on ``address``'s LDAP and Kerberos ports yet."""
     return all(_port_free(address, port) for port in _PORTS)
