@@ -1,26 +1,22 @@
 """Both back ends of hyperv_spn on one real directory: the same plan, the same LDAP state, the same result.
 
-The ``powershell`` back end runs in-process with HostClient.run replaced by AdCmdlets, which performs
-the ActiveDirectory cmdlets on the Samba DC (hvsim does not model that module yet).
+The ``powershell`` back end runs the ActiveDirectory cmdlets on lab3's dc1, whose directory is the Samba DC
+(hvsim's AD cmdlets read and write it over LDAP, tests/hvsim/DESIGN.md "Directory and Kerberos"); the
+``ldap`` back end talks to the same DC. Assertions read LDAP itself and hvsim's call log.
 """
 
 from __future__ import annotations
 
-import json
 import typing as t
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from ad_cmdlets import AdCmdlets
-from samba_dc import SambaDC
-
-from ansible_collections.winvirt.hyperv.plugins.module_utils._client import HostClient
-from ansible_collections.winvirt.hyperv.plugins.modules import hyperv_spn
+from harness import PlaybookRun, connection_defaults, run_playbook
+from samba_dc import SambaDC, kerberize
 
 pytestmark = pytest.mark.samba
 
-WINRM = {"hostname": "192.0.2.20", "username": "LAB\\Administrator", "password": "unused", "auth": "ntlm"}
+SPN = "winvirt.hyperv.hyperv_spn"
 EVERYTHING = {
     "hosts": ["hv1", "hv2", "hv3"],
     "delegation": {"peers": ["hv1", "hv2", "hv3"], "file_servers": ["fs1"], "services": ["HTTP/web1.lab.test"]},
@@ -28,66 +24,74 @@ EVERYTHING = {
 }
 
 
-@pytest.fixture
-def cmdlets(clean_dc: SambaDC, monkeypatch: pytest.MonkeyPatch) -> AdCmdlets:
-    double = AdCmdlets(clean_dc)
-
-    def run(self: HostClient, commands: t.Sequence[t.Any], *, retry: bool = False) -> list[list[t.Any]]:
-        self.round_trips += 1
-        return double.run(commands, retry=retry)
-
-    monkeypatch.setattr(HostClient, "run", run)
-    return double
+def spn(estate: t.Any, args: dict[str, t.Any], connection: dict[str, t.Any], *, check: bool = False) -> PlaybookRun:
+    return run_playbook(estate, [{"name": "spn", SPN: args, "register": "out"}], connection=connection, check=check)
 
 
-def invoke(args: dict[str, t.Any], capsys: pytest.CaptureFixture[str]) -> dict[str, t.Any]:
-    with patch_module_args(args), pytest.raises(SystemExit):
-        hyperv_spn.main()
-    return t.cast(dict[str, t.Any], json.loads(capsys.readouterr().out))
+def by_powershell(estate: t.Any) -> dict[str, t.Any]:
+    """hyperv_spn's powershell back end: a WinRM session to dc1 (NTLM by address)."""
+    return {**connection_defaults(estate, "dc1"), "backend": "powershell"}
 
 
 def comparable(result: dict[str, t.Any]) -> dict[str, t.Any]:
     return {"changed": result["changed"], "changes": result["changes"], "accounts": result["accounts"], "group": result["group"]}
 
 
-def test_both_back_ends_make_the_same_directory(clean_dc: SambaDC, cmdlets: AdCmdlets, capsys) -> None:
-    by_ldap = invoke({**clean_dc.module_options(), **EVERYTHING}, capsys)
-    assert by_ldap["changed"] is True, by_ldap
-    ldap_state = clean_dc.snapshot()
-
-    clean_dc.reset()
-    by_powershell = invoke({**WINRM, "backend": "powershell", **EVERYTHING}, capsys)
-    assert by_powershell["changed"] is True, by_powershell
-    assert clean_dc.snapshot() == ldap_state
-    assert comparable(by_powershell) == comparable(by_ldap)
-    assert {call[0] for call in cmdlets.calls} >= {"Set-ADComputer", "Set-ADObject", "New-ADGroup", "Add-ADGroupMember"}
-
-    cmdlets.batches = 0
-    again = invoke({**WINRM, "backend": "powershell", **EVERYTHING}, capsys)
-    assert again["changed"] is False
-    assert cmdlets.batches == 2, "an unchanged run reads in two round trips"
+def dc1_calls(estate: t.Any) -> list[str]:
+    return [record["command"] for record in estate.call_log() if record["machine"] == "dc1" and "command" in record]
 
 
-def test_powershell_check_mode_and_duplicates(clean_dc: SambaDC, cmdlets: AdCmdlets, capsys) -> None:
-    before = clean_dc.snapshot()
-    checked = invoke({**WINRM, "backend": "powershell", **EVERYTHING, "_ansible_check_mode": True}, capsys)
-    assert checked["changed"] is True
-    assert clean_dc.snapshot() == before
-    assert not [call for call in cmdlets.calls if not call[0].startswith("Get-")]
+@pytest.fixture
+def dc(lab3: t.Any, samba_dc: SambaDC) -> SambaDC:
+    if lab3.realm is None:
+        pytest.skip("lab3 runs without the Samba DC here")
+    return samba_dc
+
+
+def test_both_back_ends_make_the_same_directory(lab3: t.Any, dc: SambaDC) -> None:
+    by_ldap = spn(lab3, EVERYTHING, dc.module_options())
+    assert by_ldap.rc == 0, by_ldap.stdout
+    ldap_state = dc.snapshot()
+    assert dc1_calls(lab3) == [], "the ldap back end needs no host"
+
+    kerberize(dc, lab3)  # back to lab3's starting accounts
+    assert dc.snapshot() != ldap_state
+    powershell = spn(lab3, EVERYTHING, by_powershell(lab3))
+    assert powershell.rc == 0, powershell.stdout
+    assert dc.snapshot() == ldap_state
+    assert comparable(powershell.result("spn")) == comparable(by_ldap.result("spn"))
+    assert comparable(powershell.result("spn"))["changed"] is True
+    assert set(dc1_calls(lab3)) >= {"Set-ADComputer", "Set-ADObject", "New-ADGroup", "Add-ADGroupMember"}
+
+    lab3.reset_counters()
+    again = spn(lab3, EVERYTHING, by_powershell(lab3))
+    assert again.result("spn")["changed"] is False
+    assert lab3.counters("dc1")["pipelines"] == 2, "an unchanged run reads in two round trips"
+
+
+def test_powershell_check_mode_and_duplicates(lab3: t.Any, dc: SambaDC) -> None:
+    before = dc.snapshot()
+    checked = spn(lab3, EVERYTHING, by_powershell(lab3), check=True)
+    assert checked.result("spn")["changed"] is True, checked.stdout
+    assert dc.snapshot() == before
+    assert dc1_calls(lab3) and all(command.startswith("Get-") for command in dc1_calls(lab3))
 
     import ldap3  # pylint: disable=import-outside-toplevel
 
-    connection = clean_dc.connect()
-    connection.modify(clean_dc.computer_dn("hv3"), {"servicePrincipalName": [(ldap3.MODIFY_ADD, ["Hyper-V Replica Service/HV2"])]})
+    connection = dc.connect()  # hv2's Replica SPN (lab3 starts with it) moved to hv3's account
+    connection.modify(dc.computer_dn("hv2"), {"servicePrincipalName": [(ldap3.MODIFY_DELETE, ["Hyper-V Replica Service/HV2"])]})
+    connection.modify(dc.computer_dn("hv3"), {"servicePrincipalName": [(ldap3.MODIFY_ADD, ["Hyper-V Replica Service/HV2"])]})
     connection.unbind()
-    failed = invoke({**WINRM, "backend": "powershell", "hosts": ["hv2"]}, capsys)
-    assert failed["failed"] is True
-    assert "Hyper-V Replica Service/HV2" in failed["msg"] and clean_dc.computer_dn("hv3") in failed["msg"]
+    run = spn(lab3, {"hosts": ["hv2"]}, by_powershell(lab3))
+    assert run.status("spn") == "failed", run.stdout
+    message = run.result("spn")["msg"]
+    assert "Hyper-V Replica Service/HV2" in message and dc.computer_dn("hv3") in message
 
 
-def test_names_reach_the_cmdlets_as_escaped_filter_values(clean_dc: SambaDC, cmdlets: AdCmdlets, capsys) -> None:
-    del clean_dc
-    result = invoke({**WINRM, "backend": "powershell", "hosts": ["hv1)(objectClass=*"], "state": "query"}, capsys)
-    assert result["failed"] is True and "no computer account" in result["msg"]
-    filters = [parameters["LDAPFilter"] for cmdlet, parameters in cmdlets.calls if cmdlet == "Get-ADComputer"]
+def test_names_reach_the_cmdlets_as_escaped_filter_values(lab3: t.Any, dc: SambaDC) -> None:
+    del dc
+    run = spn(lab3, {"hosts": ["hv1)(objectClass=*"], "state": "query"}, by_powershell(lab3))
+    assert run.status("spn") == "failed" and "no computer account" in run.result("spn")["msg"], run.stdout
+    filters = [record["parameters"]["LDAPFilter"] for record in lab3.call_log()
+               if record.get("command") == "Get-ADComputer" and "LDAPFilter" in record["parameters"]]
     assert filters and "hv1\\29\\28objectclass=\\2a$" in filters[0].lower()

@@ -306,8 +306,12 @@ def kerberize(dc: SambaDC, estate: typing.Any) -> typing.Any:
     members = [m for m in world.machines.values() if m.domain]
     connection = dc.connect()
     try:
-        for machine in members:
+        for machine in members:  # SPNs are unique in the forest: back to HOST SPNs before any account gets more
             _ensure_computer(dc, connection, machine.name)
+            if machine.role != "domain_controller":
+                connection.modify(dc.computer_dn(machine.name),
+                                  {"servicePrincipalName": [(ldap3.MODIFY_REPLACE, host_spns(machine.name))]})
+        for machine in members:
             names = (machine.netbios, machine.fqdn)
             spns = [f"{service}/{name}" for service in ("HOST", "RestrictedKrbHost", "WSMAN", "HTTP") for name in names]
             spns += [f"{service}/{name}" for service in starting.get(machine.name, []) for name in names]
