@@ -55,11 +55,14 @@ def test_host_info_examples(lab3: t.Any) -> None:
 
 def test_smb_share_examples(lab3: t.Any) -> None:
     directory = lab3.world.directory
-    with lab3.world.lock:  # the groups the second example names
+    with lab3.world.lock:  # the groups the second example names, in the DC when lab3 has one
+        directory.refresh()
+        before = directory.snapshot()
         for group in ("HyperVHosts", "HyperVAdmins"):
             dn = f"CN={group},CN=Users,{directory.base_dn}"
             directory.objects[dn.lower()] = ADObject(dn=dn, sam_account_name=group, object_class="group",
-                                                     user_account_control=0)
+                                                     user_account_control=0, description="winvirt example group")
+        directory.write_back(before)
     tasks = examples("hyperv_smb_share")
     for task in tasks:
         task["winvirt.hyperv.hyperv_smb_share"]["hostname"] = lab3.address("fs1")

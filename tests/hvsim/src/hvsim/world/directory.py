@@ -322,7 +322,14 @@ def _writes(function: _F) -> _F:
         try:
             return function(inv)
         finally:
-            directory.write_back(before)
+            try:
+                directory.write_back(before)
+            except Exception as exc:  # pylint: disable=broad-except
+                # The DC refused the write (e.g. a sAMAccountName with a character AD does not allow): the
+                # directory is what the DC holds, and the cmdlet fails with the DC's own words (DESIGN.md).
+                directory.refresh()
+                raise CmdletError(_ad_error(inv, f"The server refused the change: {exc}", "NotSpecified",
+                                            "ActiveDirectoryServer:0")) from exc
 
     run.__name__ = function.__name__
     run.__doc__ = function.__doc__
