@@ -9,7 +9,7 @@ name: psrp_session
 short_description: Keeps the PowerShell sessions of winvirt.hyperv modules open across the tasks of a play
 description:
   - Not a connection to set on hosts. The modules of this collection start it themselves (through their action
-    plugin C(winvirt.hyperv.hyperv)) as a persistent connection, the same machinery network connections such as
+    plugins) as a persistent connection, the same machinery network connections such as
     C(ansible.netcommon.network_cli) use. C(ansible-connection) runs it as a process of the user running the play,
     one per inventory host, listening on a private socket in the persistent control directory (C(~/.ansible/pc)).
   - It keeps one authenticated PowerShell Remoting (PSRP) runspace pool per set of connection options (host, port,

@@ -4,8 +4,8 @@
 
 FOR INTERNAL COLLECTION USE ONLY.
 
-The ``winvirt.hyperv.hyperv`` action plugin starts (or finds) the helper, a ``winvirt.hyperv.psrp_session``
-connection served by ``ansible-connection``, and gives the module its socket (``_ansible_socket``). Each
+The modules' action plugin (plugins/plugin_utils/_action.py) starts (or finds) the helper, a
+``winvirt.hyperv.psrp_session`` connection served by ``ansible-connection``, and gives the module its socket (``_ansible_socket``). Each
 batch goes to the helper as data (``_session_wire``); the helper runs it with a HostClient of its own
 keyed by the full connection options, so consecutive tasks to one host share one authenticated
 RunspacePool. The helper closes it after its idle timeout and when the play ends.

@@ -1,6 +1,6 @@
 # Copyright: winvirt.hyperv contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The action plugin of every winvirt.hyperv module (meta/runtime.yml routes each module here).
+"""The action of every winvirt.hyperv module: each module's action plugin (plugins/action/<module>.py) is this class.
 
 It runs the module on the controller, as a ``connection: local`` task does, and gives it the socket
 of the inventory host's session helper (``winvirt.hyperv.psrp_session``), so the module's PowerShell
