@@ -241,9 +241,10 @@ def start_samba_dc(workdir: pathlib.Path, address: str | None = None) -> SambaDC
     log = workdir / "samba.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(  # pylint: disable=consider-using-with
-            ["samba", "--foreground", "--no-process-group", "-M", "single", "--maximum-runtime=86400", "--debug-stdout",
-             "-d", "1", "-s", str(target / "etc" / "smb.conf")],
+            ["samba", "--foreground", "--no-process-group", "-M", "single", f"--maximum-runtime={MAXIMUM_RUNTIME}",
+             "--debug-stdout", "-d", "1", "-s", str(target / "etc" / "smb.conf")],
             stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_end_with_parent,  # noqa: PLW1509 - only prctl, async-signal-safe
         )
     dc = SambaDC(address, target / "private", process, log)
     try:
@@ -253,6 +254,22 @@ def start_samba_dc(workdir: pathlib.Path, address: str | None = None) -> SambaDC
         dc.stop()
         raise
     return dc
+
+
+# A DC ends with the process that started it (a test worker or hvsim serve killed without cleanup must not leave it
+# running), and after two hours whatever happens (longer than any test run or demo).
+MAXIMUM_RUNTIME = 7200
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _end_with_parent() -> None:
+    """In the child before exec: SIGTERM when the parent process ends (prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes  # pylint: disable=import-outside-toplevel
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the maximum runtime still ends it
 
 
 # -- the DC as an estate's KDC and directory ------------------------------------------------------------
