@@ -222,15 +222,24 @@ def test_check_mode_changes_nothing(estate: t.Any, module: str, machine: str, ar
 
 # -- faults at each step: one VM running, no disk lost, a truthful `changed`, a converging re-run -----------------
 
-FAULTED: list[tuple[str, str, t.Callable[[str], dict[str, t.Any]]]] = [
-    ("hyperv_vm", "hv1", lambda n: {"name": n, "generation": 2, "state": "running",
+FAULTED: list[tuple[str, str, t.Callable[[t.Any, str], dict[str, t.Any]]]] = [
+    ("hyperv_vm", "hv1", lambda e, n: {"name": n, "generation": 2, "state": "running",
                                     "disks": [{"path": f"D:\\Hyper-V\\{n}.vhdx", "size": "1GB"}]}),
-    ("hyperv_checkpoint", "hv1", lambda n: {"vm_name": "legacy1", "name": n}),
-    ("hyperv_smb_share", "fs1", lambda n: {"name": n, "path": f"E:\\Shares\\{n}", "full_access": ["LAB\\HV1$"],
+    ("hyperv_checkpoint", "hv1", lambda e, n: {"vm_name": "legacy1", "name": n}),
+    ("hyperv_smb_share", "fs1", lambda e, n: {"name": n, "path": f"E:\\Shares\\{n}", "full_access": ["LAB\\HV1$"],
                                            "ntfs_full_control": ["LAB\\HV1$"]}),
-    ("hyperv_switch", "hv1", lambda n: {"name": n, "switch_type": "internal"}),
-    ("hyperv_vhd", "hv1", lambda n: {"path": f"D:\\faults\\{n}.vhdx", "size": "1GB"}),
-    ("hyperv_host", "hv1", lambda n: {"virtual_hard_disk_path": f"D:\\faults\\{n}"}),
+    ("hyperv_switch", "hv1", lambda e, n: {"name": n, "switch_type": "internal"}),
+    ("hyperv_vhd", "hv1", lambda e, n: {"path": f"D:\\faults\\{n}.vhdx", "size": "1GB"}),
+    ("hyperv_host", "hv1", lambda e, n: {"virtual_hard_disk_path": f"D:\\faults\\{n}"}),
+    ("hyperv_replica_server", "hv2", lambda e, n: {"allow_any_server": False, "authorization_entries": [
+        {"primary_server": f"{n}.lab.test", "storage_location": "D:\\Replica", "trust_group": "faults"}]}),
+    ("hyperv_connector", "hv1", lambda e, n: {"name": n, "agent": "hv1", "switch": "vNet-LAN50",
+                                              "storage_path": "D:\\Hyper-V", "register_agent": True,
+                                              "agent_ignore_cert_errors": True, "appliance": {
+                                                  "address": e.address("elm1"), "password": "Unidesk1",
+                                                  "ca_path": str(e.ca_pem)}}),
+    ("hyperv_spn", "dc1", lambda e, n: {"backend": "powershell", "hosts": ["hv3"], "service_classes": [],
+                                     "group": {"name": n}}),
 ]
 FAULT_STEPS = int(os.environ.get("ATTACK_FAULT_STEPS", "3"))
 
@@ -252,18 +261,19 @@ def _requests(estate: t.Any, machine: str) -> int:
 # reset and http503 come before the host handles the request; lost after it (the answer never arrives)
 @pytest.mark.parametrize("kind", ["reset", "http503", "lost"])
 @pytest.mark.parametrize(("module", "machine", "args"), FAULTED, ids=[m for m, _h, _a in FAULTED])
-def test_a_fault_at_each_step(estate: t.Any, module: str, machine: str, args: t.Callable[[str], dict[str, t.Any]],
+def test_a_fault_at_each_step(estate: t.Any, module: str, machine: str, args: t.Callable[[t.Any, str], dict[str, t.Any]],
                               kind: str) -> None:
     prefix = f"f{kind[0]}{module[7:10]}"
     clean = _requests(estate, machine)
-    assert not run_module(module, {**connection(estate, machine), **args(f"{prefix}0")}).get("failed")
+    first = run_module(module, {**connection(estate, machine), **args(estate, f"{prefix}0")})
+    assert not first.get("failed"), first.get("msg")
     steps = _requests(estate, machine) - clean
     chosen = sorted({round(i * (steps - 1) / max(FAULT_STEPS - 1, 1)) for i in range(FAULT_STEPS)})
     for number, step in enumerate(chosen, start=1):
         name = f"{prefix}{number}"
         before, running = estate.snapshot(), _running(estate)
         estate.inject_fault(machine, kind, after=step, count=1)
-        result = run_module(module, {**connection(estate, machine), **args(name)})
+        result = run_module(module, {**connection(estate, machine), **args(estate, name)})
         estate.inject_fault(machine, "clear")
         after = estate.snapshot()
         problems = []
@@ -275,10 +285,10 @@ def test_a_fault_at_each_step(estate: t.Any, module: str, machine: str, args: t.
             problems.append(f"the world changed but changed={result.get('changed')}: {result.get('msg')}")
         if result.get("failed") and not clear_error(result):
             problems.append(f"unclear failure: {result.get('msg')}")
-        again = run_module(module, {**connection(estate, machine), **args(name)})
+        again = run_module(module, {**connection(estate, machine), **args(estate, name)})
         if again.get("failed"):
             problems.append(f"the re-run failed: {again.get('msg')}")
-        third = run_module(module, {**connection(estate, machine), **args(name)})
+        third = run_module(module, {**connection(estate, machine), **args(estate, name)})
         if third.get("failed") or third.get("changed"):
             problems.append(f"the re-run did not converge: changed={third.get('changed')} {third.get('msg')}")
         count(f"faults: {module} ({kind})", not problems)
