@@ -38,11 +38,18 @@ COLLECTIONS = pathlib.Path(__file__).resolve().parents[2] / "build" / "collectio
 @pytest.fixture(scope="module", autouse=True)
 def collection_loader() -> t.Iterator[None]:
     """ansible-core's plugin loader needs its collection finder, as ansible-playbook installs it."""
+    from ansible.utils.collection_loader import AnsibleCollectionConfig  # pylint: disable=import-outside-toplevel
     from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder  # pylint: disable=import-outside-toplevel
 
+    previous = AnsibleCollectionConfig.collection_finder
     finder = _AnsibleCollectionFinder(paths=[str(COLLECTIONS)])
     finder._install()  # pylint: disable=protected-access
     yield
+    # put back what was there: on ansible-core 2.16 a finder left installed breaks the import of collection modules
+    # that later tests import for the first time ("collection metadata was not loaded")
+    _AnsibleCollectionFinder._remove()  # pylint: disable=protected-access
+    if previous is not None:
+        previous._install()  # pylint: disable=protected-access
 
 
 def _host(**variables: t.Any) -> dict[str, t.Any]:
