@@ -137,7 +137,7 @@ class Split:
 
 def split(statements: t.Sequence[Statement], items: t.Iterable[t.Any], marker: str) -> Split:
     """Assign the batch's output ``items`` (plain Python, as ``to_plain`` gives them) to their statements."""
-    results: list[list[t.Any]] = [[] for _ in statements]
+    results: list[list[t.Any]] = [[] for _statement in statements]
     by_signature = {s.signature: i for i, s in enumerate(statements) if s.signature is not None}
     marker_targets = [i for i, s in enumerate(statements) if s.marker_before]
     markers = 0

@@ -224,10 +224,10 @@ def test_check_mode_changes_nothing(estate: t.Any, module: str, machine: str, ar
 
 FAULTED: list[tuple[str, str, t.Callable[[t.Any, str], dict[str, t.Any]]]] = [
     ("hyperv_vm", "hv1", lambda e, n: {"name": n, "generation": 2, "state": "running",
-                                    "disks": [{"path": f"D:\\Hyper-V\\{n}.vhdx", "size": "1GB"}]}),
+                                       "disks": [{"path": f"D:\\Hyper-V\\{n}.vhdx", "size": "1GB"}]}),
     ("hyperv_checkpoint", "hv1", lambda e, n: {"vm_name": "legacy1", "name": n}),
     ("hyperv_smb_share", "fs1", lambda e, n: {"name": n, "path": f"E:\\Shares\\{n}", "full_access": ["LAB\\HV1$"],
-                                           "ntfs_full_control": ["LAB\\HV1$"]}),
+                                              "ntfs_full_control": ["LAB\\HV1$"]}),
     ("hyperv_switch", "hv1", lambda e, n: {"name": n, "switch_type": "internal"}),
     ("hyperv_vhd", "hv1", lambda e, n: {"path": f"D:\\faults\\{n}.vhdx", "size": "1GB"}),
     ("hyperv_host", "hv1", lambda e, n: {"virtual_hard_disk_path": f"D:\\faults\\{n}"}),
@@ -239,7 +239,7 @@ FAULTED: list[tuple[str, str, t.Callable[[t.Any, str], dict[str, t.Any]]]] = [
                                                   "address": e.address("elm1"), "password": "Unidesk1",
                                                   "ca_path": str(e.ca_pem)}}),
     ("hyperv_spn", "dc1", lambda e, n: {"backend": "powershell", "hosts": ["hv3"], "service_classes": [],
-                                     "group": {"name": n}}),
+                                        "group": {"name": n}}),
 ]
 FAULT_STEPS = int(os.environ.get("ATTACK_FAULT_STEPS", "3"))
 

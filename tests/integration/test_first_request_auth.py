@@ -39,7 +39,7 @@ class CountingProxy:
     def _accept(self) -> None:
         while True:
             try:
-                client, _ = self.server.accept()
+                client, _address = self.server.accept()
             except OSError:
                 return
             upstream = socket.create_connection(self.target)
