@@ -95,3 +95,54 @@ def test_get_net_firewall_port_filter_sends_every_port_filter_property_with_port
     assert _class_part(tuple(props), "Protocol") == PORT_FILTER_CLASS
     assert (props["InstanceID"], props["Protocol"], props["LocalPort"], props["RemotePort"]) == (
         REPLICA_HTTP, "TCP", ["80"], ["Any"]), "MSFT_NetProtocolPortFilter's ports are string arrays"
+
+
+# -- platform objects with their documented property sets (hvsim.world.platform_types) --------------------------
+
+def _names(type_name: str) -> tuple[str, ...]:
+    from hvsim.world.shapes import ALIASES, PROPERTIES  # pylint: disable=import-outside-toplevel
+    return (*ALIASES.get(type_name, {}), *(name for name, _type in PROPERTIES[type_name]))
+
+
+@pytest.mark.parametrize(("cmdlet", "params", "type_name"), [
+    ("Get-CimInstance", {"ClassName": "Win32_OperatingSystem"}, "OS_TYPE"),
+    ("Get-CimInstance", {"ClassName": "Win32_ComputerSystem"}, "CS_TYPE"),
+    ("Get-Service", {"Name": ["vmms"]}, "SERVICE_TYPE"),
+    ("Get-NetAdapter", {}, "NET_ADAPTER_TYPE"),
+    ("Get-NetIPAddress", {}, "IP_ADDRESS_TYPE"),
+])
+def test_platform_objects_send_their_documented_property_set(lab3: World, cmdlet: str, params: dict[str, typing.Any],
+                                                             type_name: str) -> None:
+    from hvsim.world import platform_types  # pylint: disable=import-outside-toplevel
+    rows = received(lab3, "hv1", cmdlet, params)
+    assert rows
+    expected = _names(getattr(platform_types, type_name))
+    for row in rows:
+        assert tuple(row.adapted_properties) == expected
+
+
+def test_cim_properties_hvsim_does_not_model_are_null(lab3: World) -> None:
+    """A CIM instance's unset property is null whatever its type (not the .NET default)."""
+    os_row = received(lab3, "hv1", "Get-CimInstance", {"ClassName": "Win32_OperatingSystem"})[0].adapted_properties
+    assert os_row["Caption"] and os_row["BuildNumber"]
+    assert (os_row["QuantumLength"], os_row["MUILanguages"], os_row["InstallDate"]) == (None, None, None)
+    assert isinstance(os_row["OSType"], int) and os_row["OSType"] == 18
+    cs_row = received(lab3, "hv1", "Get-CimInstance", {"ClassName": "Win32_ComputerSystem"})[0].adapted_properties
+    assert (cs_row["PartOfDomain"], cs_row["Roles"], cs_row["PCSystemType"]) == (True, None, None)
+
+
+def test_service_carries_the_dotnet_properties_and_the_type_data_aliases(lab3: World) -> None:
+    row = received(lab3, "hv1", "Get-Service", {"Name": ["vmms"]})[0].adapted_properties
+    assert (row["Name"], row["ServiceName"], row["Status"]) == ("vmms", "vmms", "Running")
+    assert row["RequiredServices"] == row["ServicesDependedOn"] == []
+    assert (row["Container"], row["Site"], row["ServiceHandle"]) == (None, None, None)
+
+
+def test_volume_drive_letter_is_a_char(lab3: World) -> None:
+    import hvsim.world.volumes  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import  (registers Get-Volume)
+    clixml = ET.tostring(serialize(to_ps(next(iter(REGISTRY["Get-Volume"](Invocation(
+        name="Get-Volume", parameter_set="ByDriveLetter", params={},
+        principal=Principal("hv1", "LAB\\Administrator", "kerberos", False), world=lab3))))), None)).decode()
+    assert '<C N="DriveLetter">67</C>' in clixml
+    row = Serializer().deserialize(clixml).adapted_properties
+    assert row["DriveLetter"] == "C" and row["SizeRemaining"] > 0 and row["DedupMode"] is None

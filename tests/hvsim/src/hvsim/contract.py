@@ -104,6 +104,10 @@ class UInt16(int):
     """Serialise as <U16> (CIM uint16 properties)."""
 
 
+class Char(str):
+    """A System.Char (serialised as <C>, its UTF-16 code), e.g. MSFT_Volume's DriveLetter."""
+
+
 class Guid(str):
     """A System.Guid (serialised as <G>); the text is the lower-case 8-4-4-4-12 form."""
 

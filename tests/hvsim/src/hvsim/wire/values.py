@@ -20,6 +20,7 @@ from psrpcore.types import (
     ErrorRecord,
     NETException,
     PSByteArray,
+    PSChar,
     PSCredential,
     PSDateTime,
     PSDouble,
@@ -42,6 +43,7 @@ from psrpcore.types import (
 )
 
 from hvsim.contract import (
+    Char,
     Credential,
     ErrorInfo,
     Guid,
@@ -186,6 +188,8 @@ def to_ps(value: typing.Any, depth: int = REMOTING_DEPTH) -> typing.Any:
         return value
     if isinstance(value, Guid):
         return PSGuid(str(value))
+    if isinstance(value, Char):
+        return PSChar(str(value))
     if isinstance(value, Version):
         return PSVersion(str(value))
     if isinstance(value, UInt64):

@@ -327,6 +327,10 @@ PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {
         ("VhdSourcePath", "System.String"),
         ("Incompatibilities", "Microsoft.HyperV.PowerShell.VMCompatibilityError[]"),
     ),
+    # not in the stub (a secondary type): a public decompilation of the Hyper-V PowerShell objects (DESIGN.md)
+    "Microsoft.HyperV.PowerShell.VMCompatibilityError": (
+        ("Message", "System.String"), ("MessageId", "System.Int64"), ("Source", "System.Object"),
+    ),
     "Microsoft.Vhd.PowerShell.VirtualHardDisk": (
         ("ComputerName", "System.String"), ("Path", "System.String"),
         ("VhdFormat", "Microsoft.Vhd.PowerShell.VhdFormat"), ("VhdType", "Microsoft.Vhd.PowerShell.VhdType"),

@@ -20,7 +20,9 @@ from hvsim.contract import CmdletError, ErrorInfo, Int64, PSEnumValue, PSOutObje
 from hvsim.world import pserrors
 from hvsim.world.filesystem import FileEntry, FsError, clean_path, is_unc, leaf_name, parent_of, path_key, resolve
 from hvsim.world.platform import WSMAN_NAMES
+from hvsim.world.platform_types import DIRECTORY_TYPE, FILE_TYPE, WSMAN_LEAF_TYPE
 from hvsim.world.registry import RegistryKey, is_registry_path, long_name, split_path
+from hvsim.world.shapes import shaped
 from hvsim.world.smb import can_access
 
 if typing.TYPE_CHECKING:
@@ -209,23 +211,24 @@ def fs_object(location: Location) -> PSOutObject:
     parent = parent_of(shown) if not shown.startswith("\\\\") or shown.count("\\") > 3 else None
     drive = None if shown.startswith("\\\\") else shown[0].upper()
     common = _ps_common(FS_PROVIDER, shown, parent, name, drive, entry is None)
-    times = {"CreationTime": FILE_TIME, "LastWriteTime": FILE_TIME, "LastAccessTime": FILE_TIME}
+    times = {field: FILE_TIME for field in ("CreationTime", "CreationTimeUtc", "LastWriteTime", "LastWriteTimeUtc",
+                                            "LastAccessTime", "LastAccessTimeUtc")}
     if entry is None:
-        return PSOutObject(
-            type_names=["System.IO.DirectoryInfo", "System.IO.FileSystemInfo", "System.MarshalByRefObject"],
-            properties={"Name": name, "FullName": shown, "Parent": leaf_name(parent) if parent else None,
-                        "Root": shown[:3] if drive else "\\\\" + "\\".join(shown[2:].split("\\")[:2]), "Exists": True,
-                        "Mode": "d-----", "Attributes": PSEnumValue("System.IO.FileAttributes", "Directory", 16),
-                        "Extension": "", **times, **common},
+        return shaped(
+            [DIRECTORY_TYPE, "System.IO.FileSystemInfo", "System.MarshalByRefObject"],
+            {"Name": name, "FullName": shown, "Parent": leaf_name(parent) if parent else None,
+             "Root": shown[:3] if drive else "\\\\" + "\\".join(shown[2:].split("\\")[:2]), "Exists": True,
+             "Mode": "d-----", "Attributes": PSEnumValue("System.IO.FileAttributes", "Directory", 16),
+             "Extension": "", **times, **common},
             to_string=shown)
     extension = "." + name.rsplit(".", 1)[-1] if "." in name else ""
-    return PSOutObject(
-        type_names=["System.IO.FileInfo", "System.IO.FileSystemInfo", "System.MarshalByRefObject"],
-        properties={"Name": name, "FullName": shown, "Length": Int64(entry.size), "Extension": extension,
-                    "BaseName": name[:len(name) - len(extension)] if extension else name,
-                    "DirectoryName": parent, "Directory": parent, "IsReadOnly": False, "Exists": True,
-                    "Mode": "-a----", "Attributes": PSEnumValue("System.IO.FileAttributes", "Archive", 32),
-                    **times, **common},
+    return shaped(
+        [FILE_TYPE, "System.IO.FileSystemInfo", "System.MarshalByRefObject"],
+        {"Name": name, "FullName": shown, "Length": Int64(entry.size), "Extension": extension,
+         "BaseName": name[:len(name) - len(extension)] if extension else name,
+         "DirectoryName": parent, "Directory": parent, "IsReadOnly": False, "Exists": True,
+         "Mode": "-a----", "Attributes": PSEnumValue("System.IO.FileAttributes", "Archive", 32),
+         **times, **common},
         to_string=shown)
 
 
@@ -280,10 +283,9 @@ def wsman_object(location: Location) -> PSOutObject:
     name = shown.rsplit("\\", 1)[-1] if shown else "WSMan"
     if wsman_kind(wsman, key) == "leaf":
         common = _ps_common(WSMAN_PROVIDER, shown, parent, name, "WSMan", False)
-        return PSOutObject(type_names=["Microsoft.WSMan.Management.WSManConfigLeafElement",
-                                       "Microsoft.WSMan.Management.WSManConfigElement"],
-                           properties={"Name": name, "Value": wsman[key], "Type": "System.String",
-                                       "SourceOfValue": "", **common}, to_string=name)
+        return shaped([WSMAN_LEAF_TYPE, "Microsoft.WSMan.Management.WSManConfigElement"],
+                      {"Name": name, "Value": wsman[key], "Type": "System.String", "SourceOfValue": "", **common},
+                      to_string=name)
     common = _ps_common(WSMAN_PROVIDER, shown, parent, name, "WSMan", True)
     return PSOutObject(type_names=["Microsoft.WSMan.Management.WSManConfigContainerElement",
                                    "Microsoft.WSMan.Management.WSManConfigElement"],

@@ -13,6 +13,8 @@ from hvsim.world import features as catalog
 from hvsim.world.hyperv_jobs import migration_job_objects
 from hvsim.world.network import management_interface, management_subnet
 from hvsim.world.platform import NetAdapter, PlatformState, feature_parent, stable_guid
+from hvsim.world import platform_types
+from hvsim.world.shapes import shaped
 
 if typing.TYPE_CHECKING:
     from hvsim.world.model import Machine
@@ -520,10 +522,10 @@ def operating_system(machine: Machine) -> PSOutObject:
     build = (machine.os_version.split(".") + ["0", "0", "0"])[2]
     memory_kb = hardware(machine)["memory_bytes"] // 1024
     caption = machine.os_caption
-    return PSOutObject(
-        type_names=cim_types("root/cimv2", "Win32_OperatingSystem", "CIM_OperatingSystem", "CIM_LogicalElement",
-                             "CIM_ManagedSystemElement"),
-        properties={
+    return shaped(
+        cim_types("root/cimv2", "Win32_OperatingSystem", "CIM_OperatingSystem", "CIM_LogicalElement",
+                  "CIM_ManagedSystemElement"),
+        {
             "Caption": caption,
             "Version": machine.os_version,
             "BuildNumber": build,
@@ -557,10 +559,10 @@ def operating_system(machine: Machine) -> PSOutObject:
 
 def computer_system(machine: Machine) -> PSOutObject:
     info = hardware(machine)
-    return PSOutObject(
-        type_names=cim_types("root/cimv2", "Win32_ComputerSystem", "CIM_UnitaryComputerSystem",
-                             "CIM_ComputerSystem", "CIM_System", "CIM_LogicalElement", "CIM_ManagedSystemElement"),
-        properties={
+    return shaped(
+        cim_types("root/cimv2", "Win32_ComputerSystem", "CIM_UnitaryComputerSystem",
+                  "CIM_ComputerSystem", "CIM_System", "CIM_LogicalElement", "CIM_ManagedSystemElement"),
+        {
             "Name": machine.netbios,
             "Caption": machine.netbios,
             "DNSHostName": machine.name,
@@ -640,10 +642,9 @@ def get_cim_instance(inv: Invocation) -> typing.Iterator[PSOutObject]:
 def service_object(machine: Machine, name: str) -> PSOutObject:
     service = machine.platform.services[name.lower()]
     status = enum("System.ServiceProcess.ServiceControllerStatus", service.status, SERVICE_STATUS)
-    return PSOutObject(
-        type_names=["System.ServiceProcess.ServiceController", "System.ComponentModel.Component",
-                    "System.MarshalByRefObject"],
-        properties={
+    return shaped(
+        [platform_types.SERVICE_TYPE, "System.ComponentModel.Component", "System.MarshalByRefObject"],
+        {
             "Name": service.name,
             "ServiceName": service.name,
             "DisplayName": service.display_name,
@@ -704,10 +705,10 @@ def _not_found(cmdlet_name: str, cim_class: str, prop: str, value: typing.Any) -
 
 def net_adapter_object(machine: Machine, adapter: NetAdapter) -> PSOutObject:
     guid = stable_guid(machine.name, adapter.mac)
-    return PSOutObject(
-        type_names=cim_types(NET_NS, "MSFT_NetAdapter", "CIM_NetworkPort", "CIM_LogicalPort", "CIM_LogicalDevice",
-                             "CIM_EnabledLogicalElement", "CIM_LogicalElement", "CIM_ManagedSystemElement"),
-        properties={
+    return shaped(
+        cim_types(NET_NS, "MSFT_NetAdapter", "CIM_NetworkPort", "CIM_LogicalPort", "CIM_LogicalDevice",
+                  "CIM_EnabledLogicalElement", "CIM_LogicalElement", "CIM_ManagedSystemElement"),
+        {
             "Name": adapter.name,
             "InterfaceDescription": adapter.description,
             "ifIndex": UInt32(adapter.interface_index),
@@ -793,11 +794,11 @@ def ip_addresses(inv: Invocation, machine: Machine) -> list[IPEntry]:
 def ip_object(machine: Machine, entry: IPEntry) -> PSOutObject:
     alias = entry.adapter.name if entry.adapter else "Loopback Pseudo-Interface 1"
     index = entry.adapter.interface_index if entry.adapter else 1
-    return PSOutObject(
-        type_names=cim_types(NET_NS, "MSFT_NetIPAddress", "CIM_IPProtocolEndpoint", "CIM_ProtocolEndpoint",
-                             "CIM_ServiceAccessPoint", "CIM_EnabledLogicalElement", "CIM_LogicalElement",
-                             "CIM_ManagedSystemElement"),
-        properties={
+    return shaped(
+        cim_types(NET_NS, "MSFT_NetIPAddress", "CIM_IPProtocolEndpoint", "CIM_ProtocolEndpoint",
+                  "CIM_ServiceAccessPoint", "CIM_EnabledLogicalElement", "CIM_LogicalElement",
+                  "CIM_ManagedSystemElement"),
+        {
             "IPAddress": entry.address,
             "IPv4Address": entry.address,
             "IPv6Address": None,

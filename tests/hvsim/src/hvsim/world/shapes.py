@@ -10,8 +10,13 @@ from __future__ import annotations
 import datetime
 import typing
 
-from hvsim.contract import Guid, Int64, PSEnumValue, PSOutObject, UInt32, UInt64, Version
-from hvsim.world.hyperv_types import ALIASES, ENUMS, PROPERTIES
+from hvsim.contract import Char, Guid, Int64, PSEnumValue, PSOutObject, UInt16, UInt32, UInt64, Version
+from hvsim.world import hyperv_types, platform_types
+from hvsim.world.hyperv_types import ENUMS
+
+# every output type hvsim builds with its full property set: Hyper-V's and the platform's (each list cites its source)
+PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {**hyperv_types.PROPERTIES, **platform_types.PROPERTIES}
+ALIASES: dict[str, dict[str, str]] = {**hyperv_types.ALIASES, **platform_types.ALIASES}
 
 EMPTY_GUID = Guid("00000000-0000-0000-0000-000000000000")
 # Microsoft.Management.Infrastructure.CimSession of a local Hyper-V cmdlet call; its ToString is "CimSession: ."
@@ -20,7 +25,7 @@ _COLLECTIONS = ("[]", "System.Collections.Generic.List<", "System.Collections.Ge
                 "System.Collections.Generic.IReadOnlyCollection<", "System.Collections.Generic.IList<",
                 "System.Collections.ObjectModel.")
 _NUMBERS: dict[str, typing.Callable[[int], int]] = {
-    "System.Int32": int, "System.Int16": int, "System.Byte": int, "System.UInt16": int, "System.Int64": Int64,
+    "System.Int32": int, "System.Int16": int, "System.Byte": int, "System.UInt16": UInt16, "System.Int64": Int64,
     "System.UInt32": UInt32, "System.UInt64": UInt64}
 
 
@@ -67,6 +72,8 @@ def typed(name: str, value: typing.Any, dotnet_type: str) -> typing.Any:
         return None
     if base == "System.Guid" and isinstance(value, str) and not isinstance(value, Guid):
         return Guid(value)
+    if base == "System.Char" and isinstance(value, str) and len(value) == 1:
+        return Char(value)
     if base in _NUMBERS and isinstance(value, int) and not isinstance(value, bool):
         return _NUMBERS[base](value)
     if isinstance(value, PSEnumValue) and base in ENUMS:
@@ -82,15 +89,23 @@ def shaped(type_names: list[str], values: dict[str, typing.Any], to_string: str 
     type's order, from ``values`` or defaulted."""
     declared = PROPERTIES[type_names[0]]
     aliases = ALIASES.get(type_names[0], {})
+    null_default = type_names[0] in platform_types.NULL_DEFAULT
     known = {name for name, _type in declared} | set(aliases)
     unknown = set(values) - known
     if unknown:
         raise KeyError(f"{type_names[0]} has no property {', '.join(sorted(unknown))}")
     properties: dict[str, typing.Any] = {}
     for name, dotnet_type in declared:
-        properties[name] = typed(name, values[name], dotnet_type) if name in values else default_of(dotnet_type)
+        properties[name] = typed(name, values[name], dotnet_type) if name in values else (
+            None if null_default else default_of(dotnet_type))
     if "CimSession" in properties and properties["CimSession"] is None:
         properties["CimSession"] = cim_session()
+    # an alias gives its target's value; a script property (no target) what the cmdlet gave, else null
     ordered = {alias: values.get(alias, properties.get(target)) for alias, target in aliases.items()}
     ordered.update(properties)
     return PSOutObject(list(type_names), ordered, to_string)
+
+
+def property_names(type_name: str) -> frozenset[str]:
+    """Every property an object of ``type_name`` carries (its own and its type data's), for readers' checks."""
+    return frozenset([name for name, _type in PROPERTIES[type_name]] + list(ALIASES.get(type_name, {})))

@@ -6,6 +6,8 @@ import typing
 
 from hvsim.contract import CmdletError, ErrorInfo, PSOutObject, UInt64
 from hvsim.engine.api import Invocation, cmdlet
+from hvsim.world.platform_types import VOLUME_TYPE
+from hvsim.world.shapes import shaped
 
 if typing.TYPE_CHECKING:
     from hvsim.world.filesystem import Volume
@@ -18,16 +20,24 @@ def _letter(value: typing.Any) -> str:
     return chr(value).upper() if isinstance(value, int) else str(value)[:1].upper()
 
 
+def _volume_guid(letter: str) -> str:
+    """A stable volume GUID for the volume's Path (hvsim's own; Windows assigns one when it mounts a volume)."""
+    code = f"{ord(letter[0].upper()):08x}"
+    return f"{code}-0000-0000-0000-{code[-4:]}00000000"
+
+
 def volume_object(volume: Volume) -> PSOutObject:
-    return PSOutObject(
-        type_names=[f"{CIM}#{STORAGE_NS}/MSFT_Volume", f"{CIM}#MSFT_Volume", CIM],
-        properties={
+    # MSFT_Volume's documented properties (hvsim.world.platform_types); HealthStatus and DriveType are declared
+    # UInt16/UInt32 but Get-Volume shows their names: how they travel has no source found, hvsim sends the names
+    return shaped(
+        [VOLUME_TYPE, f"{CIM}#MSFT_Volume", CIM],
+        {
             "DriveLetter": volume.letter[0].upper(),
+            "Path": f"\\\\?\\Volume{{{_volume_guid(volume.letter)}}}\\",
             "FileSystemLabel": volume.label,
             "FileSystem": volume.file_system,
             "DriveType": "Fixed",
             "HealthStatus": "Healthy",
-            "OperationalStatus": "OK",
             "Size": UInt64(volume.size),
             "SizeRemaining": UInt64(max(volume.size - volume.used, 0)),
         },
