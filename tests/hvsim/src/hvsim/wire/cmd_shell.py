@@ -99,5 +99,9 @@ class CmdShell:
             self.results.pop(command_id.upper(), None)
             self.pending.pop(command_id.upper(), None)
 
+    def running_commands(self) -> list[str]:
+        """Commands not yet received to the end (hvsim's programs finish at once, so these are done but unread)."""
+        return list(self.results)
+
     def close(self) -> None:
         self.closed = True

@@ -29,7 +29,20 @@ import typing
 import uuid
 from dataclasses import dataclass, field
 
-from psrpcore import CreatePipelineEvent, PSRPPayload, ServerPipeline, ServerRunspacePool, StreamType
+from psrpcore import (
+    CreatePipelineEvent,
+    EndOfPipelineInputEvent,
+    GetAvailableRunspacesEvent,
+    GetCommandMetadataEvent,
+    PipelineInputEvent,
+    PSRPPayload,
+    ResetRunspaceStateEvent,
+    ServerPipeline,
+    ServerRunspacePool,
+    SetMaxRunspacesEvent,
+    SetMinRunspacesEvent,
+    StreamType,
+)
 from psrpcore.types import (
     CommandOrigin,
     InvocationInfo,
@@ -37,6 +50,7 @@ from psrpcore.types import (
     PSList,
     PSRPMessageType,
     PSVersion,
+    RunspacePoolState,
     WarningRecord,
 )
 
@@ -55,6 +69,21 @@ from hvsim.contract import (
 )
 from hvsim.wire import soap
 from hvsim.wire.values import error_record, to_plain, to_ps
+
+
+
+def _call_id(event: typing.Any) -> int:
+    """The call id of a runspace availability request. PowerShell reads message properties case-insensitively
+    (PSObject member lookup), and pypsrp 0.9.1 names it ``CI`` in SET_MAX/SET_MIN_RUNSPACES, which Windows answers
+    (test_psrp_set_runspaces.yml); psrpcore looks only for ``ci``."""
+    for member in event._ps_object.PSObject.extended_properties:  # pylint: disable=protected-access
+        if member.name.lower() == "ci":
+            return int(member.get_value(event._ps_object))  # pylint: disable=protected-access
+    raise AttributeError("ci")
+
+
+for _event_type in (SetMaxRunspacesEvent, SetMinRunspacesEvent, GetAvailableRunspacesEvent, ResetRunspaceStateEvent):
+    _event_type.ci = property(_call_id)  # type: ignore[attr-defined,assignment]
 
 POOL_WAIT = 1.0  # real seconds a Receive on an idle runspace pool waits before the OperationTimeout fault
 ENVELOPE_OVERHEAD = 2048  # bytes kept free in a ReceiveResponse for its headers and CommandState
@@ -153,6 +182,8 @@ class PipelineRun:
     started: bool = False
     done: bool = False
     stopping: bool = False
+    statements: list[Statement] | None = None  # set while the pipeline waits for its input
+    input_objects: list[typing.Any] = field(default_factory=list)
 
 
 @dataclass
@@ -209,20 +240,68 @@ class PsrpShell:
         with self.lock:
             events = self._feed(data, uuid.UUID(command_id) if command_id else None)
         for event in events:
+            key = str(event.pipeline_id).upper() if event.pipeline_id else None
             if isinstance(event, CreatePipelineEvent):
-                self._start(str(event.pipeline_id).upper(), event)
+                self._created(key, statements_of(event.pipeline), bool(event.pipeline.no_input))  # type: ignore[arg-type]
+            elif isinstance(event, PipelineInputEvent):
+                with self.lock:
+                    run = self.runs.get(key)  # type: ignore[arg-type]
+                    if run is not None:
+                        run.input_objects.append(to_plain(event.data))
+            elif isinstance(event, EndOfPipelineInputEvent):
+                with self.lock:
+                    run = self.runs.get(key)  # type: ignore[arg-type]
+                    statements = run.statements if run is not None else None
+                if run is not None and statements is not None:
+                    self._start(run, statements)
+            elif isinstance(event, GetCommandMetadataEvent):
+                self._command_metadata(key)  # type: ignore[arg-type]
+            elif isinstance(event, (SetMaxRunspacesEvent, SetMinRunspacesEvent, GetAvailableRunspacesEvent,
+                                    ResetRunspaceStateEvent)):
+                self._availability(event)
 
-    def _start(self, command_id: str, create: CreatePipelineEvent) -> None:
+    def _created(self, command_id: str, statements: list[Statement], no_input: bool) -> None:
+        """A pipeline with input (NoInput false) runs once END_OF_PIPELINE_INPUT has come: hvsim's cmdlets take
+        their pipeline input as one list (test_psrp_with_input.yml: the client sends all PIPELINE_INPUT messages
+        and END_OF_PIPELINE_INPUT in one Send after the Command)."""
         with self.lock:
             run = self.runs.get(command_id)
             if run is None or run.started:
                 return
+            if not no_input:
+                run.statements = statements
+                return
+        self._start(run, statements)
+
+    def _start(self, run: PipelineRun, statements: list[Statement]) -> None:
+        with self.lock:
+            if run.started:
+                return
             run.started = True
+            run.statements = None
             # Windows sends no PIPELINE_STATE(Running): the state changes without a message.
             run.pipeline._change_state(PSInvocationState.Running, emit=False)  # pylint: disable=protected-access
-        thread = threading.Thread(target=self._run, args=(run, statements_of(create.pipeline)),
-                                  name=f"hvsim-pipeline-{command_id[:8]}", daemon=True)
+        thread = threading.Thread(target=self._run, args=(run, statements),
+                                  name=f"hvsim-pipeline-{str(run.pipeline.pipeline_id)[:8]}", daemon=True)
         thread.start()
+
+    def _availability(self, event: typing.Any) -> None:
+        """RUNSPACE_AVAILABILITY for SET_MAX/SET_MIN_RUNSPACES, GET_AVAILABLE_RUNSPACES and RESET_RUNSPACE_STATE
+        (test_psrp_set_runspaces.yml, test_psrp_reset_runspace_state.yml), with PowerShell's own rules
+        (RunspacePoolInternal.SetMaxRunspaces: false below the minimum; SetMinRunspaces: false below 1 or above the
+        maximum; GetAvailableRunspaces: the maximum less the pipelines running)."""
+        with self.changed:
+            pool = self.pool
+            if isinstance(event, SetMaxRunspacesEvent):
+                answer: bool | int = event.count >= pool.min_runspaces
+            elif isinstance(event, SetMinRunspacesEvent):
+                answer = 1 <= event.count <= pool.max_runspaces
+            elif isinstance(event, GetAvailableRunspacesEvent):
+                answer = max(0, pool.max_runspaces - sum(1 for r in self.runs.values() if r.started and not r.done))
+            else:
+                answer = True
+            pool.runspace_availability_response(event.ci, answer)
+            self.changed.notify_all()
 
     def _run(self, run: PipelineRun, statements: list[Statement]) -> None:
         run.thread_id = threading.get_ident()
@@ -232,7 +311,7 @@ class PsrpShell:
         failed: ErrorInfo | None = None
         stopped = False
         try:
-            for event in self.backend.run_pipeline(self.principal, statements, []):
+            for event in self.backend.run_pipeline(self.principal, statements, run.input_objects):
                 with self.changed:
                     if isinstance(event, Output):
                         pipeline.write_output(to_ps(event.value))
@@ -339,6 +418,63 @@ class PsrpShell:
         self.closed = True
         for key in list(self.runs):
             self.signal(key)
+
+    # -- disconnect, connect, enumerate (test_psrp_disconnect_runspaces.yml) ------------------
+    def running_commands(self) -> list[str]:
+        with self.lock:
+            return [key for key, run in self.runs.items() if run.started or run.statements is not None]
+
+    def disconnected(self, on: bool) -> None:
+        """Disconnect: the pool goes Disconnected, its pipelines keep running and their output waits (MS-PSRP 3.1.4.9
+        / about_Remote_Disconnected_Sessions: commands continue to run while the session is disconnected)."""
+        with self.lock:
+            state = RunspacePoolState.Disconnected if on else RunspacePoolState.Opened
+            self.pool._change_state(state, emit=False)  # pylint: disable=protected-access
+
+    def connect(self, connect_xml: bytes) -> bytes:
+        """A new client connects to this pool: SESSION_CAPABILITY and RUNSPACEPOOL_INIT_DATA go back in the
+        ConnectResponse; RUNSPACEPOOL_STATE(Opened) waits for the next Receive. Windows sends no
+        APPLICATION_PRIVATE_DATA here (test_psrp_disconnect_runspaces.yml), so psrpcore's is dropped."""
+        with self.changed:
+            if self.pool.state != RunspacePoolState.Disconnected:
+                self.pool._change_state(RunspacePoolState.Disconnected, emit=False)  # pylint: disable=protected-access
+            self.pool.connect()
+            self.pool.prepare_message(self.pool.our_capability)
+            self._feed(connect_xml)
+            self._pump(1 << 30)
+            answer: list[bytes] = []
+            kept: list[tuple[str | None, bytes]] = []
+            for target, fragment in self.outbox:
+                kind = message_type(fragment)
+                if target is None and kind in (PSRPMessageType.SessionCapability, PSRPMessageType.RunspacePoolInitData):
+                    answer.append(fragment)
+                elif target is None and kind == PSRPMessageType.ApplicationPrivateData:
+                    continue
+                else:
+                    kept.append((target, fragment))
+            self.outbox = kept
+            self.changed.notify_all()
+        return b"".join(answer)
+
+    def _command_metadata(self, command_id: str) -> None:
+        """GET_COMMAND_METADATA: Windows runs Get-Command for it and answers a count, then the commands
+        (test_psrp_get_command_metadata.yml). hvsim implements no Get-Command: the pipeline fails at once with hvsim's
+        NotImplemented error (as for any cmdlet it does not implement), so a client gets an answer instead of waiting
+        forever (before, the pipeline never started and pypsrp polled for ever)."""
+        with self.lock:
+            run = self.runs.get(command_id)
+        if run is None:
+            return
+        failure = ErrorInfo(message="hvsim does not implement GET_COMMAND_METADATA (Windows answers it with Get-Command)",
+                            category="NotImplemented", fqid="NotImplemented,hvsim.GetCommandMetadata",
+                            exception_type="System.NotImplementedException", hresult=-2147467263,
+                            target="Get-Command", reason="NotImplementedException")
+        with self.changed:
+            run.started = True
+            run.pipeline._change_state(PSInvocationState.Running, emit=False)  # pylint: disable=protected-access
+            run.pipeline._change_state(PSInvocationState.Failed, remote_error(failure))  # pylint: disable=protected-access
+            run.done = True
+            self.changed.notify_all()
 
 
 def timed_out() -> soap.SoapError:

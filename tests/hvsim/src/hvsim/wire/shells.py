@@ -28,6 +28,7 @@ _PSRP_SHELL_FIELDS = (("IdleTimeOut", "PT7200.000S"), ("InputStreams", "stdin pr
                       ("CompressionMode", "NoCompression"), ("ProfileLoaded", "Yes"), ("Encoding", "UTF8"),
                       ("BufferMode", "Block"), ("State", "Connected"), ("ShellRunTime", "P0DT0H0M0S"),
                       ("ShellInactivity", "P0DT0H0M0S"))
+_MEMORY_USED = "46MB"  # a Get/Enumerate's rsp:MemoryUsed (hvsim measures nothing; the recording's value)
 _CMD_SHELL_FIELDS = (("IdleTimeOut", "PT7200.000S"), ("InputStreams", "stdin"), ("OutputStreams", "stdout stderr"),
                      ("ShellRunTime", "P0DT0H0M0S"), ("ShellInactivity", "P0DT0H0M0S"))
 
@@ -69,6 +70,8 @@ class ShellTable:
         self.backend = backend
         self.shells: dict[str, Shell] = {}
         self.boots: dict[str, object] = {}  # ShellId -> the machine's boot it was created in
+        self.fields: dict[str, list[tuple[str, str]]] = {}  # ShellId -> its rsp:Shell fields as Create answered
+        self.states: dict[str, str] = {}  # ShellId -> Connected / Disconnected
         self.lock = threading.Lock()
 
     def handle(self, request: soap.Request, principal: Principal, address: str) -> ET.Element:
@@ -77,11 +80,23 @@ class ShellTable:
             return self._create(request, principal, address)
         if action == soap.ACTION_GET and request.resource_uri.endswith("/config"):
             return self._config(request)
+        if action == soap.ACTION_ENUMERATE:
+            return self._enumerate(request, principal)
+        if action == soap.ACTION_GET:
+            return self._get(request, principal)
         shell = self._shell(request, principal)
+        if action in (soap.ACTION_DISCONNECT, soap.ACTION_RECONNECT):
+            # test_psrp_disconnect_runspaces.yml: both answer an empty Body; the shell's State follows.
+            self.states[shell.shell_id] = "Disconnected" if action == soap.ACTION_DISCONNECT else "Connected"
+            if isinstance(shell, PsrpShell):
+                shell.disconnected(action == soap.ACTION_DISCONNECT)
+            envelope, _ = soap.response(request)
+            return envelope
+        if action == soap.ACTION_CONNECT:
+            return self._connect(request, shell)
         if action == soap.ACTION_DELETE:
             with self.lock:
-                self.shells.pop(shell.shell_id, None)
-                self.boots.pop(shell.shell_id, None)
+                self._forget(shell.shell_id)
             shell.close()
             if isinstance(shell, PsrpShell):
                 self._record_shell(principal.machine, opened=False)
@@ -108,6 +123,12 @@ class ShellTable:
         shell_id = str(uuid.uuid4()).upper()
         resource = request.resource_uri
         shell: Shell
+        asked = request.find("rsp:Shell")
+        if resource.startswith(soap.RESOURCE_POWERSHELL_PREFIX) and asked is not None and asked.attrib.get("ShellId"):
+            # The client names a PowerShell shell after its RunspacePool id, and Windows keeps that ShellId
+            # (test_psrp_open_runspace.yml: Create with ShellId="774EC41C-..." answers that ShellId); a client that
+            # connects later finds the pool by it (test_psrp_disconnect_runspaces.yml).
+            shell_id = str(uuid.UUID(asked.attrib["ShellId"])).upper()
         if resource.startswith(soap.RESOURCE_POWERSHELL_PREFIX):
             shell = PsrpShell(shell_id, principal, self.backend)
             creation = request.body.find(".//{http://schemas.microsoft.com/powershell}creationXml")
@@ -133,15 +154,109 @@ class ShellTable:
         ET.SubElement(reference, soap.q("wsman", "ResourceURI")).text = resource
         selector_set = ET.SubElement(reference, soap.q("wsman", "SelectorSet"))
         ET.SubElement(selector_set, soap.q("wsman", "Selector"), {"Name": "ShellId"}).text = shell_id
-        shell_el = ET.SubElement(body, soap.q("rsp", "Shell"))
         fields = [("ShellId", shell_id), ("ResourceUri", resource), ("Owner", principal.user),
                   ("ClientIP", principal.client_address)]
         if isinstance(shell, PsrpShell):
             fields += [("ProcessId", str(next(_PROCESS_IDS))), *_PSRP_SHELL_FIELDS]
         else:
             fields += list(_CMD_SHELL_FIELDS)
-        for name, value in fields:
+        with self.lock:
+            self.fields[shell_id] = fields
+            self.states[shell_id] = "Connected"
+        self._shell_element(body, shell_id, extended=False)
+        return envelope
+
+    def _forget(self, shell_id: str) -> None:
+        for table in (self.shells, self.boots, self.fields, self.states):
+            table.pop(shell_id, None)  # type: ignore[attr-defined]
+
+    def _shell_element(self, parent: ET.Element, shell_id: str, *, extended: bool) -> None:
+        """rsp:Shell as Create answers it; Get and Enumerate add MemoryUsed and ChildProcesses
+        (test_psrp_is_alive_state_disconnected.yml, test_psrp_disconnect_runspaces.yml). State is the shell's."""
+        shell_el = ET.SubElement(parent, soap.q("rsp", "Shell"))
+        for name, value in self.fields[shell_id]:
+            if name == "State":
+                value = self.states.get(shell_id, value)
             ET.SubElement(shell_el, soap.q("rsp", name)).text = value
+        if extended:
+            ET.SubElement(shell_el, soap.q("rsp", "MemoryUsed")).text = _MEMORY_USED
+            ET.SubElement(shell_el, soap.q("rsp", "ChildProcesses")).text = "0"
+
+    def _get(self, request: soap.Request, principal: Principal) -> ET.Element:
+        """WS-Transfer Get of a shell (pypsrp's RunspacePool.is_alive): the shell's rsp:Shell; an unknown ShellId
+        the fault w:InvalidSelectors 2150858843 (test_psrp_is_alive_invalid_selectors.yml)."""
+        if request.resource_uri != soap.RESOURCE_SHELLS:
+            raise soap.SoapError(soap.ERROR_UNSUPPORTED, f"The WS-Management service does not support the action "
+                                 f"{request.action}.", subcode="a:ActionNotSupported", value="s:Sender")
+        try:
+            shell = self._shell(request, principal)
+        except soap.SoapError as error:
+            error.message = ("The WS-Management service cannot process the request because the request contained "
+                             "invalid selectors for the resource. ")
+            raise
+        envelope, body = soap.response(request)
+        with self.lock:
+            self._shell_element(body, shell.shell_id, extended=True)
+        return envelope
+
+    def _enumerate(self, request: soap.Request, principal: Principal) -> ET.Element:
+        """WS-Enumeration of shells (the caller's own) or of one shell's commands, all in the EnumerateResponse
+        (OptimizeEnumeration) with EndOfSequence (test_psrp_disconnect_runspaces.yml,
+        test_psrp_disconnected_commands.yml); nothing found: no Items, only EndOfSequence."""
+        envelope, body = soap.response(request)
+        answer = ET.SubElement(body, soap.q("wsen", "EnumerateResponse"))
+        ET.SubElement(answer, soap.q("wsen", "EnumerationContext"))
+        items = ET.Element(soap.q("wsman", "Items"))
+        if request.resource_uri == soap.RESOURCE_SHELLS:
+            with self.lock:
+                mine = [shell_id for shell_id, shell in self.shells.items()
+                        if shell.principal.user.lower() == principal.user.lower()
+                        and self.boots.get(shell_id) == self._boot(shell.principal.machine)]
+                for shell_id in mine:
+                    self._shell_element(items, shell_id, extended=True)
+        elif request.resource_uri == soap.RESOURCE_COMMANDS:
+            selector = request.body.find("wsen:Enumerate/wsman:Filter/wsman:SelectorSet/wsman:Selector", soap.NS)
+            shell_id = (selector.text or "").upper() if selector is not None else ""
+            with self.lock:
+                shell = self.shells.get(shell_id)
+            if shell is not None and shell.principal.user.lower() == principal.user.lower():
+                for command_id in shell.running_commands():
+                    command_el = ET.SubElement(items, soap.q("rsp", "Command"))
+                    ET.SubElement(command_el, soap.q("rsp", "CommandId")).text = command_id
+                    ET.SubElement(command_el, soap.q("rsp", "CommandLine"))
+                    ET.SubElement(command_el, soap.q("rsp", "CommandState")).text = "Running"
+        else:
+            raise soap.SoapError(2150858811, f"The WS-Management service cannot process the request. The resource URI "
+                                 f"({request.resource_uri}) was not found in the WS-Management catalog.",
+                                 subcode="w:DestinationUnreachable", value="s:Sender")
+        if len(items):
+            answer.append(items)
+        ET.SubElement(answer, soap.q("wsman", "EndOfSequence"))
+        return envelope
+
+    def _connect(self, request: soap.Request, shell: Shell) -> ET.Element:
+        """rsp:Connect: to a shell (connectXml: SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL) the ConnectResponse carries
+        the streams and connectResponseXml (SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA); the next Receive carries
+        RUNSPACEPOOL_STATE (test_psrp_disconnect_runspaces.yml). To a command (CommandId): an empty ConnectResponse,
+        its output continues in Receives."""
+        connect = request.find("rsp:Connect")
+        if not isinstance(shell, PsrpShell) or connect is None:
+            raise soap.SoapError(soap.ERROR_UNSUPPORTED, f"The WS-Management service does not support the action "
+                                 f"{request.action}.", subcode="a:ActionNotSupported", value="s:Sender")
+        envelope, body = soap.response(request)
+        answer = ET.SubElement(body, soap.q("rsp", "ConnectResponse"))
+        if connect.attrib.get("CommandId"):
+            return envelope
+        xml = connect.find("pwsh:connectXml", soap.NS)
+        if xml is None or not xml.text:
+            raise soap.SoapError(2150858778, "The connectXml of the PowerShell shell is missing.",
+                                 subcode="w:SchemaValidationError", value="s:Sender")
+        response_xml = shell.connect(base64.b64decode(xml.text))
+        with self.lock:
+            self.states[shell.shell_id] = "Connected"
+        ET.SubElement(answer, soap.q("rsp", "InputStreams")).text = "stdin pr"
+        ET.SubElement(answer, soap.q("rsp", "OutputStreams")).text = "stdout"
+        ET.SubElement(answer, soap.q("pwsh", "connectResponseXml")).text = encode(response_xml)
         return envelope
 
     def _boot(self, machine: str) -> object:
@@ -166,8 +281,7 @@ class ShellTable:
             shell = self.shells.get(shell_id)
             if shell is not None and self.boots.get(shell_id) != self._boot(shell.principal.machine):
                 # the machine restarted since: its shells (wsmprovhost processes) ended with the old boot
-                self.shells.pop(shell_id, None)
-                self.boots.pop(shell_id, None)
+                self._forget(shell_id)
                 shell = None
         if shell is None or shell.principal.user.lower() != principal.user.lower():
             raise soap.SoapError(soap.ERROR_SHELL_NOT_FOUND,

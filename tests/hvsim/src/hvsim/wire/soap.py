@@ -17,6 +17,8 @@ NS = {
     "cfg": "http://schemas.microsoft.com/wbem/wsman/1/config",
     "f": "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault",
     "xml": "http://www.w3.org/XML/1998/namespace",
+    "wsen": "http://schemas.xmlsoap.org/ws/2004/09/enumeration",
+    "pwsh": "http://schemas.microsoft.com/powershell",
 }
 for _prefix, _uri in NS.items():
     if _prefix != "xml":
@@ -31,6 +33,12 @@ ACTION_COMMAND = f"{SHELL}/Command"
 ACTION_SEND = f"{SHELL}/Send"
 ACTION_RECEIVE = f"{SHELL}/Receive"
 ACTION_SIGNAL = f"{SHELL}/Signal"
+ACTION_DISCONNECT = f"{SHELL}/Disconnect"
+ACTION_RECONNECT = f"{SHELL}/Reconnect"
+ACTION_CONNECT = f"{SHELL}/Connect"
+ACTION_ENUMERATE = "http://schemas.xmlsoap.org/ws/2004/09/enumeration/Enumerate"
+RESOURCE_SHELLS = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+RESOURCE_COMMANDS = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Command"
 STATE_DONE = f"{SHELL}/CommandState/Done"
 STATE_RUNNING = f"{SHELL}/CommandState/Running"
 SIGNAL_TERMINATE = f"{SHELL}/signal/terminate"
