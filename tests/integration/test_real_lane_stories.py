@@ -1,0 +1,124 @@
+"""The collection's core stories, on hvsim (``make test``) and on a real Hyper-V lab (``make test-real``).
+
+Each test drives the modules through ansible-playbook, then reads the hosts through the independent reader (plain
+Get-* cmdlets over PSRP, ``reader.py``), never through hvsim's world; it creates only ``winvirt-test-<random>``
+objects and removes them again in ``finally``. What each creates and needs is in docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+from real_lane import changed, cleanup, disk_folder, play, task, unique_name
+
+GB = 1024**3
+
+
+def test_vm_settings_change_in_check_mode_then_for_real(estate: typing.Any) -> None:
+    host, name = estate.hyperv_hosts[0], unique_name()
+    reader = estate.reader(host)
+    properties = ["Name", "ProcessorCount", "MemoryStartup", "Notes"]
+    base = {"name": name, "generation": 2, "processor_count": 1, "memory": {"startup_mb": 512}}
+    bigger = {**base, "processor_count": 2, "memory": {"startup_mb": 1024}, "notes": "winvirt real lane"}
+    try:
+        assert changed(play(estate, host, [task("hyperv_vm", **base)]))
+        assert changed(play(estate, host, [task("hyperv_vm", **bigger)], check=True))
+        [row] = reader.get("Get-VM", {"Name": name}, properties)
+        assert row == {"Name": name, "ProcessorCount": 1, "MemoryStartup": 512 * 1024**2, "Notes": ""}, \
+            "check mode changed the VM"
+        assert changed(play(estate, host, [task("hyperv_vm", **bigger)]))
+        [row] = reader.get("Get-VM", {"Name": name}, properties)
+        assert row == {"Name": name, "ProcessorCount": 2, "MemoryStartup": GB, "Notes": "winvirt real lane"}
+        assert not changed(play(estate, host, [task("hyperv_vm", **bigger)]))
+    finally:
+        cleanup(estate, host, "hyperv_vm", name=name)
+    assert reader.get("Get-VM", {"Name": name}) == []
+
+
+def test_vm_adapter_on_a_new_switch_with_an_access_vlan(estate: typing.Any) -> None:
+    host, vm, switch = estate.hyperv_hosts[0], unique_name(), unique_name()
+    reader = estate.reader(host)
+    adapter = {"name": "Network Adapter", "switch": switch, "vlan": {"mode": "access", "id": 42}}
+    wanted = task("hyperv_vm", name=vm, generation=2, memory={"startup_mb": 512}, network_adapters=[adapter])
+    try:
+        assert changed(play(estate, host, [task("hyperv_switch", name=switch, switch_type="private")]))
+        assert changed(play(estate, host, [wanted]))
+        assert not changed(play(estate, host, [wanted]))
+        assert reader.get("Get-VMNetworkAdapter", {"VMName": vm}, ["Name", "SwitchName"]) == [
+            {"Name": "Network Adapter", "SwitchName": switch}]
+        assert reader.get("Get-VMNetworkAdapterVlan", {"VMName": vm}, ["OperationMode", "AccessVlanId"]) == [
+            {"OperationMode": "Access", "AccessVlanId": 42}]
+    finally:
+        cleanup(estate, host, "hyperv_vm", name=vm)
+        cleanup(estate, host, "hyperv_switch", name=switch)
+    assert reader.get("Get-VMSwitch", {"Name": switch}) == []
+
+
+def test_checkpoint_is_created_unchanged_on_rerun_and_removed(estate: typing.Any) -> None:
+    host, vm, checkpoint = estate.hyperv_hosts[0], unique_name(), unique_name()
+    reader = estate.reader(host)
+    try:
+        assert changed(play(estate, host, [task("hyperv_vm", name=vm, generation=2, memory={"startup_mb": 512})]))
+        take = task("hyperv_checkpoint", vm_name=vm, name=checkpoint, checkpoint_type="standard")
+        assert changed(play(estate, host, [take]))
+        assert not changed(play(estate, host, [take]))
+        assert reader.names("Get-VMSnapshot", {"VMName": vm}) == {checkpoint}
+        assert changed(play(estate, host, [task("hyperv_checkpoint", vm_name=vm, name=checkpoint, state="absent")]))
+        assert reader.get("Get-VMSnapshot", {"VMName": vm}) == []
+    finally:
+        cleanup(estate, host, "hyperv_vm", name=vm)
+
+
+def test_vhd_is_created_unchanged_on_rerun_and_deleted(estate: typing.Any) -> None:
+    host = estate.hyperv_hosts[0]
+    reader = estate.reader(host)
+    path = f"{disk_folder(estate, host)}\\{unique_name()}.vhdx"
+    create = task("hyperv_vhd", path=path, type="dynamic", size="1GB")
+    try:
+        assert changed(play(estate, host, [create]))
+        assert not changed(play(estate, host, [create]))
+        [row] = reader.get("Get-VHD", {"Path": path}, ["VhdType", "Size"])
+        assert row == {"VhdType": "Dynamic", "Size": GB}
+    finally:
+        cleanup(estate, host, "hyperv_vhd", path=path, delete_file=True)
+    assert reader.get("Get-Item", {"LiteralPath": path}) == []
+
+
+def test_smb_share_is_created_unchanged_on_rerun_and_removed(estate: typing.Any) -> None:
+    servers = estate.group("file_servers")
+    if not servers:
+        pytest.skip("the inventory has no host in group file_servers")
+    server, name = servers[0], unique_name()
+    reader = estate.reader(server)
+    folder = f"C:\\{name}"
+    share = task("hyperv_smb_share", name=name, path=folder, description="winvirt real lane",
+                 read_access=["Everyone"])
+    try:
+        assert changed(play(estate, server, [share]))
+        assert not changed(play(estate, server, [share]))
+        [row] = reader.get("Get-SmbShare", {"Name": name}, ["Name", "Path", "Description"])
+        assert row == {"Name": name, "Path": folder, "Description": "winvirt real lane"}
+        access = reader.get("Get-SmbShareAccess", {"Name": name}, ["AccountName", "AccessControlType", "AccessRight"])
+        assert access == [{"AccountName": "Everyone", "AccessControlType": "Allow", "AccessRight": "Read"}]
+    finally:
+        cleanup(estate, server, "hyperv_smb_share", name=name)
+    assert reader.get("Get-SmbShare", {"Name": name}) == []
+
+
+def test_host_setting_is_changed_unchanged_on_rerun_and_restored(estate: typing.Any) -> None:
+    host = estate.hyperv_hosts[0]
+    reader = estate.reader(host)
+    [before] = reader.get("Get-VMHost", properties=["EnableEnhancedSessionMode"])
+    original = bool(before["EnableEnhancedSessionMode"])
+    flip = task("hyperv_host", enhanced_session_mode=not original)
+    try:
+        assert changed(play(estate, host, [flip]))
+        assert not changed(play(estate, host, [flip]))
+        [row] = reader.get("Get-VMHost", properties=["EnableEnhancedSessionMode"])
+        assert row["EnableEnhancedSessionMode"] is (not original)
+    finally:
+        restored = play(estate, host, [task("hyperv_host", "restore", enhanced_session_mode=original)])
+        assert restored.rc == 0, f"restore EnableEnhancedSessionMode={original} on {host} by hand: {restored.stdout}"
+    [row] = reader.get("Get-VMHost", properties=["EnableEnhancedSessionMode"])
+    assert row["EnableEnhancedSessionMode"] is original
