@@ -13,21 +13,11 @@ import pathlib
 import re
 import subprocess
 import typing
-import uuid
 
 import pytest
 from estates import load_inventory
-from harness import ROOT, estate_inventory, run_playbook
-
-PREFIX = "winvirt-test-"
-
-
-def unique_name() -> str:
-    return f"{PREFIX}{uuid.uuid4().hex[:8]}"
-
-
-def play(estate: typing.Any, host: str, tasks: list[dict[str, typing.Any]]) -> typing.Any:
-    return run_playbook(estate, tasks, host=host, auth=estate.auth)
+from harness import ROOT, estate_inventory
+from real_lane import play, unique_name
 
 
 def test_host_info_reports_what_the_host_has(estate: typing.Any) -> None:
