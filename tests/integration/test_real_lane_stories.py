@@ -10,6 +10,7 @@ from __future__ import annotations
 import typing
 
 import pytest
+from harness import run_playbook
 from real_lane import changed, cleanup, disk_folder, play, task, unique_name
 
 GB = 1024**3
@@ -122,3 +123,42 @@ def test_host_setting_is_changed_unchanged_on_rerun_and_restored(estate: typing.
         assert restored.rc == 0, f"restore EnableEnhancedSessionMode={original} on {host} by hand: {restored.stdout}"
     [row] = reader.get("Get-VMHost", properties=["EnableEnhancedSessionMode"])
     assert row["EnableEnhancedSessionMode"] is original
+
+
+def _migration_settings(estate: typing.Any, host: str) -> dict[str, typing.Any]:
+    [row] = estate.reader(host).get("Get-VMHost", properties=["VirtualMachineMigrationEnabled",
+                                                               "VirtualMachineMigrationAuthenticationType"])
+    return {"enabled": bool(row["VirtualMachineMigrationEnabled"]),
+            "authentication": str(row["VirtualMachineMigrationAuthenticationType"]).lower()}
+
+
+def test_live_migration_moves_a_vm_and_is_unchanged_on_rerun(estate: typing.Any) -> None:
+    """A VM (off, no disk) moved shared-nothing from the first host to the second with CredSSP (the second hop to
+    the destination needs delegable credentials; docs/testing.md). Hosts whose migrations are off get them on
+    (Kerberos authentication) for the test and their settings back afterwards."""
+    if len(estate.hyperv_hosts) < 2:
+        pytest.skip("the inventory has fewer than two hosts in group hyperv_hosts")
+    source, target, vm = estate.hyperv_hosts[0], estate.hyperv_hosts[1], unique_name()
+    saved = {host: _migration_settings(estate, host) for host in (source, target)}
+    move = {"name": "move", "winvirt.hyperv.hyperv_live_migration": {
+        "name": [vm], "destination": {"hostname": estate.address(target)}}, "register": "out"}
+    try:
+        for host, settings in saved.items():
+            if not settings["enabled"]:
+                on = play(estate, host, [task("hyperv_host", live_migration={"enabled": True,
+                                                                               "authentication": "kerberos"})])
+                assert on.rc == 0, on.stdout
+        assert changed(play(estate, source, [task("hyperv_vm", name=vm, generation=2, memory={"startup_mb": 512})]))
+        moved = run_playbook(estate, [move], host=source, auth="credssp")
+        assert moved.rc == 0 and moved.result("move")["moved"] == [vm], moved.stdout
+        assert estate.reader(target).names("Get-VM", {"Name": vm}) == {vm}
+        assert estate.reader(source).get("Get-VM", {"Name": vm}) == []
+        again = run_playbook(estate, [move], host=source, auth="credssp")
+        assert again.rc == 0 and again.result("move")["changed"] is False, again.stdout
+    finally:
+        for host in (source, target):
+            cleanup(estate, host, "hyperv_vm", name=vm)
+        for host, settings in saved.items():
+            back = play(estate, host, [task("hyperv_host", "restore", live_migration=settings)])
+            assert back.rc == 0, f"restore the live migration settings {settings} of {host} by hand: {back.stdout}"
+    assert {host: _migration_settings(estate, host) for host in (source, target)} == saved
