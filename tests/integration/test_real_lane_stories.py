@@ -162,3 +162,52 @@ def test_live_migration_moves_a_vm_and_is_unchanged_on_rerun(estate: typing.Any)
             back = play(estate, host, [task("hyperv_host", "restore", live_migration=settings)])
             assert back.rc == 0, f"restore the live migration settings {settings} of {host} by hand: {back.stdout}"
     assert {host: _migration_settings(estate, host) for host in (source, target)} == saved
+
+
+def _replication(estate: typing.Any, host: str, vm: str) -> list[dict[str, typing.Any]]:
+    return estate.reader(host).get("Get-VMReplication", {"VMName": vm}, ["VMName", "Mode", "State"])
+
+
+def test_replica_enable_and_test_failover(estate: typing.Any) -> None:
+    """A VM with a 1 GB disk replicated from the first host to the second (Kerberos, port 80), a test failover
+    started and cleaned up, replication removed. A second host that is not a Replica server is made one for the
+    test (any primary, storage in its default virtual hard disk folder) and is not one afterwards."""
+    if len(estate.hyperv_hosts) < 2:
+        pytest.skip("the inventory has fewer than two hosts in group hyperv_hosts")
+    source, target, vm = estate.hyperv_hosts[0], estate.hyperv_hosts[1], unique_name()
+    [server] = estate.reader(target).get("Get-VMReplicationServer", properties=["RepEnabled"])
+    was_server = bool(server["RepEnabled"])
+    disk = f"{disk_folder(estate, source)}\\{vm}.vhdx"
+    replica = {"hostname": estate.address(source), "destination": {"hostname": estate.address(target)}, "name": vm}
+
+    def replica_task(title: str, **args: typing.Any) -> dict[str, typing.Any]:
+        return {"name": title, "winvirt.hyperv.hyperv_replica": {**replica, **args}, "register": "out"}
+
+    try:
+        if not was_server:
+            enabled = play(estate, target, [task("hyperv_replica_server", authentication="kerberos",
+                                                 allow_any_server=True,
+                                                 default_storage_location=disk_folder(estate, target))])
+            assert enabled.rc == 0, enabled.stdout
+        assert changed(play(estate, source, [task("hyperv_vm", name=vm, generation=2, memory={"startup_mb": 512},
+                                                  disks=[{"path": disk, "size": "1GB"}])]))
+        assert changed(play(estate, source, [replica_task("task")]))
+        assert not changed(play(estate, source, [replica_task("task")]))
+        assert _replication(estate, source, vm) == [{"VMName": vm, "Mode": "Primary", "State": "Replicating"}]
+        assert _replication(estate, target, vm) == [{"VMName": vm, "Mode": "Replica", "State": "Replicating"}]
+        assert changed(play(estate, source, [replica_task("task", action="test_failover")]))
+        assert estate.reader(target).names("Get-VM", {"Name": f"{vm} - Test"}) == {f"{vm} - Test"}
+        assert changed(play(estate, source, [replica_task("task", action="test_failover_cleanup")]))
+        assert estate.reader(target).get("Get-VM", {"Name": f"{vm} - Test"}) == []
+        assert changed(play(estate, source, [replica_task("task", state="absent")]))
+        assert _replication(estate, source, vm) == [] and _replication(estate, target, vm) == []
+    finally:
+        play(estate, source, [replica_task("cleanup", action="test_failover_cleanup")])
+        play(estate, source, [replica_task("cleanup", state="absent")])
+        cleanup(estate, target, "hyperv_vm", name=vm, remove_disks=True)
+        cleanup(estate, source, "hyperv_vm", name=vm, remove_disks=True)
+        if not was_server:
+            cleanup(estate, target, "hyperv_replica_server")
+    assert estate.reader(target).get("Get-VM", {"Name": vm}) == []
+    [server] = estate.reader(target).get("Get-VMReplicationServer", properties=["RepEnabled"])
+    assert bool(server["RepEnabled"]) is was_server
