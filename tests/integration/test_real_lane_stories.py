@@ -211,3 +211,22 @@ def test_replica_enable_and_test_failover(estate: typing.Any) -> None:
     assert estate.reader(target).get("Get-VM", {"Name": vm}) == []
     [server] = estate.reader(target).get("Get-VMReplicationServer", properties=["RepEnabled"])
     assert bool(server["RepEnabled"]) is was_server
+
+
+def test_spn_query_matches_the_directory(estate: typing.Any) -> None:
+    """hyperv_spn ``state: query`` (read only) with the ``powershell`` back end on the first domain controller: the
+    SPNs and delegation it reports for each Hyper-V host are the computer account's (``Get-ADComputer``)."""
+    controllers = estate.group("domain_controllers")
+    if not controllers:
+        pytest.skip("the inventory has no host in group domain_controllers")
+    dc, hosts = controllers[0], estate.hyperv_hosts
+    run = play(estate, dc, [task("hyperv_spn", backend="powershell", hosts=hosts, state="query")])
+    assert not changed(run)
+    accounts = {account["host"]: account for account in run.result("task")["accounts"]}
+    for host in hosts:
+        [row] = estate.reader(dc).get("Get-ADComputer", {"Identity": host, "Properties": [
+            "ServicePrincipalName", "msDS-AllowedToDelegateTo"]}, ["ServicePrincipalName", "msDS-AllowedToDelegateTo"])
+        assert any(spn.upper().startswith("HOST/") for spn in accounts[host]["spns"]), accounts[host]  # a member
+        assert sorted(accounts[host]["spns"], key=str.lower) == sorted(row["ServicePrincipalName"] or [], key=str.lower)
+        assert sorted(accounts[host]["allowed_to_delegate_to"], key=str.lower) == sorted(
+            row["msDS-AllowedToDelegateTo"] or [], key=str.lower)
