@@ -126,8 +126,8 @@ def test_host_setting_is_changed_unchanged_on_rerun_and_restored(estate: typing.
 
 
 def _migration_settings(estate: typing.Any, host: str) -> dict[str, typing.Any]:
-    [row] = estate.reader(host).get("Get-VMHost", properties=["VirtualMachineMigrationEnabled",
-                                                               "VirtualMachineMigrationAuthenticationType"])
+    properties = ["VirtualMachineMigrationEnabled", "VirtualMachineMigrationAuthenticationType"]
+    [row] = estate.reader(host).get("Get-VMHost", properties=properties)
     return {"enabled": bool(row["VirtualMachineMigrationEnabled"]),
             "authentication": str(row["VirtualMachineMigrationAuthenticationType"]).lower()}
 
@@ -145,8 +145,8 @@ def test_live_migration_moves_a_vm_and_is_unchanged_on_rerun(estate: typing.Any)
     try:
         for host, settings in saved.items():
             if not settings["enabled"]:
-                on = play(estate, host, [task("hyperv_host", live_migration={"enabled": True,
-                                                                               "authentication": "kerberos"})])
+                enable = {"enabled": True, "authentication": "kerberos"}
+                on = play(estate, host, [task("hyperv_host", live_migration=enable)])
                 assert on.rc == 0, on.stdout
         assert changed(play(estate, source, [task("hyperv_vm", name=vm, generation=2, memory={"startup_mb": 512})]))
         moved = run_playbook(estate, [move], host=source, auth="credssp")

@@ -449,8 +449,8 @@ def test_pipeline_input_reaches_the_pipeline(backend: ClockBackend) -> None:
         assert ps.invoke(["1", 2, {"a": "b"}]) == ["1", 2, {"a": "b"}]
     assert recorder.sent[:2] == [("Command", ["CREATE_PIPELINE"]),
                                  ("Send", ["PIPELINE_INPUT"] * 3 + ["END_OF_PIPELINE_INPUT"])]
-    assert recorder.exchanges[2][1] == [("stdout", ["PIPELINE_OUTPUT"])] * 3 + [("stdout", ["PIPELINE_STATE"]),
-                                                                            ("state", "Done", "0")]
+    done = [("stdout", ["PIPELINE_STATE"]), ("state", "Done", "0")]
+    assert recorder.exchanges[2][1] == [("stdout", ["PIPELINE_OUTPUT"])] * 3 + done
 
 
 def test_runspace_availability_requests_are_answered(backend: ClockBackend) -> None:

@@ -13,6 +13,8 @@ How Windows answers (each rule with its recording in tests/hvsim/DESIGN.md, "The
 - A Receive that finds nothing within its OperationTimeout is answered with the w:TimedOut fault
   (2150858793); a Receive for a CommandId the shell does not know, with w:InvalidSelectors
   (2150858843).
+- Pipeline input reaches the pipeline; runspace availability requests, key exchange, disconnect and
+  connect are answered as recorded; GET_COMMAND_METADATA fails at once (not implemented).
 
 Pipelines run on their own thread, so a cmdlet that takes world time (hvsim.clock) blocks only its
 pipeline; each Receive on it lets up to the OperationTimeout of world time pass.
@@ -69,7 +71,6 @@ from hvsim.contract import (
 )
 from hvsim.wire import soap
 from hvsim.wire.values import error_record, to_plain, to_ps
-
 
 
 def _call_id(event: typing.Any) -> int:
