@@ -76,12 +76,13 @@ def test_make_test_real_runs_the_real_lane_and_skips_what_needs_hvsim(lab3: typi
         "hyperv_user: Administrator@LAB.TEST", "hyperv_user: LAB\\Administrator"), encoding="utf-8")
     completed = subprocess.run(
         ["make", "-s", "test-real", f"INVENTORY={inventory}",
-         "REAL_TESTS=tests/integration/test_real_lane.py tests/integration/test_hyperv_vm_info.py",
-         "REAL_ARGS=-k 'host_info_reports or lists_every_vm or make_test_real'"],
+         "REAL_TESTS=tests/integration/test_real_lane.py tests/integration/test_real_lane_stories.py "
+         "tests/integration/test_hyperv_vm_info.py",
+         "REAL_ARGS=-k 'host_info_reports or spn_query or lists_every_vm or make_test_real'"],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False, env={**os.environ, "PYTEST_ADDOPTS": ""})
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
-    assert re.search(r"\b1 passed\b", output) and re.search(r"\b2 skipped\b", output), output
+    assert re.search(r"\b2 passed\b", output) and re.search(r"\b2 skipped\b", output), output
     assert output.count("real estate: needs hvsim") == 2, output
 
 
