@@ -9,7 +9,7 @@ from harness import run_playbook, run_playbook_file
 
 from hvsim.world.filesystem import VhdInfo
 from hvsim.world.hyperv import Drive
-from hvsim.world.hyperv_replica import replicate
+from hvsim.world.hyperv_replica import replica_state, replicate
 
 REPLICA = "winvirt.hyperv.hyperv_replica"
 SERVER = "winvirt.hyperv.hyperv_replica_server"
@@ -183,8 +183,6 @@ def test_planned_failover_needs_the_vm_off_then_reverses_and_fails_back(lab3: t.
 
 def test_a_planned_failover_sends_the_pending_changes_in_world_time(lab3: t.Any) -> None:
     """Start-VMFailover -Prepare replicates the pending changes first: that transfer takes world time (hvsim.clock)."""
-    from hvsim.world.hyperv_replica import replica_state  # pylint: disable=import-outside-toplevel
-
     prepared(lab3)
     pending = 25 * 1024**3
     with lab3.world.lock:
@@ -245,14 +243,23 @@ def test_unplanned_failover_with_the_primary_down_uses_the_chosen_recovery_point
     assert reversed_run.result("dr")["status"]["replica_server"] == "hv1.lab.test"
 
 
-def test_world_time_makes_recovery_points_to_choose_from(lab3: t.Any) -> None:
-    """An hour of world time (POST /clock) leaves RecoveryHistory + 1 points; the failover takes the one chosen."""
+def test_world_time_makes_recovery_points_to_choose_by_time(lab3: t.Any) -> None:
+    """Hours of world time (POST /clock): the replica keeps one recovery point an hour since the initial
+    replication plus the latest cycle's, each named and dated by the world clock; an unplanned failover to the
+    point chosen by its time takes that point."""
     prepared(lab3, recovery_points=4)
-    lab3.advance_clock(3600)
+    clock = lab3.world.clock
+    with lab3.world.lock:
+        app1 = vm(lab3, "app1")
+        initial = replica_state(lab3.world.machine("hv2").hyperv).relationships[app1.id].last_cycle
+    lab3.advance_clock(3 * 3600 + 100)
+    latest = initial + (clock.now - initial) // 300 * 300  # the default frequency: a cycle every 300 s
+    expected = [initial + k * 3600 for k in range(4)] + ([latest] if latest != initial + 3 * 3600 else [])
     status = run_playbook(lab3, [enable_task(lab3, recovery_points=4)]).result("enable")["status"]
     points = status["recovery_points"]
-    assert len(points) == 5 and len({p["name"] for p in points}) == 5, status
-    chosen = points[2]
+    assert [p["name"] for p in points] == [f"app1 - Standard Replica - ({clock.timestamp(at)})" for at in expected]
+    assert status["last_replication_time"].startswith(clock.timestamp(latest)), status
+    chosen = next(p for p in points if p["name"].endswith(f"({clock.timestamp(initial + 3600)})"))
     lab3.set_power("hv1", False)
     failed = run_playbook(lab3, [replica_task(lab3, "dr", action="unplanned_failover", recovery_point=chosen["name"])])
     assert failed.rc == 0, failed.stdout

@@ -164,7 +164,7 @@ def test_smb_share_info_reports_the_world(lab3: t.Any) -> None:
 
 def test_replica_info_reports_both_sides_with_recovery_points(lab3: t.Any) -> None:
     prepared(lab3, recovery_points=2)
-    lab3.advance_clock(3600)
+    lab3.advance_clock(2 * 3600 + 600)  # hourly points at +1 h and +2 h besides the latest (hvsim DESIGN.md)
     before = lab3.snapshot()
     primary = info(lab3, "hyperv_replica_info", check=True)
     replica = info(lab3, "hyperv_replica_info", host="hv2", vm_name="app1")

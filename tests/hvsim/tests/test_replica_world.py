@@ -3,6 +3,7 @@ initial replication, observation, test / planned / unplanned failover, reversal 
 
 from __future__ import annotations
 
+import datetime
 import typing
 
 import pytest
@@ -173,6 +174,8 @@ def test_settings_change_on_both_sides_and_replication_runs_in_world_time(world:
     assert measured["ReplicationHealth"].name == "Critical" and measured["PendingReplicationSize"] > 0
     world.machine("hv2").platform.set_powered(True)
     replicate(world, 5)
+    assert vm(world, "app1").replication_health == "Critical", "no cycle is due yet: the frequency is 900 s"
+    replicate(world, 10)
     assert vm(world, "app1").replication_health == "Normal"
 
 
@@ -292,20 +295,65 @@ def test_kerberos_replication_needs_the_replica_servers_spn(world: typing.Any) -
     assert vm(world, "app1").replication_state != "Disabled"
 
 
+def points_on_replica(world: typing.Any) -> list[tuple[str, str, str]]:
+    """(Name, CreationTime, SnapshotType) of app1's recovery points on hv2, as Get-VMSnapshot reports them."""
+    return [(p.properties["Name"], p.properties["CreationTime"].isoformat(), p.properties["SnapshotType"].name)
+            for p in ok(world, "hv2", [c("Get-VMSnapshot", VMName="app1")])]
+
+
 def test_the_world_clock_makes_recovery_points_as_time_passes(world: typing.Any) -> None:
-    """POST /clock's path: world time passing runs replication every 5 minutes, so a test can choose
-    among several recovery points; the oldest expire beyond RecoveryHistory."""
+    """POST /clock's path: world time passing runs the replication cycles; the replica keeps the latest point
+    and one an hour, the oldest expiring beyond RecoveryHistory."""
     replicating(world, RecoveryHistory=4)
-    first = ok(world, "hv2", [c("Get-VMSnapshot", VMName="app1")])
+    assert [t for _n, t, _k in points_on_replica(world)] == ["2026-11-01T08:00:00"], "the initial replication's"
     world.clock.advance(4 * 60)
-    assert len(ok(world, "hv2", [c("Get-VMSnapshot", VMName="app1")])) == len(first) == 1, "no cycle yet"
+    assert len(points_on_replica(world)) == 1, "no cycle yet"
     world.clock.advance(16 * 60)
-    points = ok(world, "hv2", [c("Get-VMSnapshot", VMName="app1")])
-    assert len(points) == 5 and all(p.properties["SnapshotType"].name == "Replica" for p in points)
-    times = [p.properties["CreationTime"] for p in points]
-    assert len(set(map(str, times))) == 5, "each point has its own time"
+    assert [t for _n, t, _k in points_on_replica(world)] == ["2026-11-01T08:00:00", "2026-11-01T08:20:00"]
     world.clock.advance(24 * 3600)
-    assert len(ok(world, "hv2", [c("Get-VMSnapshot", VMName="app1")])) == 5, "RecoveryHistory + the latest"
+    times = [t for _n, t, _k in points_on_replica(world)]
+    assert times == ["2026-11-02T05:00:00", "2026-11-02T06:00:00", "2026-11-02T07:00:00", "2026-11-02T08:00:00",
+                     "2026-11-02T08:20:00"], "RecoveryHistory hourly points + the latest"
+
+
+@pytest.mark.parametrize(("frequency", "cycles", "latest"), [(30, 126, "2026-11-01T09:02:30"),
+                                                            (300, 13, "2026-11-01T09:00:00")])
+def test_replication_cycles_follow_the_frequency_and_points_carry_world_time(world: typing.Any, frequency: int,
+                                                                          cycles: int, latest: str) -> None:
+    """An hour and 150 s of world time: a cycle every ReplicationFrequencySec (the initial replication is the
+    first), LastReplicationTime the last cycle's world time, recovery points kept hourly plus the latest."""
+    replicating(world, RecoveryHistory=4, ReplicationFrequencySec=frequency)
+    world.clock.advance(3600 + 150)
+    measured = ok(world, "hv1", [c("Measure-VMReplication", VMName="app1")])[0].properties
+    assert measured["SuccessfulReplicationCount"] == cycles
+    assert measured["LastReplicationTime"] == latest
+    assert ok(world, "hv2", [c("Get-VMReplication", VMName="app1")])[0].properties["LastReplicationTime"] == latest
+    expected = ["2026-11-01T08:00:00", "2026-11-01T09:00:00"] + ([latest] if latest.endswith("02:30") else [])
+    points = points_on_replica(world)
+    assert [t for _n, t, _k in points] == expected
+    assert [n for n, _t, _k in points] == [f"app1 - Standard Replica - ({t})" for t in expected]
+
+
+def test_recovery_history_and_application_consistent_points(world: typing.Any) -> None:
+    """RecoveryHistory 2 keeps two hourly points besides the latest; VSSSnapshotFrequencyHour 2 makes every
+    second hourly point (from the initial replication on) application-consistent."""
+    replicating(world, RecoveryHistory=2, VSSSnapshotFrequencyHour=2)
+    assert points_on_replica(world)[0][2] == "AppConsistentReplica"
+    world.clock.advance(5 * 3600)
+    assert [(t, k) for _n, t, k in points_on_replica(world)] == [
+        ("2026-11-01T11:00:00", "Replica"), ("2026-11-01T12:00:00", "AppConsistentReplica"),
+        ("2026-11-01T13:00:00", "Replica")]
+
+
+def test_failover_to_a_recovery_point_chosen_by_its_time(world: typing.Any) -> None:
+    replicating(world, RecoveryHistory=3)
+    world.clock.advance(2 * 3600 + 600)
+    name = next(n for n, t, _k in points_on_replica(world) if t == "2026-11-01T09:00:00")
+    world.machine("hv1").platform.set_powered(False)
+    ok(world, "hv2", [c("Get-VMSnapshot", VMName="app1", Name=name), c("Start-VMFailover")])
+    replica = vm(world, "app1", "hv2")
+    chosen = replica.checkpoints[world.machine("hv2").hyperv.replica.relationships[replica.id].failed_over_point]
+    assert chosen.name == name and chosen.creation_time == "2026-11-01T09:00:00"
 
 
 def test_get_vm_reports_each_sides_replication_mode(world: typing.Any) -> None:
@@ -316,3 +364,26 @@ def test_get_vm_reports_each_sides_replication_mode(world: typing.Any) -> None:
     assert ok(world, "hv2", [c("Get-VM", Name="app1")])[0].properties["ReplicationMode"].name == "Replica"
     ok(world, "hv1", [c("Remove-VMReplication", VMName="app1")])
     assert ok(world, "hv1", [c("Get-VM", Name="app1")])[0].properties["ReplicationMode"].name == "None"
+
+
+def test_a_scheduled_initial_replication_starts_at_its_world_time(world: typing.Any) -> None:
+    """Start-VMInitialReplication -InitialReplicationStartTime: the copy starts when the world clock reaches it."""
+    enable_server(world)
+    enable(world, RecoveryHistory=1)
+    ok(world, "hv1", [c("Start-VMInitialReplication", VMName="app1",
+                        InitialReplicationStartTime=datetime.datetime(2026, 11, 1, 10, 0, 0))])
+    world.clock.advance(3600)
+    assert vm(world, "app1").replication_state == "WaitingForInitialReplication"
+    world.clock.advance(3600 + 60)
+    info = ok(world, "hv1", [c("Get-VMReplication", VMName="app1")])[0].properties
+    assert info["ReplicationState"].name == "Replicating" and info["LastReplicationTime"] == "2026-11-01T10:00:00"
+    assert [t for _n, t, _k in points_on_replica(world)] == ["2026-11-01T10:00:00"]
+
+
+def test_hourly_points_from_a_fractional_world_time(world: typing.Any) -> None:
+    """Transfers take fractional world seconds, so cycles fall between whole seconds: still one point an hour."""
+    world.clock.advance(123.4567)
+    replicating(world, RecoveryHistory=3, ReplicationFrequencySec=30)
+    world.clock.advance(3 * 3600 + 10)
+    assert [t for _n, t, _k in points_on_replica(world)] == [
+        "2026-11-01T08:02:03", "2026-11-01T09:02:03", "2026-11-01T10:02:03", "2026-11-01T11:02:03"]

@@ -48,10 +48,17 @@ class WorldClock:
         self._listeners: list[Listener] = []
         self._driven: set[int] = set()  # threads whose waits pass only as clients wait (wire pipelines)
 
-    def timestamp(self) -> str:
-        """The world time as an ISO 8601 date and time (whole seconds), EPOCH plus the seconds passed."""
+    def timestamp(self, at: float | None = None) -> str:
+        """The world time (or world second ``at``) as an ISO 8601 date and time (whole seconds), EPOCH plus
+        the seconds passed."""
         with self.lock:
-            return (EPOCH + datetime.timedelta(seconds=int(self.now))).isoformat()
+            seconds = self.now if at is None else at
+        return (EPOCH + datetime.timedelta(seconds=int(seconds))).isoformat()
+
+    @staticmethod
+    def seconds_of(moment: datetime.datetime) -> float:
+        """World seconds of a date and time (a naive one is taken as world time; an aware one drops its zone)."""
+        return (moment.replace(tzinfo=None) - EPOCH).total_seconds()
 
     def driven(self, thread_id: int, on: bool = True) -> None:
         """Mark a pipeline thread whose waits end only as Receives (or the admin API) let time pass."""

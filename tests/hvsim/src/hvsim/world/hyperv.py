@@ -227,8 +227,6 @@ class HyperVState:
     vms: dict[str, VM] = field(default_factory=dict)  # by VMId
     machine: str = ""
     serial: int = 0  # counts objects made at run time (their ids stay deterministic)
-    clock: int = 0  # minutes since the estate's epoch (Hyper-V Replica's recovery point times; checkpoints use
-    # the world clock, hvsim.clock)
     replica: typing.Any = None  # hvsim.world.hyperv_replica.ReplicaState, made by the first change to it
 
     def new_id(self, kind: str, name: str) -> str:
@@ -239,10 +237,6 @@ class HyperVState:
         self.serial += 1
         base = int(self.host.mac_minimum, 16)
         return f"{base + self.serial:012X}"
-
-    def now(self) -> str:
-        self.clock += 1
-        return f"2026-11-01T{8 + self.clock // 60 % 12:02d}:{self.clock % 60:02d}:00"
 
     def switch(self, name: str) -> Switch | None:
         if name in self.switches:

@@ -5,8 +5,11 @@ primary host, the replica's side (with the replica VM, which has the same VMId) 
 Cmdlets act on the side of the host they run on and reach the partner through the world, the way
 the Replica service talks to its peer; a partner that is powered off is not reachable.
 
-Replication happens in world time: ``replicate(world, minutes)`` advances the hosts' clocks and runs
-the replication cycles that fall into that time (tests call it; nothing runs on the wall clock).
+Replication happens in world time (hvsim.clock): as the world clock advances, each relationship runs a
+replication cycle every ReplicationFrequencySec (30, 300 or 900 s) after its initial replication, and the
+replica keeps its recovery points (the latest, plus RecoveryHistory hourly ones) at the world time of the
+cycle that made them. Nothing runs on the wall clock; ``replicate(world, minutes)`` is a shorthand for
+tests (it advances the world clock).
 
 State machine (the side's ``state``; the VM's ReplicationState shows it):
   primary: ReadyForInitialReplication -> (Start-VMInitialReplication) Replicating, or
@@ -27,8 +30,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import fnmatch
+import math
 import typing
 
+from hvsim.clock import WorldClock
 from hvsim.contract import CmdletError, PSEnumValue, PSOutObject, UInt64
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.shapes import shaped
@@ -112,6 +117,14 @@ class Replication:
     missed_cycles: int = 0
     successful_cycles: int = 0
     planned: bool = False  # the primary was prepared: a reverse needs no resynchronisation
+    # replication cycles in world seconds (hvsim.clock): the next one due, and the last that arrived
+    next_cycle: float | None = None
+    last_cycle: float | None = None
+    # the replica's recovery points: when the last hourly one was kept, how many were kept (every
+    # VSSSnapshotFrequencyHour-th is application-consistent), and the Id of the latest when it is not an hourly one
+    last_hourly: float | None = None
+    hourly_count: int = 0
+    latest_point: str | None = None
     failed_over_point: str | None = None
     test_vm_id: str | None = None
 
@@ -150,18 +163,6 @@ def _sync_vm(machine: Machine, vm_id: str) -> None:
 def _reachable(machine: Machine | None) -> bool:
     return machine is not None and (machine.platform is None or machine.platform.is_reachable()) \
         and machine.hyperv is not None and is_installed(machine)
-
-
-def _now(world: World, *machines: Machine) -> str:
-    """A time on the world clock shared by the hosts taking part (their clocks move together)."""
-    states = [m.hyperv for m in machines]
-    latest = max(s.clock for s in states)
-    for state in states:
-        state.clock = latest
-    stamp = states[0].now()
-    for state in states[1:]:
-        state.clock = states[0].clock
-    return stamp
 
 
 def _failure(inv: Invocation, message: str, code: int, category: str = "ConnectionError",
@@ -570,41 +571,72 @@ def _initial_copy(inv: Invocation, primary: Machine, replica: Machine, vm: VM, s
     sync_open_files(primary, primary.hyperv)
 
 
-def _add_recovery_point(replica: Machine, side: Replication, stamp: str, app_consistent: bool) -> None:
+HOUR = 3600.0
+EPSILON = 1e-6  # world times are floats (transfers take fractional seconds): compare them with this slack
+RECOVERY_POINT_TYPES = ("Replica", "AppConsistentReplica")
+
+
+def _recovery_points(vm: VM) -> list[Checkpoint]:
+    return [c for c in vm.checkpoints.values() if c.snapshot_type in RECOVERY_POINT_TYPES]
+
+
+def _add_recovery_point(world: World, replica: Machine, side: Replication, at: float) -> None:
+    """A replication cycle arrived at world second ``at``: it is the replica's latest recovery point. With
+    RecoveryHistory (additional recovery points, Enable-VMReplication), one point an hour is kept besides the
+    latest, the newest RecoveryHistory of them; every VSSSnapshotFrequencyHour-th kept point is application-
+    consistent. The previous latest point goes unless it was kept as an hourly one."""
     if not side.recovery_history:
         return
     vm = replica.hyperv.vms.get(side.vm_id)
     if vm is None:
         return
+    if side.latest_point is not None:
+        vm.checkpoints.pop(side.latest_point, None)
+        side.latest_point = None
+    hourly = side.last_hourly is None or at >= side.last_hourly + HOUR - EPSILON
+    app_consistent = hourly and bool(side.vss_frequency) and side.hourly_count % side.vss_frequency == 0
+    stamp = world.clock.timestamp(at)
     kind = "AppConsistentReplica" if app_consistent else "Replica"
     label = "Application-consistent Replica" if app_consistent else "Standard Replica"
     point = Checkpoint(id=replica.hyperv.new_id("recovery", vm.name), name=f"{vm.name} - {label} - ({stamp})",
                        parent_id=None, snapshot_type=kind, creation_time=stamp, vm_state="Off", config=vm.settings())
     vm.checkpoints[point.id] = point
-    points = [c for c in vm.checkpoints.values() if c.snapshot_type in ("Replica", "AppConsistentReplica")]
-    for old in points[:-(side.recovery_history + 1)]:
+    if hourly:
+        side.last_hourly = at
+        side.hourly_count += 1
+    else:
+        side.latest_point = point.id
+    older = [c for c in _recovery_points(vm) if c.id != point.id]
+    for old in older[:max(0, len(older) - side.recovery_history)]:
         del vm.checkpoints[old.id]
 
 
 def _clear_recovery_points(machine: Machine, vm_id: str) -> None:
     vm = machine.hyperv.vms.get(vm_id)
     if vm is not None:
-        vm.checkpoints = {k: c for k, c in vm.checkpoints.items() if c.snapshot_type not in ("Replica",
-                                                                                          "AppConsistentReplica")}
+        vm.checkpoints = {k: c for k, c in vm.checkpoints.items() if c.snapshot_type not in RECOVERY_POINT_TYPES}
+    side = _side(machine, vm_id)
+    if side is not None:
+        side.last_hourly, side.hourly_count, side.latest_point = None, 0, None
 
 
-def _replicated(primary: Machine, replica: Machine, side: Replication, stamp: str, app_consistent: bool = False) -> None:
-    """A replication cycle arrived: both sides are in step at ``stamp``."""
+def _replicated(world: World, primary: Machine, replica: Machine, side: Replication, at: float | None = None,
+                cycles: int = 1) -> None:
+    """Replication cycles arrived (the last at world second ``at``, default now): both sides are in step then,
+    and the next cycle is due ReplicationFrequencySec later."""
+    at = world.clock.now if at is None else at
     other = _side(replica, side.vm_id)
     for record in (side, other):
         if record is not None:
-            record.last_replication = stamp
+            record.last_replication = world.clock.timestamp(at)
+            record.last_cycle = at
+            record.next_cycle = at + record.frequency
             record.pending_bytes = 0
             record.health = "Normal"
             record.missed_cycles = 0
-            record.successful_cycles += 1
+            record.successful_cycles += cycles
     if other is not None:
-        _add_recovery_point(replica, other, stamp, app_consistent)
+        _add_recovery_point(world, replica, other, at)
     _sync_vm(primary, side.vm_id)
     _sync_vm(replica, side.vm_id)
 
@@ -615,14 +647,16 @@ def _initial_seconds(inv: Invocation, primary: Machine, replica: Machine, vm: VM
     return inv.world.transfer_seconds(primary.name, replica.name, size)
 
 
-def _run_initial(inv: Invocation, primary: Machine, replica: Machine, vm: VM, side: Replication) -> None:
+def _run_initial(inv: Invocation, primary: Machine, replica: Machine, vm: VM, side: Replication,
+                 at: float | None = None) -> None:
     _initial_copy(inv, primary, replica, vm, side)
     other = _side(replica, vm.id)
     side.state = "Replicating"
     side.initial_start = None
     if other is not None:
         other.state = "Replicating"
-    _replicated(primary, replica, side, _now(inv.world, primary, replica), app_consistent=bool(side.vss_frequency))
+        _clear_recovery_points(replica, vm.id)
+    _replicated(inv.world, primary, replica, side, at)
 
 
 @cmdlet("Start-VMInitialReplication")
@@ -775,6 +809,8 @@ def _change_settings(inv: Invocation, machine: Machine, vm: VM, side: Replicatio
     other = _side(replica, vm.id)
     for record in (side, other):
         if record is not None:
+            if record.frequency != changed.frequency and record.next_cycle is not None:
+                record.next_cycle = inv.world.clock.now + changed.frequency  # the new schedule starts now
             for attribute in ("frequency", "recovery_history", "vss_frequency", "compression", "port", "auth",
                               "certificate_thumbprint"):
                 setattr(record, attribute, getattr(changed, attribute))
@@ -816,7 +852,9 @@ def _reverse(inv: Invocation, machine: Machine, vm: VM, side: Replication) -> No
                               compression=side.compression, frequency=side.frequency,
                               recovery_history=side.recovery_history, vss_frequency=side.vss_frequency,
                               excluded=excluded, state="Replicating" if in_step else "ReadyForInitialReplication",
-                              last_replication=side.last_replication if in_step else None)
+                              last_replication=side.last_replication if in_step else None,
+                              last_cycle=inv.world.clock.now if in_step else None,
+                              next_cycle=inv.world.clock.now + side.frequency if in_step else None)
     if old_primary is not None and old_primary.name != target.name and old_primary.hyperv.replica is not None:
         replica_state(old_primary.hyperv).relationships.pop(vm.id, None)
     replica_state(machine.hyperv, create=True).relationships[vm.id] = new_primary
@@ -867,7 +905,7 @@ def resume_vm_replication(inv: Invocation) -> typing.Iterator[PSOutObject]:
             other = _side(replica, vm.id)
             if other is not None:
                 other.state = "Replicating"
-            _replicated(machine, replica, side, _now(inv.world, machine, replica))
+            _replicated(inv.world, machine, replica, side)
         else:
             side.health = "Normal"
         _sync_vm(machine, vm.id)
@@ -986,7 +1024,7 @@ def start_vm_failover(inv: Invocation) -> typing.Iterator[PSOutObject]:
             primary = inv.world.machine(side.primary)
             primary_side = _side(primary, vm.id) if primary is not None and _reachable(primary) else None
             side.planned = primary_side is not None and primary_side.state == "PreparedForFailover"
-            points = [c for c in vm.checkpoints.values() if c.snapshot_type in ("Replica", "AppConsistentReplica")]
+            points = _recovery_points(vm)
             side.failed_over_point = point or (points[-1].id if points else None)
             if side.failed_over_point:
                 vm.notes = vm.checkpoints[side.failed_over_point].config.get("notes", vm.notes)
@@ -1007,7 +1045,7 @@ def _prepare(inv: Invocation, machine: Machine, vm: VM, side: Replication) -> No
     _check_prepare(inv, vm, side)
     replica = _partner(inv, machine, side)
     assert replica is not None
-    _replicated(machine, replica, side, _now(inv.world, machine, replica))
+    _replicated(inv.world, machine, replica, side)
     side.state = "PreparedForFailover"
     _sync_vm(machine, vm.id)
 
@@ -1059,56 +1097,57 @@ def complete_vm_failover(inv: Invocation) -> typing.Iterator[PSOutObject]:
 
 # -- time ---------------------------------------------------------------------------------------
 
-def replicate(world: World, minutes: int) -> None:
-    """Let ``minutes`` of world time pass: replication cycles run where both ends are up, scheduled
-    initial replications start, and relationships whose partner is away fall behind."""
-    with world.lock:
-        hosts = [m for m in world.machines.values() if m.hyperv is not None and m.hyperv.replica is not None]
-        for machine in hosts:
-            machine.hyperv.clock += minutes
-        for machine in hosts:
-            if not _reachable(machine):
-                continue
-            for side in list(replica_state(machine.hyperv).relationships.values()):
-                _advance(world, machine, side, minutes)
-
-
-CYCLE_MINUTES = 5  # the world clock runs replication in steps of the default frequency (300 s)
-MAX_STEPS = 48  # a longer advance first passes the extra time in one step (older points expire anyway)
+def replicate(world: World, minutes: float) -> None:
+    """Let ``minutes`` of world time pass (tests' shorthand for ``world.clock.advance``)."""
+    world.clock.advance(minutes * 60)
 
 
 def follow_clock(world: World) -> typing.Callable[[float, float], None]:
-    """A world clock listener: every CYCLE_MINUTES of world time that pass run one replication step, so
-    recovery points accumulate as time passes (``POST /clock``). A step replicates every relationship
-    once whatever its frequency (30 s relationships are not stepped finer; an approximation)."""
+    """A world clock listener: the replication cycles due between two readings of the clock run (each at its
+    own world time, on its relationship's ReplicationFrequencySec), scheduled initial replications start, and
+    relationships whose partner is away fall behind."""
 
     def listener(previous: float, now: float) -> None:
-        steps = int(now // (CYCLE_MINUTES * 60)) - int(previous // (CYCLE_MINUTES * 60))
-        if steps > MAX_STEPS:
-            replicate(world, (steps - MAX_STEPS) * CYCLE_MINUTES)
-            steps = MAX_STEPS
-        for _ in range(steps):
-            replicate(world, CYCLE_MINUTES)
+        with world.lock:
+            hosts = [m for m in world.machines.values() if m.hyperv is not None and m.hyperv.replica is not None]
+            for machine in hosts:
+                if not _reachable(machine):
+                    continue
+                for side in list(replica_state(machine.hyperv).relationships.values()):
+                    _advance(world, machine, side, previous, now)
 
     return listener
 
 
-def _advance(world: World, machine: Machine, side: Replication, minutes: int) -> None:
+def _scheduled_start(side: Replication) -> float | None:
+    """World second of a scheduled initial replication (InitialReplicationStartTime), None when unreadable."""
+    try:
+        return WorldClock.seconds_of(datetime.datetime.fromisoformat(str(side.initial_start)))
+    except ValueError:
+        return None
+
+
+def _advance(world: World, machine: Machine, side: Replication, previous: float, now: float) -> None:
     partner = world.machine(side.replica if side.mode == "Primary" else side.primary)
     up = _reachable(partner)
     if side.mode == "Replica":
         if side.state == "Replicating" and not up:
-            side.health = "Critical" if minutes * 60 >= 3600 else "Warning"
+            since = side.last_cycle if side.last_cycle is not None else previous
+            side.health = "Critical" if now - since >= HOUR else "Warning"
             _sync_vm(machine, side.vm_id)
         return
     vm = machine.hyperv.vms.get(side.vm_id)
     if vm is None or partner is None:
         return
     if side.state == "WaitingForInitialReplication" and side.initial_start and up:
-        side.state = "ReadyForInitialReplication"
-        inv = Invocation(name="Start-VMInitialReplication", parameter_set="VMName", params={}, principal=None,
-                         world=world)
-        _run_initial(inv, machine, partner, vm, side)
+        start = _scheduled_start(side)
+        if start is None or start <= now:
+            side.state = "ReadyForInitialReplication"
+            inv = Invocation(name="Start-VMInitialReplication", parameter_set="VMName", params={}, principal=None,
+                             world=world)
+            begun = now if start is None else max(start, previous)
+            _run_initial(inv, machine, partner, vm, side, begun)
+            _advance(world, machine, side, begun, now)  # the cycles after it
         return
     other = _side(partner, side.vm_id)
     if side.state != "Replicating" or other is None or other.mode != "Replica" or other.state != "Replicating":
@@ -1116,13 +1155,28 @@ def _advance(world: World, machine: Machine, side: Replication, minutes: int) ->
             side.health = "Critical"
             _sync_vm(machine, side.vm_id)
         return
-    cycles = max(1, minutes * 60 // side.frequency)
+    if side.next_cycle is None:
+        side.next_cycle = previous + side.frequency
+    if side.next_cycle > now:
+        return
+    cycles = int((now - side.next_cycle) // side.frequency) + 1
+    last = side.next_cycle + (cycles - 1) * side.frequency
     if not up:
+        side.next_cycle = last + side.frequency
         side.missed_cycles += cycles
         side.pending_bytes += CHANGE_RATE * cycles if vm.state == "Running" else 0
-        side.health = "Critical" if side.missed_cycles * side.frequency >= 3600 else "Warning"
+        side.health = "Critical" if side.missed_cycles * side.frequency >= HOUR else "Warning"
         _sync_vm(machine, side.vm_id)
         return
-    hours = minutes // 60
-    app_consistent = bool(side.vss_frequency) and hours >= side.vss_frequency
-    _replicated(machine, partner, side, machine.hyperv.now(), app_consistent)
+    # the cycles before the last matter only where they keep an hourly recovery point
+    first = side.next_cycle
+    while other.recovery_history and other.last_hourly is not None:
+        due = other.last_hourly + HOUR
+        at = first + max(0, math.ceil((due - first) / side.frequency - EPSILON)) * side.frequency
+        if at >= last - EPSILON:
+            break
+        kept = other.last_hourly
+        _add_recovery_point(world, partner, other, at)
+        if other.last_hourly == kept:  # nothing kept (the replica VM is gone): no further hourly points
+            break
+    _replicated(world, machine, partner, side, last, cycles)
