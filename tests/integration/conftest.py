@@ -171,4 +171,7 @@ def estate(_real_estate: typing.Any, request: pytest.FixtureRequest) -> typing.I
         yield _real_estate
         return
     for running in _estate("lab3", request):
-        yield simulated(running)
+        seen = simulated(running)
+        if getattr(running.world.directory, "store", None) is not None:  # the Samba DC is its directory
+            seen.ldap = request.getfixturevalue("samba_dc").module_options()
+        yield seen

@@ -41,6 +41,7 @@ class Estate:
     port: int = 5985
     ssl: bool = False
     simulated: bool = False
+    ldap: dict[str, typing.Any] = dataclasses.field(default_factory=dict)  # hyperv_spn's ldap_* options, if given
 
     def address(self, machine: str) -> str:
         return self.machines[machine].address
@@ -73,7 +74,8 @@ def _value(text: typing.Any, env: str) -> str:
 
 def load_inventory(path: str | pathlib.Path) -> Estate:
     """An Estate from an Ansible YAML inventory: ``all.vars`` hyperv_user, hyperv_password (or $HYPERV_PASSWORD),
-    hyperv_auth, optional hyperv_port / hyperv_ssl; hosts with ``ansible_host`` in the groups of HOST_GROUPS."""
+    hyperv_auth, optional hyperv_port / hyperv_ssl / hyperv_ldap (hyperv_spn's ldap_* options; user and password
+    default to hyperv_user's); hosts with ``ansible_host`` in the groups of HOST_GROUPS."""
     data = yaml.safe_load(pathlib.Path(path).read_text(encoding="utf-8")) or {}
     top = data.get("all", {})
     variables = top.get("vars", {}) or {}
@@ -87,10 +89,15 @@ def load_inventory(path: str | pathlib.Path) -> Estate:
         raise ValueError(f"{path}: the inventory lists no host in group hyperv_hosts")
     if "hyperv_user" not in variables:
         raise ValueError(f"{path}: all.vars.hyperv_user is missing")
-    return Estate(machines=machines, username=str(variables["hyperv_user"]),
-                  password=_value(variables.get("hyperv_password", ""), "HYPERV_PASSWORD"),
+    password = _value(variables.get("hyperv_password", ""), "HYPERV_PASSWORD")
+    ldap = {str(key): value for key, value in (variables.get("hyperv_ldap") or {}).items()}
+    if ldap:
+        ldap.setdefault("ldap_username", str(variables["hyperv_user"]))
+        ldap["ldap_password"] = _value(ldap["ldap_password"], "HYPERV_LDAP_PASSWORD") if "ldap_password" in ldap \
+            else password
+    return Estate(machines=machines, username=str(variables["hyperv_user"]), password=password,
                   auth=str(variables.get("hyperv_auth", "negotiate")), port=int(variables.get("hyperv_port", 5985)),
-                  ssl=bool(variables.get("hyperv_ssl", False)))
+                  ssl=bool(variables.get("hyperv_ssl", False)), ldap=ldap)
 
 
 def simulated(running: typing.Any) -> Estate:

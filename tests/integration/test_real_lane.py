@@ -78,7 +78,7 @@ def test_make_test_real_runs_the_real_lane_and_skips_what_needs_hvsim(lab3: typi
         ["make", "-s", "test-real", f"INVENTORY={inventory}",
          "REAL_TESTS=tests/integration/test_real_lane.py tests/integration/test_real_lane_stories.py "
          "tests/integration/test_hyperv_vm_info.py",
-         "REAL_ARGS=-k 'host_info_reports or spn_query or lists_every_vm or make_test_real'"],
+         "REAL_ARGS=-k 'host_info_reports or spn_query_matches or lists_every_vm or make_test_real'"],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False, env={**os.environ, "PYTEST_ADDOPTS": ""})
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
@@ -98,3 +98,9 @@ def test_an_inventory_without_hyperv_hosts_is_refused(tmp_path: pathlib.Path) ->
     estate = load_inventory(path)
     assert estate.hyperv_hosts == ["hv1"] and estate.address("hv1") == "10.0.0.11"
     assert estate.credentials("hv1") == ("LAB\\Administrator", os.environ.get("HYPERV_PASSWORD") or "pw")
+    assert estate.ldap == {}
+    path.write_text(path.read_text().replace(
+        "  children:", "    hyperv_ldap: {ldap_server: dc1.lab.example, ldap_ca_path: /etc/ca.pem}\n  children:"))
+    assert load_inventory(path).ldap == {"ldap_server": "dc1.lab.example", "ldap_ca_path": "/etc/ca.pem",
+                                         "ldap_username": "LAB\\Administrator",
+                                         "ldap_password": os.environ.get("HYPERV_PASSWORD") or "pw"}

@@ -213,20 +213,40 @@ def test_replica_enable_and_test_failover(estate: typing.Any) -> None:
     assert bool(server["RepEnabled"]) is was_server
 
 
-def test_spn_query_matches_the_directory(estate: typing.Any) -> None:
-    """hyperv_spn ``state: query`` (read only) with the ``powershell`` back end on the first domain controller: the
-    SPNs and delegation it reports for each Hyper-V host are the computer account's (``Get-ADComputer``)."""
-    controllers = estate.group("domain_controllers")
-    if not controllers:
-        pytest.skip("the inventory has no host in group domain_controllers")
-    dc, hosts = controllers[0], estate.hyperv_hosts
-    run = play(estate, dc, [task("hyperv_spn", backend="powershell", hosts=hosts, state="query")])
+def _accounts_match_the_directory(estate: typing.Any, dc: str, run: typing.Any) -> None:
+    """hyperv_spn's reported accounts are what ``Get-ADComputer`` on the domain controller shows."""
     assert not changed(run)
     accounts = {account["host"]: account for account in run.result("task")["accounts"]}
-    for host in hosts:
+    for host in estate.hyperv_hosts:
         [row] = estate.reader(dc).get("Get-ADComputer", {"Identity": host, "Properties": [
             "ServicePrincipalName", "msDS-AllowedToDelegateTo"]}, ["ServicePrincipalName", "msDS-AllowedToDelegateTo"])
         assert any(spn.upper().startswith("HOST/") for spn in accounts[host]["spns"]), accounts[host]  # a member
         assert sorted(accounts[host]["spns"], key=str.lower) == sorted(row["ServicePrincipalName"] or [], key=str.lower)
         assert sorted(accounts[host]["allowed_to_delegate_to"], key=str.lower) == sorted(
             row["msDS-AllowedToDelegateTo"] or [], key=str.lower)
+
+
+def _domain_controller(estate: typing.Any) -> str:
+    controllers = estate.group("domain_controllers")
+    if not controllers:
+        pytest.skip("the inventory has no host in group domain_controllers")
+    return str(controllers[0])
+
+
+def test_spn_query_matches_the_directory(estate: typing.Any) -> None:
+    """hyperv_spn ``state: query`` (read only) with the ``powershell`` back end on the first domain controller: the
+    SPNs and delegation it reports for each Hyper-V host are the computer account's (``Get-ADComputer``)."""
+    dc = _domain_controller(estate)
+    run = play(estate, dc, [task("hyperv_spn", backend="powershell", hosts=estate.hyperv_hosts, state="query")])
+    _accounts_match_the_directory(estate, dc, run)
+
+
+def test_spn_query_over_ldap_matches_the_directory(estate: typing.Any) -> None:
+    """The same query with the ``ldap`` back end (LDAP over TLS from this machine to the DC, the inventory's
+    ``hyperv_ldap`` options; on hvsim the Samba DC's)."""
+    dc = _domain_controller(estate)
+    if not estate.ldap:
+        pytest.skip("the inventory sets no hyperv_ldap options (docs/testing.md)")
+    run = play(estate, dc, [task("hyperv_spn", backend="ldap", hosts=estate.hyperv_hosts, state="query",
+                                 **estate.ldap)])
+    _accounts_match_the_directory(estate, dc, run)
