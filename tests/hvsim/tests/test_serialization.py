@@ -154,3 +154,23 @@ def test_every_enum_hvsim_sends_is_a_member_of_its_type(lab3: typing.Any) -> Non
     for chain in ([("Get-VM", {})], [("Get-VMSwitch", {})], [("Get-VMHost", {})],
                   [("Get-VM", {}), ("Get-VMNetworkAdapter", {})], [("Get-VM", {}), ("Get-VMHardDiskDrive", {})]):
         assert invoke(lab3, *chain)
+
+
+def test_command_metadata_lists_the_catalog_cmdlets_the_machine_has(lab3: typing.Any) -> None:
+    """GET_COMMAND_METADATA (pypsrp's RunspacePool.get_command_metadata) answers as Get-Command would: the matching
+    cmdlets of the modules the machine has, Cmdlet only, each with its parameters (test_psrp_get_command_metadata.yml)."""
+    from pypsrp.complex_objects import CommandType
+
+    wsman = WSMan(lab3.address("hv1"), port=lab3.http_port, ssl=False, auth="ntlm", username="LAB\\Administrator",
+                  password="Passw0rd!", connection_timeout=5, read_timeout=30)
+    with wsman, RunspacePool(wsman) as pool:
+        found = pool.get_command_metadata("Get-VMHost*")
+        functions = pool.get_command_metadata("Get-VMHost*", command_types=CommandType.FUNCTION)
+        elsewhere = pool.get_command_metadata("Get-VMHost*", namespace=["SmbShare"])
+    names = [command.name for command in found]
+    assert "Get-VMHost" in names and all(name.lower().startswith("get-vmhost") for name in names), names
+    assert names == sorted(names, key=str.lower) and functions == [] and elsewhere == []
+    get_vmhost = found[names.index("Get-VMHost")]
+    assert get_vmhost.namespace == "Hyper-V" and str(get_vmhost.command_type) == "Cmdlet"
+    computer = get_vmhost.parameters["ComputerName"]
+    assert computer.parameter_type == "System.String[]" and computer.switch_parameter is False

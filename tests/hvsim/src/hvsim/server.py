@@ -11,8 +11,11 @@ import typing
 from dataclasses import dataclass, field
 
 import hvsim.world
-from hvsim.contract import AccountSecret, AuthKind, NativeResult, PipelineEvent, Principal, ProgramNotFound, Statement
+from hvsim.contract import (AccountSecret, AuthKind, NativeResult, PipelineEvent, Principal, ProgramNotFound, PSOutObject,
+                            Statement)
 from hvsim.clock import WorldClock
+from hvsim.engine import wildcard
+from hvsim.engine.command_metadata import CMDLET_TYPE, command_info
 from hvsim.engine.executor import Engine
 from hvsim.native import commands_of, run_command_line
 from hvsim.world.model import World
@@ -152,6 +155,26 @@ class Simulation:
     ) -> typing.Iterator[PipelineEvent]:
         self.counters[principal.machine].pipelines += 1
         return self.engine.run(principal, self.world, statements, input_objects, on_call=self._record_call)
+
+    def command_metadata(self, principal: Principal, names: list[str], command_types: int,
+                         namespaces: list[str]) -> list[PSOutObject]:
+        """GET_COMMAND_METADATA's answer (Windows runs Get-Command for it): the catalog's cmdlets of the modules the
+        machine has whose name (and module, when namespaces are given) match, as Get-Command's CmdletInfo."""
+        if not command_types & CMDLET_TYPE:
+            return []
+        target = self.world.machines.get(principal.machine)
+        platform = getattr(target, "platform", None)
+        found = []
+        for module, commands in sorted(self.engine.catalog.modules().items()):
+            if platform is not None and not platform.module_available(module):
+                continue
+            if namespaces and not any(wildcard.matches(pattern, module) for pattern in namespaces):
+                continue
+            for name in commands:
+                info = self.engine.catalog.find(name)
+                if info is not None and any(wildcard.matches(pattern, name) for pattern in names or ["*"]):
+                    found.append(command_info(info))
+        return sorted(found, key=lambda item: str(item.properties["Name"]).lower())
 
     def os_version(self, machine: str) -> str:
         """The Windows build a machine runs (its PSVersionTable follows it)."""

@@ -13,8 +13,8 @@ How Windows answers (each rule with its recording in tests/hvsim/DESIGN.md, "The
 - A Receive that finds nothing within its OperationTimeout is answered with the w:TimedOut fault
   (2150858793); a Receive for a CommandId the shell does not know, with w:InvalidSelectors
   (2150858843).
-- Pipeline input reaches the pipeline; runspace availability requests, key exchange, disconnect and
-  connect are answered as recorded; GET_COMMAND_METADATA fails at once (not implemented).
+- Pipeline input reaches the pipeline; runspace availability requests, key exchange, disconnect,
+  connect and GET_COMMAND_METADATA are answered as recorded.
 
 Pipelines run on their own thread, so a cmdlet that takes world time (hvsim.clock) blocks only its
 pipeline; each Receive on it lets up to the OperationTimeout of world time pass.
@@ -65,6 +65,7 @@ from hvsim.contract import (
     Failed,
     Output,
     Principal,
+    PSOutObject,
     Statement,
     VerboseEvent,
     WarningEvent,
@@ -86,6 +87,8 @@ def _call_id(event: typing.Any) -> int:
 for _event_type in (SetMaxRunspacesEvent, SetMinRunspacesEvent, GetAvailableRunspacesEvent, ResetRunspaceStateEvent):
     _event_type.ci = property(_call_id)  # type: ignore[attr-defined,assignment]
 
+# the count GET_COMMAND_METADATA's answer starts with (test_psrp_get_command_metadata.yml)
+_MEASURE_INFO = ["Selected.Microsoft.PowerShell.Commands.GenericMeasureInfo", "System.Management.Automation.PSCustomObject"]
 POOL_WAIT = 1.0  # real seconds a Receive on an idle runspace pool waits before the OperationTimeout fault
 ENVELOPE_OVERHEAD = 2048  # bytes kept free in a ReceiveResponse for its headers and CommandState
 STREAM_OVERHEAD = 128  # bytes of one <rsp:Stream Name="stdout" CommandId="..."> wrapper
@@ -256,7 +259,7 @@ class PsrpShell:
                 if run is not None and statements is not None:
                     self._start(run, statements)
             elif isinstance(event, GetCommandMetadataEvent):
-                self._command_metadata(key)  # type: ignore[arg-type]
+                self._command_metadata(key, event.pipeline)  # type: ignore[arg-type]
             elif isinstance(event, (SetMaxRunspacesEvent, SetMinRunspacesEvent, GetAvailableRunspacesEvent,
                                     ResetRunspaceStateEvent)):
                 self._availability(event)
@@ -457,23 +460,25 @@ class PsrpShell:
             self.changed.notify_all()
         return b"".join(answer)
 
-    def _command_metadata(self, command_id: str) -> None:
-        """GET_COMMAND_METADATA: Windows runs Get-Command for it and answers a count, then the commands
-        (test_psrp_get_command_metadata.yml). hvsim implements no Get-Command: the pipeline fails at once with hvsim's
-        NotImplemented error (as for any cmdlet it does not implement), so a client gets an answer instead of waiting
-        forever (before, the pipeline never started and pypsrp polled for ever)."""
+    def _command_metadata(self, command_id: str, request: typing.Any) -> None:
+        """GET_COMMAND_METADATA: Windows runs Get-Command for it and answers a count, then the commands, then
+        Completed (test_psrp_get_command_metadata.yml). The backend lists them (``command_metadata``); a backend
+        without that hook lists none."""
         with self.lock:
             run = self.runs.get(command_id)
         if run is None:
             return
-        failure = ErrorInfo(message="hvsim does not implement GET_COMMAND_METADATA (Windows answers it with Get-Command)",
-                            category="NotImplemented", fqid="NotImplemented,hvsim.GetCommandMetadata",
-                            exception_type="System.NotImplementedException", hresult=-2147467263,
-                            target="Get-Command", reason="NotImplementedException")
+        lister = getattr(self.backend, "command_metadata", None)
+        names = [str(name) for name in (request.name or [])]
+        namespaces = [str(name) for name in (request.namespace or [])]
+        found = lister(self.principal, names, int(request.command_type), namespaces) if lister is not None else []
         with self.changed:
             run.started = True
             run.pipeline._change_state(PSInvocationState.Running, emit=False)  # pylint: disable=protected-access
-            run.pipeline._change_state(PSInvocationState.Failed, remote_error(failure))  # pylint: disable=protected-access
+            run.pipeline.write_output(to_ps(PSOutObject(_MEASURE_INFO, {"Count": len(found)})))
+            for info in found:
+                run.pipeline.write_output(to_ps(info))
+            run.pipeline.complete()
             run.done = True
             self.changed.notify_all()
 
