@@ -37,16 +37,33 @@ options:
       - The Hyper-V hosts to read, each a DNS name or address, or a dictionary with C(hostname) and, where this host
         differs from the others, C(port), C(username), C(password), C(auth), C(ssl), C(cert_validation) and
         C(ca_trust_path).
+      - Entries may be Jinja2 templates over the extra variables (C(-e)), for example
+        V({{ lookup('ansible.builtin.env', 'HV_PASSWORD'\) }}) as a password; so may the connection options
+        below.
       - Either this or O(hyperv_host_group) (or both).
     type: list
     elements: raw
     default: []
   hyperv_host_group:
     description:
-      - The name of an inventory group whose hosts are the Hyper-V hosts to read, each reached at its
-        C(ansible_host) variable if it has one, else at its inventory name.
+      - The name of an inventory group whose hosts are the Hyper-V hosts to read.
+      - A host whose C(ansible_connection) is V(psrp) or V(winrm) is reached with its own connection variables, as
+        the modules reach it in a play (C(ansible_host), C(ansible_user), C(ansible_password), C(ansible_port), the
+        C(ansible_psrp_*) or C(ansible_winrm_*) authentication, protocol, certificate validation, CA, client
+        certificate, timeouts and proxy), each templated with the host's variables; an option this source sets
+        itself wins over the host's variable, as a task's arguments and C(module_defaults) win in a play. Hosts
+        of one group may so have different users, passwords and ports.
+      - Any other host is reached at its C(ansible_host) (else its inventory name) with this source's options.
+      - A host whose connection variables cannot be used is reported like a host that cannot be read.
       - The group must come from an inventory source loaded before this one (list that source first with C(-i)).
     type: str
+  use_vars_plugins:
+    description:
+      - Also read the hosts' variables from vars plugins (the C(host_vars/) and C(group_vars/) directories next to the
+        inventory) for O(hyperv_host_group), as the C(ansible.builtin.constructed) inventory's option of this name
+        does. Without it only the variables the earlier inventory sources set are seen.
+    type: bool
+    default: false
   hostnames:
     description:
       - How a VM is named in the inventory, as a list of Jinja2 expressions over its host variables; the first that
@@ -89,7 +106,7 @@ hyperv_hosts:
   - hv2.lab.test
   - {hostname: hv3.lab.test, auth: kerberos}
 username: Administrator@LAB.TEST
-# password: from the HYPERV_PASSWORD environment variable (or an encrypted string: !vault |)
+password: "{{ lookup('ansible.builtin.env', 'LAB_HV_PASSWORD') }}"  # or an encrypted string: !vault |
 auth: negotiate
 compose:
   ansible_host: hyperv_ip_addresses | first | default(omit)
@@ -104,11 +121,17 @@ filters:
   - hyperv_name is not match('^test-')
 
 # hosts.hyperv_vms.yml: the hosts of the group hyperv_hosts of an inventory listed before it
-# (ansible-inventory -i hosts.ini -i hosts.hyperv_vms.yml --graph), cached for an hour
+# (ansible-inventory -i hosts.yml -i hosts.hyperv_vms.yml --graph), each reached with its own connection
+# variables, those in group_vars/ and host_vars/ too; cached for an hour. hosts.yml:
+#   hyperv_hosts:
+#     vars: {ansible_connection: psrp, ansible_psrp_ca_cert: /etc/pki/lab-ca.pem}
+#     hosts:
+#       hv1: {ansible_host: hv1.lab.test, ansible_user: Administrator@LAB.TEST}   # password in group_vars (vault)
+#       hv9: {ansible_host: 192.0.2.9, ansible_port: 5985, ansible_psrp_protocol: http, ansible_psrp_auth: ntlm,
+#             ansible_user: hvadmin, ansible_password: "{{ branch_hv_password }}"}
 plugin: winvirt.hyperv.hyperv_vms
 hyperv_host_group: hyperv_hosts
-ssl: true
-ca_trust_path: /etc/pki/lab-ca.pem
+use_vars_plugins: true
 cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/hyperv_vms
@@ -118,18 +141,25 @@ cache_timeout: 3600
 import typing as t
 
 from ansible.errors import AnsibleError, AnsibleParserError
+from ansible.inventory.helpers import get_group_vars
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.vars import combine_vars
+from ansible.vars.plugins import get_vars_from_inventory_sources
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._client import PYPSRP_IMPORT_ERROR
 from ansible_collections.winvirt.hyperv.plugins.plugin_utils._vm_inventory import (
     SHARED_OPTIONS,
     VAR_PREFIX,
+    HostRead,
     InventoryConfigError,
+    Target,
+    group_target,
     host_vars,
     read_hosts,
     shared_parameters,
     targets,
+    unique,
 )
 
 ALL_GROUP = "hyperv_vms"
@@ -167,29 +197,68 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     # -- reading -----------------------------------------------------------------------------
     def _read(self) -> list[dict[str, t.Any]]:
         try:
-            parameters = shared_parameters({name: self._option(name) for name in SHARED_OPTIONS})
-            hosts = targets([*self.get_option("hyperv_hosts"), *self._group_hosts()], parameters)
+            configured = {name: self._option(name) for name in SHARED_OPTIONS}
+            hosts = targets(self._templated(self.get_option("hyperv_hosts"), "hyperv_hosts"),
+                            shared_parameters(configured))
+            group_hosts, unusable = self._group_targets(configured)
         except InventoryConfigError as exc:
             raise AnsibleParserError(f"winvirt.hyperv.hyperv_vms: {exc}") from None
-        if not hosts:
+        hosts = unique([*hosts, *group_hosts])
+        if not hosts and not unusable:
             raise AnsibleParserError("winvirt.hyperv.hyperv_vms: no Hyper-V hosts to read: set hyperv_hosts or "
                                      "hyperv_host_group (a group with hosts)")
         return [{"address": read.address, "vms": read.vms, "error": read.error}
-                for read in read_hosts(hosts, self.get_option("workers"))]
+                for read in [*read_hosts(hosts, self.get_option("workers")), *unusable]]
 
     def _option(self, name: str) -> t.Any:
-        value = self.get_option(name)
+        value = self._templated(self.get_option(name), name)
         return None if isinstance(value, str) and not value.strip() else value
 
-    def _group_hosts(self) -> list[str]:
+    def _templated(self, value: t.Any, what: str, variables: t.Mapping[str, t.Any] | None = None) -> t.Any:
+        """``value`` with its templates rendered over ``variables`` (the extra variables when not given), so a
+        setting may come from a lookup (env, a password store) or ``-e``."""
+        if value is None:
+            return None
+        self.templar.available_variables = self._vars if variables is None else variables
+        try:
+            return self.templar.template(value)
+        except AnsibleError as exc:
+            raise InventoryConfigError(f"{what} cannot be templated: {exc}") from None
+
+    def _group_targets(self, configured: dict[str, t.Any]) -> tuple[list[Target], list[HostRead]]:
+        """The hosts of hyperv_host_group, each with its own connection variables; a host whose variables cannot
+        work is a failed read (a warning, or with strict the source fails), not the end of the source."""
         name = self.get_option("hyperv_host_group")
         if not name:
-            return []
+            return [], []
         group = self.inventory.groups.get(name)
         if group is None:
             raise InventoryConfigError(f"hyperv_host_group {name!r} is not a group of the inventory: list the inventory "
                                        "source that defines it before this one (-i hosts.yml -i this.hyperv_vms.yml)")
-        return [str(host.vars.get("ansible_host") or host.name) for host in group.get_hosts()]
+        found: list[Target] = []
+        unusable: list[HostRead] = []
+        for host in group.get_hosts():
+            variables = self._host_variables(host)
+            self.templar.available_variables = variables
+            try:
+                found.append(group_target(host.name, variables, configured, self.templar))
+            except (InventoryConfigError, AnsibleError) as exc:
+                unusable.append(HostRead(host.name, error=(
+                    f"its connection variables cannot be used: {exc}. Hint: correct the host's ansible_* variables "
+                    f"(or set the option in this source, which wins over them)")))
+        return found, unusable
+
+    def _host_variables(self, host: t.Any) -> dict[str, t.Any]:
+        """A host's variables as a play sees them from the inventory: its groups' variables, its own over them,
+        the extra variables over both; with use_vars_plugins also host_vars/ and group_vars/ (as constructed)."""
+        group_vars = get_group_vars(host.get_groups())
+        host_vars_ = host.get_vars()
+        if self.get_option("use_vars_plugins"):
+            sources = getattr(self.inventory, "processed_sources", [])
+            group_vars = combine_vars(group_vars, get_vars_from_inventory_sources(self.loader, sources,
+                                                                                  host.get_groups(), "all"))
+            host_vars_ = combine_vars(host_vars_, get_vars_from_inventory_sources(self.loader, sources, [host], "all"))
+        return t.cast(dict[str, t.Any], combine_vars(combine_vars(group_vars, host_vars_), self._vars or {}))
 
     # -- the inventory -----------------------------------------------------------------------
     def _populate(self, reads: list[dict[str, t.Any]]) -> None:

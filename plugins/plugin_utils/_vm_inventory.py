@@ -4,7 +4,8 @@
 
 FOR INTERNAL COLLECTION USE ONLY.
 
-Which hosts and how to reach them (``targets``), one read per host (``read_host``: the read batch of
+Which hosts and how to reach them (``targets`` for the configured list, ``group_target`` for a host of an
+inventory group, reached with its own psrp / winrm connection variables), one read per host (``read_host``: the read batch of
 ``hyperv_vm_info``, one PSRP pipeline whatever the number of VMs), every host at once (``read_hosts``: a host that
 fails is reported, the others still count), and the host variables of one VM (``host_vars``). Nothing here
 touches Ansible's inventory; the plugin does that.
@@ -25,10 +26,15 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import 
     ConnectionOptions,
     ConnectionOptionsError,
     connection_argument_spec,
+    resolve_connection,
     resolve_destination,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_state import parse_vms, read_vm_commands
+from ansible_collections.winvirt.hyperv.plugins.plugin_utils._inventory_options import (
+    InventoryOptionsError,
+    connection_options_from_vars,
+)
 
 VAR_PREFIX = "hyperv_"
 # the connection options an inventory source sets once for all its hosts (hostname is per host)
@@ -100,7 +106,6 @@ def targets(entries: t.Sequence[t.Any], parameters: t.Mapping[str, t.Any]) -> li
     """The hosts of ``hyperv_hosts`` (a name or address, or a dict with hostname and its own connection options),
     each resolved with the shared ``parameters``; a duplicate is read once."""
     found: list[Target] = []
-    seen: set[tuple[str, int]] = set()
     for entry in entries:
         if isinstance(entry, str):
             entry = {"hostname": entry}
@@ -115,13 +120,46 @@ def targets(entries: t.Sequence[t.Any], parameters: t.Mapping[str, t.Any]) -> li
             options = resolve_destination({**parameters, "hyperv_host": dict(entry)}, "hyperv_host")
         except ConnectionOptionsError as exc:
             raise InventoryConfigError(str(exc)) from None
-        if options is None:
-            continue
-        key = (options.hostname.lower(), options.port)
+        if options is not None:
+            found.append(Target(address=options.hostname, options=options))
+    return unique(found)
+
+
+def group_target(name: str, variables: t.Mapping[str, t.Any], configured: t.Mapping[str, t.Any], templar: t.Any) -> Target:
+    """The Hyper-V host ``name`` of an inventory group, with its ``variables`` (host and group variables, templated
+    with ``templar``): a host whose ``ansible_connection`` is psrp or winrm is reached with its own connection
+    variables, translated as the modules' action plugins translate them (``_inventory_options``), for each option
+    the source does not set itself (``configured``: the source's options, None where unset; they win, as a task's
+    arguments and module_defaults win over the host's variables); any other host at its ``ansible_host`` (else its
+    name) with the source's options. Raises InventoryConfigError naming the host for options that cannot work."""
+    given = {key: value for key, value in configured.items() if value is not None}
+    try:
+        own = connection_options_from_vars({**variables, "inventory_hostname": name}, given, templar=templar)
+    except InventoryOptionsError as exc:
+        raise InventoryConfigError(str(exc)) from None
+    address = own.pop("hostname", None) or _template(templar, variables.get("ansible_host")) or name
+    parameters = shared_parameters({**configured, **own})
+    try:
+        options = resolve_connection({**parameters, "hostname": str(address)})
+    except ConnectionOptionsError as exc:
+        raise InventoryConfigError(f"{name}: {exc}") from None
+    return Target(address=options.hostname, options=options)
+
+
+def unique(found: t.Sequence[Target]) -> list[Target]:
+    """``found`` without a second target of the same address and port (a host listed twice is read once)."""
+    seen: set[tuple[str, int]] = set()
+    kept: list[Target] = []
+    for target in found:
+        key = (target.options.hostname.lower(), target.options.port)
         if key not in seen:
             seen.add(key)
-            found.append(Target(address=options.hostname, options=options))
-    return found
+            kept.append(target)
+    return kept
+
+
+def _template(templar: t.Any, value: t.Any) -> t.Any:
+    return value if templar is None or value is None else templar.template(value)
 
 
 def read_host(target: Target) -> HostRead:

@@ -16,7 +16,7 @@ import yaml
 from harness import admin_credentials, estate_inventory, run_inventory
 
 from hvsim.estate import fleet
-from hvsim.runner import start_estate
+from hvsim.runner import estate_spec, start_estate
 
 HOSTS = ("hv1", "hv2", "hv3")
 MIB = 1024 * 1024
@@ -46,7 +46,8 @@ def write_config(estate: t.Any, workdir: pathlib.Path, name: str = "lab.hyperv_v
 
 def listed(run: t.Any) -> dict[str, t.Any]:
     assert run.rc == 0, run.stdout + run.stderr
-    return t.cast(dict[str, t.Any], _plain(json.loads(run.stdout)))
+    text = run.stdout if run.stdout.startswith("{") else run.stdout[run.stdout.index("\n{") + 1:]  # after -v's lines
+    return t.cast(dict[str, t.Any], _plain(json.loads(text)))
 
 
 def group_hosts(inventory: dict[str, t.Any], group: str) -> set[str]:
@@ -219,3 +220,158 @@ def test_a_fleet_of_20_hosts_one_pipeline_each(fleet20, tmp_path) -> None:
         assert fleet20.counters(host)["pipelines"] == 1, host
         assert group_hosts(inventory, f"hyperv_host_{fleet20.world.machine(host).netbios.lower()}") == \
             {vm.name for vm in world_vms(fleet20, host)}
+
+
+# -- hosts of a group, each with its own connection variables; templated settings -----------------------------------
+HVOPS = ("hvops", "Ops-Secret-4417")  # a local administrator of hv2 only (lab3 as below): no other host accepts it
+
+
+@pytest.fixture
+def lab3_hvops() -> t.Iterator[t.Any]:
+    """lab3 with a local administrator of its own on hv2, so hv1 and hv2 take different users and passwords."""
+    spec = estate_spec("lab3")
+    next(m for m in spec["machines"] if m["name"] == "hv2").setdefault("local_accounts", {})[HVOPS[0]] = HVOPS[1]
+    for offset in range(40):
+        block = 100 + (os.getpid() + 31 + offset) % 150
+        try:
+            estate = start_estate(spec, block=block, admin_port=0)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            continue
+        try:
+            yield estate
+        finally:
+            estate.stop()
+        return
+    pytest.skip("no free loopback block for lab3")
+
+
+def sessions(estate: t.Any, machine: str) -> set[tuple[str, str]]:
+    """Who ran commands on ``machine`` and with which authentication, from hvsim's call log."""
+    return {(record["user"].lower(), record["auth"]) for record in estate.call_log()
+            if record.get("machine") == machine and "command" in record}
+
+
+def assert_only_in_first_source(run: t.Any, inventory: dict[str, t.Any], hosts: dict[str, t.Any], *secrets: str) -> None:
+    """The secrets are in the host variables of the first source's Hyper-V hosts (ansible-inventory lists them, as it
+    would without this plugin) and nowhere else: not in the VMs' variables or groups, not in any message."""
+    own = set(hosts["hyperv_hosts"]["hosts"])
+    rest = {**inventory, "_meta": {"hostvars": {name: facts for name, facts in inventory["_meta"]["hostvars"].items()
+                                                if name not in own}}}
+    preamble = run.stdout[:run.stdout.index("{")]
+    for secret in secrets:
+        assert secret not in json.dumps(rest) and secret not in run.stderr and secret not in preamble
+
+
+def test_group_hosts_each_with_their_own_user_password_and_port(lab3_hvops, tmp_path) -> None:
+    """hv1 over HTTP on 5985 as the domain administrator with a templated password, hv2 over HTTPS (psrp's default
+    port 5986) as a local account of hv2 with the lab's CA, hv3 through winrm variables with validation off: no
+    connection setting in the source. A host that took another's user, password or port would fail its read."""
+    estate = lab3_hvops
+    admin, password = admin_credentials(estate, "hv1")
+    hosts = {"hyperv_hosts": {
+        "vars": {"ansible_connection": "psrp", "ansible_psrp_auth": "ntlm", "lab_secret": password},
+        "hosts": {
+            "hv1": {"ansible_host": estate.address("hv1"), "ansible_port": 5985, "ansible_user": admin,
+                    "ansible_password": "{{ lab_secret }}"},
+            "hv2": {"ansible_host": estate.address("hv2"), "ansible_user": HVOPS[0], "ansible_password": HVOPS[1],
+                    "ansible_psrp_ca_cert": str(estate.ca_pem)},
+            "hv3": {"ansible_connection": "winrm", "ansible_host": estate.address("hv3"), "ansible_port": 5986,
+                    "ansible_user": admin, "ansible_password": password, "ansible_winrm_transport": ["ntlm"],
+                    "ansible_winrm_server_cert_validation": "ignore"},
+        }}}
+    hosts_file = tmp_path / "hosts.yml"
+    hosts_file.write_text(yaml.safe_dump(hosts), encoding="utf-8")
+    source = tmp_path / "group.hyperv_vms.yml"
+    source.write_text(yaml.safe_dump({"plugin": "winvirt.hyperv.hyperv_vms", "hyperv_host_group": "hyperv_hosts",
+                                      "strict": True}), encoding="utf-8")
+    run = run_inventory(estate, [hosts_file, source], tmp_path, "-vvv")
+    inventory = listed(run)
+    assert group_hosts(inventory, "hyperv_vms") == {vm.name for m in HOSTS for vm in world_vms(estate, m)}
+    assert inventory["_meta"]["hostvars"]["web1"]["hyperv_host_address"] == estate.address("hv1")
+    assert sessions(estate, "hv1") == {(admin.lower(), "ntlm")}
+    assert sessions(estate, "hv2") == {(HVOPS[0], "ntlm")}
+    assert sessions(estate, "hv3") == {(admin.lower(), "ntlm")}
+    # the passwords are in the first source's own host variables, and nowhere else: not in the VMs' variables, not in
+    # any message, even at -vvv
+    assert_only_in_first_source(run, inventory, hosts, password, HVOPS[1])
+
+    # the source's own setting wins over the hosts' variables (as module_defaults do in a play): hvops is hv2's only
+    # account, so hv1 and hv3 fail, each named, and hv2 is still read
+    source.write_text(yaml.safe_dump({"plugin": "winvirt.hyperv.hyperv_vms", "hyperv_host_group": "hyperv_hosts",
+                                      "username": HVOPS[0], "password": HVOPS[1]}), encoding="utf-8")
+    estate.reset_counters()
+    run = run_inventory(estate, [hosts_file, source], tmp_path)
+    warning = " ".join(run.stderr.split())
+    assert group_hosts(listed(run), "hyperv_vms") == {vm.name for vm in world_vms(estate, "hv2")}
+    assert f"could not read the VMs of {estate.address('hv1')}" in warning
+    assert f"could not read the VMs of {estate.address('hv3')}" in warning
+    assert_only_in_first_source(run, listed(run), hosts, HVOPS[1])
+
+
+def test_a_host_whose_connection_variables_cannot_work_is_named(lab3, tmp_path) -> None:
+    admin, password = admin_credentials(lab3, "hv1")
+    hosts = {"hyperv_hosts": {"vars": {"ansible_connection": "winrm", "ansible_user": admin, "ansible_password": password,
+                                       "ansible_port": 5985, "ansible_winrm_transport": ["ntlm"]},
+                              "hosts": {"hv1": {"ansible_host": lab3.address("hv1")},
+                                        "hv2": {"ansible_host": lab3.address("hv2"),
+                                                "ansible_winrm_transport": ["pigeon"]}}}}
+    hosts_file = tmp_path / "hosts.yml"
+    hosts_file.write_text(yaml.safe_dump(hosts), encoding="utf-8")
+    source = tmp_path / "group.hyperv_vms.yml"
+    source.write_text(yaml.safe_dump({"plugin": "winvirt.hyperv.hyperv_vms", "hyperv_host_group": "hyperv_hosts"}))
+    run = run_inventory(lab3, [hosts_file, source], tmp_path)
+    warning = " ".join(run.stderr.split())
+    assert group_hosts(listed(run), "hyperv_vms") == {vm.name for vm in world_vms(lab3, "hv1")}
+    assert "could not read the VMs of hv2, so they are not in the inventory: its connection variables cannot be used" \
+        in warning, run.stderr
+    assert "ansible_winrm_transport ['pigeon']" in warning
+    assert_only_in_first_source(run, listed(run), hosts, password)
+
+
+def test_variables_from_group_vars_with_use_vars_plugins(lab3, tmp_path) -> None:
+    """The password of the group in group_vars/ (where a vault usually keeps it) counts with use_vars_plugins."""
+    admin, password = admin_credentials(lab3, "hv1")
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "group_vars" / "hyperv_hosts.yml").write_text(yaml.safe_dump({"ansible_password": password}))
+    # the inventory file's own group variable is wrong: group_vars/ wins over it, as in a play
+    hosts = {"hyperv_hosts": {"vars": {"ansible_connection": "psrp", "ansible_psrp_protocol": "http",
+                                       "ansible_psrp_auth": "ntlm", "ansible_user": admin,
+                                       "ansible_password": "Not-The-Password-5"},
+                              "hosts": {"hv1": {"ansible_host": lab3.address("hv1")}}}}
+    hosts_file = tmp_path / "hosts.yml"
+    hosts_file.write_text(yaml.safe_dump(hosts), encoding="utf-8")
+    source = tmp_path / "group.hyperv_vms.yml"
+    config = {"plugin": "winvirt.hyperv.hyperv_vms", "hyperv_host_group": "hyperv_hosts", "strict": True}
+    source.write_text(yaml.safe_dump(config))
+    without = run_inventory(lab3, [hosts_file, source], tmp_path)
+    assert f"could not read the VMs of {lab3.address('hv1')}" in " ".join(without.stderr.split()), without.stderr
+    assert "HTTP 401" in without.stderr and not group_hosts(listed(without), "hyperv_vms")
+    source.write_text(yaml.safe_dump({**config, "use_vars_plugins": True}))
+    run = run_inventory(lab3, [hosts_file, source], tmp_path)
+    assert group_hosts(listed(run), "hyperv_vms") == {vm.name for vm in world_vms(lab3, "hv1")}
+    assert_only_in_first_source(run, listed(run), hosts, password)
+
+
+def test_templated_hyperv_hosts_entries_and_options(lab3, tmp_path) -> None:
+    """Entries and options rendered from extra variables and lookups; the password never shows."""
+    admin, password = admin_credentials(lab3, "hv1")
+    source = tmp_path / "templated.hyperv_vms.yml"
+    source.write_text(yaml.safe_dump({
+        "plugin": "winvirt.hyperv.hyperv_vms", "strict": True, "auth": "ntlm",
+        "username": "{{ lab_admin }}",
+        "password": "{{ lookup('ansible.builtin.env', 'LAB_HV_PASSWORD') }}",
+        "hyperv_hosts": ["{{ first_host }}",
+                         {"hostname": "{{ lookup('ansible.builtin.env', 'LAB_HV3') }}",
+                          "password": "{{ lookup('ansible.builtin.env', 'LAB_HV_PASSWORD') }}"}],
+    }), encoding="utf-8")
+    run = run_inventory(lab3, [source], tmp_path, "-vvv", "-e", f"first_host={lab3.address('hv1')}",
+                        "-e", json.dumps({"lab_admin": admin}),
+                        environment={"LAB_HV_PASSWORD": password, "LAB_HV3": lab3.address("hv3")})
+    inventory = listed(run)
+    assert group_hosts(inventory, "hyperv_vms") == {vm.name for m in ("hv1", "hv3") for vm in world_vms(lab3, m)}
+    for machine in ("hv1", "hv3"):  # both read (hv3 may have no VM), hv2 not: it is in no entry
+        assert sessions(lab3, machine) == {(admin.lower(), "ntlm")}, machine
+    assert not sessions(lab3, "hv2")
+    assert password not in run.stdout + run.stderr

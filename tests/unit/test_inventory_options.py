@@ -396,3 +396,52 @@ def test_a_task_delegated_to_a_local_connection_keeps_its_own_options() -> None:
     templar = Templar(loader=DataLoader(), variables=variables)
     assert connection_options_from_vars(variables, {"hostname": "hv1"}, templar=templar, connection=local) == {}
     assert connection_options_from_vars(variables, {"hostname": "hv1"}, templar=templar)["username"] == "LAB\\admin"
+
+
+# -- the hyperv_vms inventory plugin's hosts of a group: the same translation, the source's own options first ------
+def _group_target(variables: dict[str, t.Any], **configured: t.Any) -> t.Any:
+    from ansible_collections.winvirt.hyperv.plugins.plugin_utils._vm_inventory import (  # pylint: disable=import-outside-toplevel
+        SHARED_OPTIONS,
+        group_target,
+    )
+
+    source = {name: configured.get(name) for name in SHARED_OPTIONS}
+    return group_target("hv1", variables, source, Templar(loader=DataLoader(), variables=variables))
+
+
+def test_a_group_host_is_reached_with_its_own_psrp_variables(monkeypatch) -> None:
+    monkeypatch.delenv("HYPERV_USER", raising=False)
+    target = _group_target({"ansible_connection": "psrp", "ansible_host": "10.0.0.1", "ansible_user": "hvops",
+                            "ansible_password": trust_as_template("{{ secret }}"), "secret": "S3cret", "ansible_port": 5985,
+                            "ansible_psrp_auth": "ntlm", "ansible_psrp_read_timeout": 90})
+    options = target.options
+    assert (target.address, options.port, options.ssl, options.username, options.password, options.auth) == \
+        ("10.0.0.1", 5985, False, "hvops", "S3cret", "ntlm")
+    assert options.read_timeout == 90
+
+
+def test_the_sources_own_options_win_over_a_group_hosts_variables() -> None:
+    target = _group_target({"ansible_connection": "winrm", "ansible_host": "10.0.0.1", "ansible_user": "hvops",
+                            "ansible_password": "pw", "ansible_port": 5986, "ansible_winrm_transport": ["ntlm"]},
+                           username="LAB\\ops", ssl=False)
+    # ssl set by the source takes the port with it (one endpoint), as a task's ssl does
+    assert (target.options.username, target.options.password, target.options.ssl, target.options.port) == \
+        ("LAB\\ops", "pw", False, 5985)
+
+
+def test_a_group_host_without_psrp_or_winrm_keeps_the_sources_options() -> None:
+    target = _group_target({"ansible_host": trust_as_template("{{ hyperv_address }}"), "hyperv_address": "10.0.0.7",
+                            "ansible_user": "ignored", "ansible_password": "ignored"}, username="u", password="p")
+    assert (target.address, target.options.username, target.options.password, target.options.port) == \
+        ("10.0.0.7", "u", "p", 5985)
+    assert _group_target({}, username="u").address == "hv1", "no ansible_host: the inventory name"
+
+
+def test_a_group_host_whose_variables_cannot_work_names_itself() -> None:
+    from ansible_collections.winvirt.hyperv.plugins.plugin_utils._vm_inventory import InventoryConfigError  # pylint: disable=import-outside-toplevel
+
+    with pytest.raises(InventoryConfigError, match=r"hv1: ansible_winrm_transport \['pigeon'\]"):
+        _group_target({"ansible_connection": "winrm", "ansible_user": "u", "ansible_winrm_transport": ["pigeon"]})
+    with pytest.raises(InventoryConfigError, match="hv1: Invalid connection options for 10.0.0.1: auth=basic"):
+        _group_target({"ansible_connection": "psrp", "ansible_host": "10.0.0.1", "ansible_user": "u",
+                       "ansible_psrp_protocol": "http", "ansible_psrp_auth": "basic"})
