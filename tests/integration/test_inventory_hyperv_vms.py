@@ -230,7 +230,9 @@ HVOPS = ("hvops", "Ops-Secret-4417")  # a local administrator of hv2 only (lab3 
 def lab3_hvops() -> t.Iterator[t.Any]:
     """lab3 with a local administrator of its own on hv2, so hv1 and hv2 take different users and passwords."""
     spec = estate_spec("lab3")
-    next(m for m in spec["machines"] if m["name"] == "hv2").setdefault("local_accounts", {})[HVOPS[0]] = HVOPS[1]
+    for machine in spec["machines"]:
+        if machine["name"] == "hv2":
+            machine.setdefault("local_accounts", {})[HVOPS[0]] = HVOPS[1]
     for offset in range(40):
         block = 100 + (os.getpid() + 31 + offset) % 150
         try:
