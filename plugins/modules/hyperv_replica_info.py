@@ -14,7 +14,12 @@ description:
     wildcard pattern) as this host sees it; primary or replica side, state, health, last replication, pending size,
     settings, and the recovery points this host holds (on the replica side).
   - VMs without replication are left out.
-  - Reads everything in one round trip, whatever the number of VMs. Changes nothing.
+  - While an initial replication or a resynchronization copies, reports how far it is (RV(replications[].progress)),
+    as the host's Hyper-V job for it says (the C(Msvm_ConcreteJob) of C(root/virtualization/v2) that
+    C(Msvm_AffectedJobElement) associates with the VM), for example polled while M(winvirt.hyperv.hyperv_replica)
+    waits with C(async).
+  - Reads everything in one round trip, whatever the number of VMs, and one more while a VM's copy runs. Changes
+    nothing.
 extends_documentation_fragment:
   - winvirt.hyperv.connection
 options:
@@ -50,6 +55,16 @@ EXAMPLES = r"""
 - name: Show the replications that are not healthy
   ansible.builtin.debug:
     msg: "{{ replica.replications | rejectattr('health', 'equalto', 'Normal') | map(attribute='vm_name') | list }}"
+
+- name: How far the initial replication of app1 is (on its primary), while hyperv_replica waits with async
+  winvirt.hyperv.hyperv_replica_info:
+    vm_name: app1
+  register: app1_copy
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "app1: {{ app1_copy.replications[0].progress.percent_complete | default('-') }} % copied"
+  when: app1_copy.replications | length > 0
 
 - name: The recovery points of app1 on this (replica) host
   winvirt.hyperv.hyperv_replica_info:
@@ -160,6 +175,20 @@ replications:
           id: 0e5ac98d-9331-5427-a4c2-38cdd09aa89b
           app_consistent: false
           created: '2026-11-01T09:13:00Z'
+    progress:
+      description:
+        - While the initial replication or a resynchronization copies (RV(replications[].state) is
+          V(InitialReplicationInProgress) or V(Resynchronizing)), the host's job for that copy; null otherwise.
+        - C(job) is what it copies (V(initial_replication), V(sending_initial_replica), V(resynchronizing), ...),
+          C(state) the job's state (V(running), V(completed), ...), C(percent_complete) how much of it is done when
+          read, C(elapsed_seconds) how long it has run, C(error) why it failed.
+      type: dict
+      sample:
+        job: initial_replication
+        state: running
+        percent_complete: 42
+        elapsed_seconds: 95
+        error: null
     settings:
       description: The replication settings under winvirt.hyperv.hyperv_replica's option names.
       type: dict
@@ -183,6 +212,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils import _name_filter
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 from ansible_collections.winvirt.hyperv.plugins.module_utils._replica import info_commands, info_result
+from ansible_collections.winvirt.hyperv.plugins.module_utils._replica_jobs import COPYING_STATES, progress, read_command
 from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems
 
 
@@ -194,9 +224,16 @@ def main() -> None:
     client = module.client()
     try:
         rows = client.run(info_commands(wanted.parameters, wanted.patterns), retry=True)
+        result = info_result(rows)
+        copying = [entry for entry in result["replications"] if entry["state"] in COPYING_STATES]
+        jobs = client.run([read_command(entry["vm_id"]) for entry in copying], retry=True) if copying else []
     except HyperVError as err:
         module.fail_hyperv(err)
-    module.exit_json(changed=False, round_trips=module.round_trips, **info_result(rows))
+    for entry in result["replications"]:
+        entry["progress"] = None
+    for entry, rows_of_vm in zip(copying, jobs):
+        entry["progress"] = progress(rows_of_vm)
+    module.exit_json(changed=False, round_trips=module.round_trips, **result)
 
 
 if __name__ == "__main__":

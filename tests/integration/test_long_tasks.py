@@ -14,6 +14,7 @@ from test_hyperv_replica import REPLICA, server_task, vm
 
 MIGRATE = "winvirt.hyperv.hyperv_live_migration"
 PROGRESS = "winvirt.hyperv.hyperv_migration_info"
+REPLICA_INFO = "winvirt.hyperv.hyperv_replica_info"
 
 
 def slow_world(estate: t.Any, scale: float = 0.2) -> None:
@@ -53,18 +54,31 @@ def test_a_live_migration_with_async_async_status_and_progress(lab3: t.Any) -> N
 
 
 def test_the_replica_wait_with_async(lab3: t.Any) -> None:
-    slow_world(lab3, 0.05)
+    """app1's initial copy (21 GB at 1 Gbit/s: about three minutes of world time) with wait and async, its progress read
+    from the primary while the task waits (hyperv_replica_info: Msvm_ConcreteJob), then Replicating."""
+    slow_world(lab3, 0.1)
     run = run_playbook(lab3, [
         server_task(lab3, "hv2", "server hv2"),
         {"name": "enable", REPLICA: {"hostname": lab3.address("hv1"), "destination": {"hostname": lab3.address("hv2")},
                                      "name": "app1", "wait": True, "wait_timeout": 1800},
          "async": 2100, "poll": 0, "register": "job"},
+        # how far the copy is, as the primary's Hyper-V job for it says (Msvm_ConcreteJob), while the task waits
+        {"name": "progress", REPLICA_INFO: {"vm_name": "app1"}, "register": "progress",
+         "until": "progress.replications | map(attribute='progress') | select | selectattr('state', 'equalto', "
+                  "'running') | list | length > 0", "retries": 120, "delay": 1},
         {"name": "wait", "ansible.builtin.async_status": {"jid": "{{ job.ansible_job_id }}"}, "register": "done",
          "until": "done.finished", "retries": 300, "delay": 1},
+        {"name": "after", REPLICA_INFO: {"vm_name": "app1"}, "register": "after"},
     ])
     assert run.rc == 0, run.stdout + run.stderr
+    [copying] = run.result("progress")["replications"]
+    assert copying["state"] == "InitialReplicationInProgress" and copying["mode"] == "Primary"
+    assert copying["progress"]["job"] == "initial_replication" and 0 <= copying["progress"]["percent_complete"] < 100
+    assert copying["progress"]["state"] == "running"
     done = run.result("wait")
     assert done["changed"] is True and done["status"]["state"] == "Replicating", done
+    [after] = run.result("after")["replications"]
+    assert after["state"] == "Replicating" and after["progress"] is None
     assert vm(lab3, "app1").replication_state == "Replicating" and vm(lab3, "app1").replication_mode == "Primary"
     assert vm(lab3, "app1", "hv2").replication_mode == "Replica"
 
@@ -80,6 +94,21 @@ def test_the_live_migration_role_reports_progress_while_it_polls(lab3: t.Any) ->
                for item in record["result"].get("results", [record["result"]]) if "msg" in item]
     assert reports and all(msg.startswith("app1 -> hv2.lab.test: ") for msg in reports), run.stdout
     assert any(" % (running, " in msg for msg in reports), reports
+
+
+def test_the_replica_role_waits_for_the_initial_copy_and_reports_progress(lab3: t.Any) -> None:
+    """The drill playbook with replica_wait: app1's initial copy (about three minutes of world time) runs with async and
+    the role reports the primary's percentage at each poll; the drill runs once app1 replicates."""
+    slow_world(lab3, 0.1)
+    run = run_playbook_file(lab3, "replica_drill.yml", extra_vars={"replica_wait": True, "replica_poll_interval": 1})
+    assert run.rc == 0, run.stdout + run.stderr
+    reports = [item["msg"] for record in run.results if record["task"] == "Report the progress"
+               for item in record["result"].get("results", [record["result"]]) if "msg" in item]
+    assert reports and all(msg.startswith("app1: ") for msg in reports), run.stdout
+    assert any(" % of the initial replication copied (running, " in msg for msg in reports), reports
+    percents = [int(msg.split(": ", 1)[1].split(" ", 1)[0]) for msg in reports]
+    assert percents == sorted(percents) and percents[-1] < 100, percents
+    assert vm(lab3, "app1").replication_state == "Replicating" and vm(lab3, "app1", "hv2").replication_mode == "Replica"
 
 
 def test_migration_info_examples(lab3: t.Any) -> None:

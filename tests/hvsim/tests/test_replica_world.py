@@ -387,3 +387,58 @@ def test_hourly_points_from_a_fractional_world_time(world: typing.Any) -> None:
     world.clock.advance(3 * 3600 + 10)
     assert [t for _n, t, _k in points_on_replica(world)] == [
         "2026-11-01T08:02:03", "2026-11-01T09:02:03", "2026-11-01T10:02:03", "2026-11-01T11:02:03"]
+
+
+def _vm_jobs(world: typing.Any, vm_id: str, machine: str = "hv1") -> list[dict[str, typing.Any]]:
+    """The jobs Msvm_AffectedJobElement associates with the VM's Msvm_ComputerSystem (as hyperv_replica_info reads)."""
+    system = c("Get-CimInstance", Namespace="root\\virtualization\\v2", ClassName="Msvm_ComputerSystem",
+               Filter=f"Name = '{vm_id.upper()}'")
+    follow = c("Get-CimAssociatedInstance", Association="Msvm_AffectedJobElement", ResultClassName="Msvm_ConcreteJob")
+    return [dict(o.properties) for o in ok(world, machine, [system, follow])]
+
+
+def test_the_initial_copy_is_a_concrete_job_with_its_percent(world: typing.Any) -> None:
+    """Msvm_ConcreteJob (JobType 94, Start Inband Initial Replication) on the primary while the initial copy takes world
+    time, associated with the VM by Msvm_AffectedJobElement; the relationship is InitialReplicationInProgress
+    meanwhile; Completed at 100 percent afterwards, listed until TimeBeforeRemoval (five minutes) has passed."""
+    import threading  # pylint: disable=import-outside-toplevel
+
+    enable_server(world)
+    enable(world)
+    app1 = vm(world, "app1")
+    assert _vm_jobs(world, app1.id) == []
+    results: list[typing.Any] = []
+
+    def copy() -> None:
+        world.clock.driven(threading.get_ident())  # a client waits on this pipeline, as over the wire
+        results.append(run(world, "hv1", [c("Start-VMInitialReplication", VMName="app1", ErrorAction="Stop")]))
+
+    copier = threading.Thread(target=copy)
+    copier.start()
+    while world.clock.remaining(copier.ident) is None:
+        copier.join(0.01)
+    total = world.clock.remaining(copier.ident)
+    assert total > 0
+    world.clock.advance(total / 4)
+    [job] = _vm_jobs(world, app1.id)
+    assert (job["JobType"], job["JobState"]) == (94, 4) and 24 <= job["PercentComplete"] <= 25
+    [state] = ok(world, "hv1", [c("Get-VMReplication", VMName="app1")])
+    assert state.properties["ReplicationState"].name == "InitialReplicationInProgress"
+    assert _vm_jobs(world, vm(world, "web1").id) == [], "another VM has no job"
+    world.clock.advance(total)
+    copier.join(5)
+    assert not [e for e in results[0] if isinstance(e, Failed)], results[0]
+    [job] = _vm_jobs(world, app1.id)
+    assert (job["JobState"], job["PercentComplete"]) == (7, 100)
+    assert vm(world, "app1").replication_state == "Replicating"
+    world.clock.advance(300)
+    assert _vm_jobs(world, app1.id) == []
+
+
+def test_cim_filters_and_associations_hvsim_does_not_model_are_refused(world: typing.Any) -> None:
+    assert "WQL filters other than" in failure(world, "hv1", [c(
+        "Get-CimInstance", Namespace="root\\virtualization\\v2", ClassName="Msvm_ComputerSystem",
+        Filter="Name LIKE 'A%'")])
+    assert "the association msvm_settingsdefinestate" in failure(world, "hv1", [
+        c("Get-CimInstance", Namespace="root\\virtualization\\v2", ClassName="Msvm_ComputerSystem"),
+        c("Get-CimAssociatedInstance", Association="Msvm_SettingsDefineState", ResultClassName="Msvm_ConcreteJob")])

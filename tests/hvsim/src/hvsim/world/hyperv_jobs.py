@@ -44,11 +44,16 @@ class MigrationJob:
     error: str = ""
 
     def percent(self, now: float) -> int:
-        if self.state == COMPLETED:
-            return 100
-        if self.seconds <= 0:
-            return 0
-        return min(99, int((now - self.started) / self.seconds * 100))
+        return _percent(self.state, self.started, self.seconds, now)
+
+
+def _percent(state: int, started: float, seconds: float, now: float) -> int:
+    """Linear over the job's world duration, at most 99 until it completes (hvsim's assumption, see above)."""
+    if state == COMPLETED:
+        return 100
+    if seconds <= 0:
+        return 0
+    return min(99, int((now - started) / seconds * 100))
 
 
 def _jobs(machine: Machine) -> list[MigrationJob]:
@@ -119,4 +124,120 @@ def migration_job_objects(machine: Machine, now: float) -> list[PSOutObject]:
                 "PSComputerName": machine.netbios,
             },
             to_string=f"Msvm_MigrationJob (InstanceID = \"{job.instance_id}\")"))
+    return found
+
+
+# -- Msvm_ConcreteJob: Hyper-V's other asynchronous operations (here: Hyper-V Replica's initial copy) -------------------
+#
+# Source: Microsoft Learn, "Msvm_ConcreteJob class" (root\virtualization\v2): "used in Hyper-V to track the progress of
+# asynchronous operations", with PercentComplete ("The completion percentage of the job", 0..100), JobState (as above),
+# ElapsedTime, TimeBeforeRemoval (five minutes) and JobType, whose documented values include 94 "Start Inband Initial
+# Replication", 107 "Resynchronizing", 116 "Sending Initial Replica", 117 "Start Resync Initial Replication" and 118
+# "Start Export Initial Replication". "Msvm_AffectedJobElement class": the association between a job
+# (AffectingElement, a Msvm_ConcreteJob) and the managed element its execution affects (AffectedElement; for a VM its
+# Msvm_ComputerSystem, whose Name is the VM's GUID: "Msvm_ComputerSystem class"). Msvm_ReplicationService.StartReplication
+# returns such a job ("Method Parameters Checked - Job Started (4096)"). hvsim's assumptions (no source): the initial
+# copy's job is of type 94, progress is linear over the copy's world duration and at most 99 while it runs, and the
+# job lives on the primary only.
+START_INBAND_INITIAL_REPLICATION = 94
+
+
+@dataclasses.dataclass
+class ConcreteJob:
+    instance_id: str
+    vm_id: str
+    vm_name: str
+    job_type: int
+    caption: str
+    started: float
+    seconds: float
+    state: int = RUNNING
+    ended: float | None = None
+    error: str = ""
+
+    def percent(self, now: float) -> int:
+        return _percent(self.state, self.started, self.seconds, now)
+
+
+def _concrete_jobs(machine: Machine) -> list[ConcreteJob]:
+    state = machine.hyperv
+    if getattr(state, "concrete_jobs", None) is None:
+        state.concrete_jobs = []
+    return typing.cast(list[ConcreteJob], state.concrete_jobs)
+
+
+@contextlib.contextmanager
+def concrete_job(inv: Invocation, machine: Machine, vm: typing.Any, job_type: int, caption: str,
+                 seconds: float) -> typing.Iterator[ConcreteJob]:
+    """A Msvm_ConcreteJob on ``machine`` affecting ``vm`` while it takes ``seconds`` of world time."""
+    clock = inv.world.clock
+    jobs = _concrete_jobs(machine)
+    jobs[:] = [job for job in jobs if job.ended is None or clock.now - job.ended < KEPT_AFTER_END]
+    job = ConcreteJob(instance_id=machine.hyperv.new_id("concrete-job", f"{vm.id}:{clock.now}:{len(jobs)}").upper(),
+                      vm_id=vm.id, vm_name=vm.name, job_type=job_type, caption=caption, started=clock.now,
+                      seconds=seconds)
+    jobs.append(job)
+    try:
+        inv.take_time(seconds)
+        yield job
+    except Stopped:
+        job.state, job.ended = TERMINATED, clock.now
+        raise
+    except CmdletError as exc:
+        job.state, job.ended, job.error = EXCEPTION, clock.now, exc.info.message
+        raise
+    job.state, job.ended = COMPLETED, clock.now
+
+
+def concrete_job_objects(machine: Machine, now: float, vm_id: str | None = None) -> list[PSOutObject]:
+    """Get-CimInstance -ClassName Msvm_ConcreteJob (every job listed), or the jobs Msvm_AffectedJobElement associates
+    with the VM ``vm_id``: those running and those ended less than TimeBeforeRemoval ago."""
+    found = []
+    for job in _concrete_jobs(machine):
+        if job.ended is not None and now - job.ended >= KEPT_AFTER_END:
+            continue
+        if vm_id is not None and job.vm_id.lower() != vm_id.lower():
+            continue
+        elapsed = (job.ended if job.ended is not None else now) - job.started
+        found.append(PSOutObject(
+            type_names=[f"Microsoft.Management.Infrastructure.CimInstance#{NAMESPACE}/Msvm_ConcreteJob",
+                        f"Microsoft.Management.Infrastructure.CimInstance#{NAMESPACE}/CIM_ConcreteJob",
+                        "Microsoft.Management.Infrastructure.CimInstance", "System.Object"],
+            properties={
+                "InstanceID": job.instance_id,
+                "Caption": job.caption,
+                "Description": job.caption,
+                "ElementName": job.caption,
+                "StartTime": _timestamp(job.started),
+                "ElapsedTime": datetime.timedelta(seconds=int(elapsed)),
+                "PercentComplete": UInt16(job.percent(now)),
+                "ErrorCode": UInt16(0 if job.state != EXCEPTION else 32768),
+                "ErrorDescription": job.error or None,
+                "JobState": UInt16(job.state),
+                "TimeOfLastStateChange": _timestamp(job.ended if job.ended is not None else job.started),
+                "Cancellable": True,
+                "JobType": UInt16(job.job_type),
+                "PSComputerName": machine.netbios,
+            },
+            to_string=f"Msvm_ConcreteJob (InstanceID = \"{job.instance_id}\")"))
+    return found
+
+
+def computer_system_objects(machine: Machine, _now: float) -> list[PSOutObject]:
+    """Get-CimInstance -ClassName Msvm_ComputerSystem: the host ("Hosting Computer System", Name its computer name) and
+    each VM ("Virtual Machine", Name its GUID in upper case, ElementName its name) (Microsoft Learn, "Msvm_ComputerSystem
+    class": Caption, ElementName, Name; CreationClassName is the class name). Only those properties."""
+    def system(caption: str, name: str, element_name: str) -> PSOutObject:
+        return PSOutObject(
+            type_names=[f"Microsoft.Management.Infrastructure.CimInstance#{NAMESPACE}/Msvm_ComputerSystem",
+                        f"Microsoft.Management.Infrastructure.CimInstance#{NAMESPACE}/CIM_ComputerSystem",
+                        "Microsoft.Management.Infrastructure.CimInstance", "System.Object"],
+            properties={"Caption": caption, "ElementName": element_name, "Name": name,
+                        "CreationClassName": "Msvm_ComputerSystem", "PSComputerName": machine.netbios},
+            to_string=f"Msvm_ComputerSystem (CreationClassName = \"Msvm_ComputerSystem\", Name = \"{name}\")")
+
+    found = [system("Hosting Computer System", machine.netbios, machine.netbios)]
+    hyperv = getattr(machine, "hyperv", None)
+    for vm in (getattr(hyperv, "vms", None) or {}).values():
+        found.append(system("Virtual Machine", vm.id.upper(), vm.name))
     return found

@@ -57,6 +57,7 @@ from hvsim.world.hyperv import (
 )
 from hvsim.world.directory import REPLICA_SERVICE
 from hvsim.world.hyperv_devices import drive_object
+from hvsim.world.hyperv_jobs import START_INBAND_INITIAL_REPLICATION, concrete_job
 from hvsim.world.vhd import sync_open_files
 
 if typing.TYPE_CHECKING:
@@ -659,6 +660,27 @@ def _run_initial(inv: Invocation, primary: Machine, replica: Machine, vm: VM, si
     _replicated(inv.world, primary, replica, side, at)
 
 
+def _copy_initial(inv: Invocation, machine: Machine, replica: Machine, vm: VM, side: Replication) -> None:
+    """The initial copy over the network, now: InitialReplicationInProgress while it takes world time, with a
+    Msvm_ConcreteJob of type 94 that reports how far it is (hvsim.world.hyperv_jobs); a copy stopped half way leaves
+    the relationship as it was before (no source found for what Windows shows then)."""
+    before = side.state
+    side.state = "InitialReplicationInProgress"
+    _sync_vm(machine, vm.id)
+    try:
+        with concrete_job(inv, machine, vm, START_INBAND_INITIAL_REPLICATION, "Start Inband Initial Replication",
+                          _initial_seconds(inv, machine, replica, vm, side)):
+            pass
+    except BaseException:
+        if side.state == "InitialReplicationInProgress":
+            side.state = before
+            _sync_vm(machine, vm.id)
+        raise
+    if side.state != "InitialReplicationInProgress":
+        raise _wrong_state(inv, vm, side, "start the initial replication")  # changed while it copied
+    _run_initial(inv, machine, replica, vm, side)
+
+
 @cmdlet("Start-VMInitialReplication")
 def start_vm_initial_replication(inv: Invocation) -> typing.Iterator[PSOutObject]:
     machine, _state = host_of(inv)
@@ -676,10 +698,7 @@ def start_vm_initial_replication(inv: Invocation) -> typing.Iterator[PSOutObject
             side.initial_start = _time_text(inv.get("InitialReplicationStartTime"))
             _sync_vm(machine, vm.id)
         else:
-            inv.take_time(_initial_seconds(inv, machine, replica, vm, side))
-            if side.state not in ("ReadyForInitialReplication", "WaitingForInitialReplication"):
-                raise _wrong_state(inv, vm, side, "start the initial replication")  # changed while it copied
-            _run_initial(inv, machine, replica, vm, side)
+            _copy_initial(inv, machine, replica, vm, side)
         if inv.get("Passthru"):
             yield replication_object(machine, vm, side)
 

@@ -4,13 +4,14 @@ Get-CimInstance (Win32_OperatingSystem, Win32_ComputerSystem), Get-Service, Get-
 from __future__ import annotations
 
 import ipaddress
+import re
 import typing
 
 from hvsim.contract import CmdletError, ErrorInfo, PSEnumValue, PSOutObject, UInt32, UInt64
 from hvsim.engine import wildcard
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world import features as catalog
-from hvsim.world.hyperv_jobs import migration_job_objects
+from hvsim.world.hyperv_jobs import computer_system_objects, concrete_job_objects, migration_job_objects
 from hvsim.world.network import management_interface, management_subnet
 from hvsim.world.platform import NetAdapter, PlatformState, feature_parent, stable_guid
 from hvsim.world import platform_types
@@ -594,8 +595,18 @@ CIM_CLASSES: dict[str, typing.Callable[[Machine], PSOutObject]] = {
 CimBuilder = typing.Callable[["Machine", float], "PSOutObject | list[PSOutObject]"]
 CIM_NAMESPACES: dict[str, dict[str, CimBuilder]] = {
     "root/cimv2": {name: (lambda machine, _now, build=build: build(machine)) for name, build in CIM_CLASSES.items()},
-    "root/virtualization/v2": {"msvm_migrationjob": migration_job_objects},
+    "root/virtualization/v2": {"msvm_migrationjob": migration_job_objects, "msvm_concretejob": concrete_job_objects,
+                               "msvm_computersystem": computer_system_objects},
 }
+# Get-CimAssociatedInstance: (association, class of the input, result class) -> the associated instances hvsim models
+# (hvsim.world.hyperv_jobs: Msvm_AffectedJobElement between a VM's Msvm_ComputerSystem and its Msvm_ConcreteJob)
+CIM_ASSOCIATIONS: dict[tuple[str, str, str], typing.Callable[["Machine", float, PSOutObject], list[PSOutObject]]] = {
+    ("msvm_affectedjobelement", "msvm_computersystem", "msvm_concretejob"):
+        lambda machine, now, system: concrete_job_objects(machine, now, str(system.properties.get("Name") or "")),
+}
+# Get-CimInstance -Filter: a WQL WHERE clause (Microsoft Learn, "WHERE Clause (WMI)"); hvsim takes one comparison of a
+# property with a quoted string (WQL compares strings case-insensitively) and says so for anything else
+_WQL_EQUALS = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<quote>['\"])(?P<value>[^'\"]*)(?P=quote)\s*$")
 
 
 def _cim_error(message: str, code: str, hresult: int, target: str) -> CmdletError:
@@ -634,7 +645,35 @@ def get_cim_instance(inv: Invocation) -> typing.Iterator[PSOutObject]:
                 exception_type="Microsoft.Management.Infrastructure.CimException", hresult=-2144108250, target=name))
             continue
         built = build(machine, inv.world.clock.now)
-        yield from (built if isinstance(built, list) else [built])
+        yield from _filtered(inv, built if isinstance(built, list) else [built])
+
+
+def _filtered(inv: Invocation, instances: list[PSOutObject]) -> list[PSOutObject]:
+    if not inv.has("Filter"):
+        return instances
+    match = _WQL_EQUALS.match(str(inv.get("Filter")))
+    if match is None:
+        raise CmdletError(_unsupported(inv.name, "WQL filters other than one Property = 'value' comparison"))
+    name, value = match["name"].lower(), match["value"].lower()
+    return [instance for instance in instances
+            if any(key.lower() == name and str(item).lower() == value for key, item in instance.properties.items())]
+
+
+@cmdlet("Get-CimAssociatedInstance")
+def get_cim_associated_instance(inv: Invocation) -> typing.Iterator[PSOutObject]:
+    if inv.has("ResourceUri") or inv.has("CimSession") or inv.has("ComputerName"):
+        raise CmdletError(_unsupported(inv.name, "CIM sessions, resource URIs or remote computers"))
+    association = str(inv.get("Association") or "").lower()
+    result_class = str(inv.get("ResultClassName") or "").lower()
+    machine = local_machine(inv)
+    for instance in as_list(inv.get("InputObject")):
+        kind = next((name.rsplit("/", 1)[-1].lower() for name in getattr(instance, "type_names", [])
+                     if name.startswith("Microsoft.Management.Infrastructure.CimInstance#")), "")
+        follow = CIM_ASSOCIATIONS.get((association, kind, result_class))
+        if follow is None:
+            raise CmdletError(_unsupported(inv.name, f"the association {association or '(any)'} from {kind or 'this object'} "
+                                                     f"to {result_class or '(any class)'}"))
+        yield from follow(machine, inv.world.clock.now, instance)
 
 
 # -- services ------------------------------------------------------------------------------------
