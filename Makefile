@@ -11,7 +11,7 @@ COLLECTION_ROOT := build/collections/ansible_collections/winvirt/hyperv
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup setup-oldest system-deps collection demo test test-real unit unit-oldest hvsim-test integration packaging sanity sanity-oldest lint bench clean
+.PHONY: setup setup-oldest system-deps collection demo test test-real unit unit-oldest hvsim-test integration packaging sanity sanity-oldest lint bench docsite clean
 
 # gssapi and krb5 build from source against libkrb5-dev (about 2 minutes once); pip keeps the wheels it
 # built in its cache (~/.cache/pip/wheels), so a new venv installs them in seconds.
@@ -93,6 +93,11 @@ test: setup setup-oldest
 # the wire and the controller, against issue 17's targets (docs/benchmarks.md; a few minutes).
 # BENCH_ARGS="--doc docs/benchmarks.md" also writes the wire table into that page; "--quick" skips the fleets.
 BENCH_ARGS ?=
+# The docsite's guides (docs/docsite/rst) from the Markdown guides in docs/ (tests/docsite/generate.py);
+# make packaging checks they are in step.
+docsite: setup
+	$(BIN)/python tests/docsite/generate.py
+
 bench: setup
 	$(BIN)/python tests/hvsim/benchmarks/estates.py
 	$(BIN)/python tests/hvsim/benchmarks/wire.py $(BENCH_ARGS)

@@ -179,6 +179,16 @@ def test_antsibull_docs_lint_is_clean(installed: pathlib.Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_docsite_guides_are_generated_from_the_markdown_as_it_is() -> None:
+    """docs/docsite/rst holds each guide of extra-docs.yml as tests/docsite/generate.py makes it from docs/<name>.md
+    (the one copy); a guide edited in Markdown only, or an RST file edited by hand, fails here (fix: make docsite)."""
+    result = run([sys.executable, str(ROOT / "tests" / "docsite" / "generate.py"), "--check"], ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = yaml.safe_load((ROOT / "docs" / "docsite" / "extra-docs.yml").read_text(encoding="utf-8"))
+    listed = {entry for section in config["sections"] for entry in section["toctree"]}
+    assert listed == {path.stem for path in (ROOT / "docs" / "docsite" / "rst").glob("*.rst")}
+
+
 def test_docsite_links_point_at_shipped_documents() -> None:
     links = yaml.safe_load((ROOT / "docs" / "docsite" / "links.yml").read_text(encoding="utf-8"))
     prefix = f"{GALAXY['repository']}/blob/main/"
