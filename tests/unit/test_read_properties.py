@@ -46,7 +46,10 @@ OUTPUT_TYPES: dict[str, t.Any] = {
     "Get-VHD": "Microsoft.Vhd.PowerShell.VirtualHardDisk", "New-VHD": "Microsoft.Vhd.PowerShell.VirtualHardDisk",
     "Get-CimInstance": lambda parameters: {
         "win32_operatingsystem": platform_types.OS_TYPE, "win32_computersystem": platform_types.CS_TYPE,
-        "msvm_migrationjob": "Msvm_MigrationJob"}[str(parameters["ClassName"]).lower()],
+        "msvm_migrationjob": "Msvm_MigrationJob", "msvm_computersystem": "Msvm_ComputerSystem",
+        "msvm_concretejob": "Msvm_ConcreteJob"}[str(parameters["ClassName"]).lower()],
+    "Get-CimAssociatedInstance": lambda parameters: {"msvm_concretejob": "Msvm_ConcreteJob"}[
+        str(parameters["ResultClassName"]).lower()],
     "Get-Service": platform_types.SERVICE_TYPE, "Get-Volume": platform_types.VOLUME_TYPE,
     "Get-NetAdapter": platform_types.NET_ADAPTER_TYPE, "Get-NetIPAddress": platform_types.IP_ADDRESS_TYPE,
     "Get-ChildItem": lambda parameters: platform_types.FILE_TYPE if parameters.get("File") else None,
@@ -73,6 +76,7 @@ OUTPUT_TYPES: dict[str, t.Any] = {
 UNCHECKED = {
     HV + "VMReplicationStatistics": "no source found for Measure-VMReplication's type (tests/hvsim/DESIGN.md)",
     "Msvm_MigrationJob": "hvsim's own list (hyperv_jobs.py); the class doc is not yet transcribed",
+    "Msvm_ConcreteJob": "hvsim's own list (hyperv_jobs.py); the class doc is not yet transcribed",
     "MSFT_SmbShare": "documented set built inline in hvsim.world.smb, not yet in the type data",
     "MSFT_SmbShareAccessControlEntry": "documented set built inline in hvsim.world.smb, not yet in the type data",
     "MSFT_NetFirewallRule": "documented set built inline in hvsim.world.platform_security, not yet in the type data",
