@@ -230,9 +230,9 @@ status:
       type: str
       sample: hv2.lab.test
     last_replication_time:
-      description: When the last replication cycle arrived.
+      description: When the last replication cycle arrived, as the host sends a DateTime (ISO 8601 with the host's UTC offset).
       type: str
-      sample: '2026-11-01T09:14:00'
+      sample: '2026-11-01T09:14:00+01:00'
     pending_size:
       description: Bytes waiting to be replicated.
       type: int

@@ -16,6 +16,7 @@ from hvsim.server import load_world_modules
 from hvsim.world.filesystem import VhdInfo
 from hvsim.world.hyperv import Drive
 from hvsim.world.hyperv_replica import replicate
+from hvsim.world.shapes import typed
 
 DISKS = "D:\\Hyper-V\\Virtual Hard Disks"
 BACKUP = f"{DISKS}\\app1-backup.vhdx"
@@ -326,8 +327,10 @@ def test_replication_cycles_follow_the_frequency_and_points_carry_world_time(wor
     world.clock.advance(3600 + 150)
     measured = ok(world, "hv1", [c("Measure-VMReplication", VMName="app1")])[0].properties
     assert measured["SuccessfulReplicationCount"] == cycles
-    assert measured["LastReplicationTime"] == latest
-    assert ok(world, "hv2", [c("Get-VMReplication", VMName="app1")])[0].properties["LastReplicationTime"] == latest
+    # a DateTime, as PowerShell sends VMReplication.LastReplicationTime (Nullable<DateTime>), not text
+    assert measured["LastReplicationTime"] == datetime.datetime.fromisoformat(latest)
+    assert ok(world, "hv2", [c("Get-VMReplication", VMName="app1")])[0].properties["LastReplicationTime"] == \
+        datetime.datetime.fromisoformat(latest)
     expected = ["2026-11-01T08:00:00", "2026-11-01T09:00:00"] + ([latest] if latest.endswith("02:30") else [])
     points = points_on_replica(world)
     assert [t for _n, t, _k in points] == expected
@@ -376,7 +379,8 @@ def test_a_scheduled_initial_replication_starts_at_its_world_time(world: typing.
     assert vm(world, "app1").replication_state == "WaitingForInitialReplication"
     world.clock.advance(3600 + 60)
     info = ok(world, "hv1", [c("Get-VMReplication", VMName="app1")])[0].properties
-    assert info["ReplicationState"].name == "Replicating" and info["LastReplicationTime"] == "2026-11-01T10:00:00"
+    assert info["ReplicationState"].name == "Replicating" and info["LastReplicationTime"] == \
+        datetime.datetime(2026, 11, 1, 10, 0, 0)
     assert [t for _n, t, _k in points_on_replica(world)] == ["2026-11-01T10:00:00"]
 
 
@@ -442,3 +446,13 @@ def test_cim_filters_and_associations_hvsim_does_not_model_are_refused(world: ty
     assert "the association msvm_settingsdefinestate" in failure(world, "hv1", [
         c("Get-CimInstance", Namespace="root\\virtualization\\v2", ClassName="Msvm_ComputerSystem"),
         c("Get-CimAssociatedInstance", Association="Msvm_SettingsDefineState", ResultClassName="Msvm_ConcreteJob")])
+
+
+def test_date_time_properties_go_as_date_times_never_as_text() -> None:
+    """PowerShell's serializer writes a DateTime property as <DT> whatever the world keeps: a property declared
+    DateTime (or Nullable<DateTime>) is typed so, and a value that is no date is an hvsim bug, not a string."""
+    assert typed("LastReplicationTime", "2026-11-01T09:00:00", "System.Nullable<System.DateTime>") == \
+        datetime.datetime(2026, 11, 1, 9, 0, 0)
+    assert typed("LastReplicationTime", None, "System.Nullable<System.DateTime>") is None
+    with pytest.raises(ValueError, match="is not a System.DateTime"):
+        typed("CreationTime", "yesterday", "System.DateTime")

@@ -392,6 +392,10 @@ def _time_text(value: typing.Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
+def _date_time(text: str | None) -> datetime.datetime | None:
+    return datetime.datetime.fromisoformat(text) if text else None
+
+
 def _excluded(inv: Invocation, vm: VM) -> list[str]:
     paths = [str(p) for p in (inv.get("ExcludedVhdPath") or [])]
     for drive in inv.get("ExcludedVhd") or []:
@@ -762,7 +766,8 @@ def measure_vm_replication(inv: Invocation) -> typing.Iterator[PSOutObject]:
             "ReplicationState": enum("VMReplicationState", REPLICATION_STATES, side.state),
             "ReplicationHealth": enum("VMReplicationHealthState", HEALTH, side.health),
             "ReplicationMode": enum("VMReplicationMode", MODES, side.mode),
-            "LastReplicationTime": side.last_replication, "PendingReplicationSize": UInt64(side.pending_bytes),
+            # no property set for VMReplicationStatistics: the time is a DateTime as in VMReplication's
+            "LastReplicationTime": _date_time(side.last_replication), "PendingReplicationSize": UInt64(side.pending_bytes),
             "SuccessfulReplicationCount": side.successful_cycles, "MissedReplicationCount": side.missed_cycles,
             "AverageReplicationSize": UInt64(CHANGE_RATE if side.successful_cycles else 0),
             "PrimaryServerName": side.primary, "ReplicaServerName": side.replica})

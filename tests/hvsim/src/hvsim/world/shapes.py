@@ -72,6 +72,12 @@ def typed(name: str, value: typing.Any, dotnet_type: str) -> typing.Any:
         return None
     if base == "System.Guid" and isinstance(value, str) and not isinstance(value, Guid):
         return Guid(value)
+    if base == "System.DateTime" and not isinstance(value, datetime.datetime):
+        # the world keeps some times as ISO text; PowerShell sends a DateTime property as <DT>, never as <S>
+        try:
+            return datetime.datetime.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"{name}: {value!r} is not a {base}") from None
     if base == "System.Char" and isinstance(value, str) and len(value) == 1:
         return Char(value)
     if base in _NUMBERS and isinstance(value, int) and not isinstance(value, bool):
