@@ -46,7 +46,7 @@ OUTPUT_TYPES: dict[str, t.Any] = {
     "Get-VHD": "Microsoft.Vhd.PowerShell.VirtualHardDisk", "New-VHD": "Microsoft.Vhd.PowerShell.VirtualHardDisk",
     "Get-CimInstance": lambda parameters: {
         "win32_operatingsystem": platform_types.OS_TYPE, "win32_computersystem": platform_types.CS_TYPE,
-        "msvm_migrationjob": "Msvm_MigrationJob", "msvm_computersystem": "Msvm_ComputerSystem",
+        "msvm_migrationjob": platform_types.MIGRATION_JOB_TYPE, "msvm_computersystem": "Msvm_ComputerSystem",
         "msvm_concretejob": "Msvm_ConcreteJob"}[str(parameters["ClassName"]).lower()],
     "Get-CimAssociatedInstance": lambda parameters: {"msvm_concretejob": "Msvm_ConcreteJob"}[
         str(parameters["ResultClassName"]).lower()],
@@ -56,9 +56,9 @@ OUTPUT_TYPES: dict[str, t.Any] = {
     "New-Item": lambda parameters: platform_types.DIRECTORY_TYPE if parameters.get("ItemType") == "Directory" else None,
     "Get-Item": lambda parameters: platform_types.WSMAN_LEAF_TYPE if str(parameters.get("Path", "")).lower().startswith(
         "wsman:") else None,
-    "Get-SmbShare": "MSFT_SmbShare", "Get-SmbShareAccess": "MSFT_SmbShareAccessControlEntry",
-    "Get-NetFirewallRule": "MSFT_NetFirewallRule", "New-NetFirewallRule": "MSFT_NetFirewallRule",
-    "Get-NetFirewallPortFilter": "MSFT_NetProtocolPortFilter",
+    "Get-SmbShare": platform_types.SMB_SHARE_TYPE, "Get-SmbShareAccess": platform_types.SMB_ACE_TYPE,
+    "Get-NetFirewallRule": platform_types.FIREWALL_RULE_TYPE, "New-NetFirewallRule": platform_types.FIREWALL_RULE_TYPE,
+    "Get-NetFirewallPortFilter": platform_types.PORT_FILTER_TYPE,
     "Get-WindowsFeature": SERVER_MANAGER + "Feature",
     "Install-WindowsFeature": SERVER_MANAGER + "FeatureOperationResult",
     "Uninstall-WindowsFeature": SERVER_MANAGER + "FeatureOperationResult",
@@ -75,20 +75,11 @@ OUTPUT_TYPES: dict[str, t.Any] = {
 # reported by name here, so the list cannot grow unnoticed.
 UNCHECKED = {
     HV + "VMReplicationStatistics": "no source found for Measure-VMReplication's type (tests/hvsim/DESIGN.md)",
-    "Msvm_MigrationJob": "hvsim's own list (hyperv_jobs.py); the class doc is not yet transcribed",
     "Msvm_ConcreteJob": "hvsim's own list (hyperv_jobs.py); the class doc is not yet transcribed",
-    "MSFT_SmbShare": "documented set built inline in hvsim.world.smb, not yet in the type data",
-    "MSFT_SmbShareAccessControlEntry": "documented set built inline in hvsim.world.smb, not yet in the type data",
-    "MSFT_NetFirewallRule": "documented set built inline in hvsim.world.platform_security, not yet in the type data",
-    "MSFT_NetProtocolPortFilter": "documented set built inline in hvsim.world.platform_security",
     SERVER_MANAGER + "Feature": "no source found for the .NET type's property list (tests/hvsim/DESIGN.md)",
     SERVER_MANAGER + "FeatureOperationResult": "no source found for the .NET type's property list",
     "Microsoft.Dism.Commands.AdvancedFeatureObject": "not yet transcribed from the DISM cmdlets' docs",
     "System.Management.Automation.PSModuleInfo": "not yet transcribed from the .NET API reference",
-    "Microsoft.ActiveDirectory.Management.ADDomain": "AD objects: the default set plus -Properties (dynamic)",
-    "Microsoft.ActiveDirectory.Management.ADComputer": "AD objects: the default set plus -Properties (dynamic)",
-    "Microsoft.ActiveDirectory.Management.ADGroup": "AD objects: the default set plus -Properties (dynamic)",
-    "Microsoft.ActiveDirectory.Management.ADObject": "AD objects: the default set plus -Properties (dynamic)",
     "Microsoft.Dism.Commands.ImageObject": "not yet transcribed from the DISM cmdlets' docs",
 }
 # Calls with select= whose cmdlet is a variable: covered by the reads they are made from (see test below)
@@ -159,6 +150,10 @@ def _command(call: ast.Call, namespace: dict[str, t.Any]) -> Cmd | None:
         parameters = _evaluate(call.args[first + 1], namespace) if len(call.args) > first + 1 else {}
     except (TypeError, ValueError, KeyError):
         parameters = {}
+    if not isinstance(parameters, dict) and len(call.args) > first + 1 and isinstance(call.args[first + 1], ast.Call):
+        # parameters built by a helper (self._search(LDAPFilter=..., Properties=[...])): its keyword arguments
+        parameters = {keyword.arg: _evaluate(keyword.value, namespace)
+                      for keyword in call.args[first + 1].keywords if keyword.arg}
     select = keywords.get("select")
     return Cmd(call.args[first].value, dict(parameters) if isinstance(parameters, dict) else {},
                select=list(select) if isinstance(select, list) else None,
@@ -214,6 +209,16 @@ def output_type(command: Cmd) -> str | None:
     return current
 
 
+def _properties_of(kind: str, command: Cmd) -> t.Iterable[str]:
+    """The properties an object of ``kind`` written by ``command`` carries: an AD object's default set plus the
+    attributes its -Properties names (platform_types.AD_DEFAULTS), else the type's property set."""
+    if kind in platform_types.AD_DEFAULTS:
+        wanted = next((link.parameters.get("Properties") for link in command.chain() if link.cmdlet.startswith("Get-AD")),
+                      None)
+        return [*platform_types.AD_DEFAULTS[kind], *(wanted or [])]
+    return property_names(kind)
+
+
 def is_flat(dotnet_type: str | None) -> bool:
     """Whether a value of this type arrives whole at depth 1: a primitive, an enum, a collection of these (a script
     property, None, is computed text)."""
@@ -254,7 +259,7 @@ def test_read_selects_only_real_properties(read: Read) -> None:
     assert kind is not None, f"{read.where}: no output type for {read.command.describe()}"
     if kind in UNCHECKED:
         pytest.skip(f"{kind}: {UNCHECKED[kind]}")
-    known = {name.lower() for name in property_names(kind)}  # PowerShell matches member names case-insensitively
+    known = {name.lower() for name in _properties_of(kind, read.command)}  # PowerShell matches names case-insensitively
     missing = [name for name in read.command.select or [] if name.lower() not in known]
     assert not missing, (f"{read.where} ({read.function}) selects {missing} from {kind}, which has no such property: "
                          "Windows would send $null")
@@ -263,8 +268,8 @@ def test_read_selects_only_real_properties(read: Read) -> None:
 @pytest.mark.parametrize("read", READS, ids=lambda read: f"{read.where}:{read.command.cmdlet}")
 def test_read_relies_on_depth_one_only(read: Read) -> None:
     kind = output_type(read.command)
-    if kind is None or kind in UNCHECKED:
-        pytest.skip("no property set")
+    if kind is None or kind in UNCHECKED or kind in platform_types.AD_DEFAULTS:
+        pytest.skip("no property set with declared types")
     for name in read.command.select or []:
         dotnet = declared_type(kind, name)
         if is_flat(dotnet):
@@ -293,6 +298,9 @@ def test_a_misspelt_property_would_be_caught() -> None:
     read = Read("test", "test", Cmd("Get-NetAdapter", {}, select=["Name", "IfIndexx"]))
     with pytest.raises(AssertionError, match="IfIndexx"):
         test_read_selects_only_real_properties(read)
+    ad_read = Read("test", "test", Cmd("Get-ADComputer", {"LDAPFilter": "(cn=x)"}, select=["Name", "servicePrincipalName"]))
+    with pytest.raises(AssertionError, match="servicePrincipalName"):  # an attribute -Properties does not name
+        test_read_selects_only_real_properties(ad_read)
     nested = Read("test", "test", Cmd("Get-VM", {}, select=["Name", "HardDrives"]))
     with pytest.raises(AssertionError, match="HardDrives"):
         test_read_relies_on_depth_one_only(nested)

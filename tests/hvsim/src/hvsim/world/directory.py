@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import typing
+import uuid
 from dataclasses import dataclass, field
 
-from hvsim.contract import CmdletError, ErrorInfo, NativeResult, PSOutObject, Principal
+from hvsim.contract import CmdletError, ErrorInfo, Guid, NativeResult, PSOutObject, Principal
 from hvsim.engine.api import Invocation, cmdlet, native
+from hvsim.world.platform_types import AD_DEFAULTS
 
 if typing.TYPE_CHECKING:
     from hvsim.world.model import World
@@ -354,12 +356,15 @@ def _find(inv: Invocation, directory: Directory, identity: typing.Any, kind: str
 def ad_object(obj: ADObject, wanted: list[str] | None) -> PSOutObject:
     kind = {"computer": "ADComputer", "group": "ADGroup"}.get(obj.object_class, "ADObject")
     name = obj.dn.split(",", 1)[0].split("=", 1)[1]
-    properties: dict[str, typing.Any] = {"DistinguishedName": obj.dn, "Name": name, "ObjectClass": obj.object_class,
-                                         "SamAccountName": obj.sam_account_name}
+    known: dict[str, typing.Any] = {"DistinguishedName": obj.dn, "Name": name, "ObjectClass": obj.object_class,
+                                    "SamAccountName": obj.sam_account_name,
+                                    "ObjectGUID": Guid(str(uuid.uuid5(uuid.NAMESPACE_URL, "ad/" + obj.dn.lower())))}
     if obj.object_class == "computer":
-        properties.update(DNSHostName=obj.dns_host_name, Enabled=True)
+        known.update(DNSHostName=obj.dns_host_name, Enabled=True)
     if obj.object_class == "group":
-        properties.update(GroupScope=obj.group_scope, GroupCategory="Security")
+        known.update(GroupScope=obj.group_scope, GroupCategory="Security")
+    # the cmdlet's default set (platform_types.AD_DEFAULTS); what hvsim does not model (SID, UPN) is null
+    properties = {prop: known.get(prop) for prop in AD_DEFAULTS[f"{AD_NS}.{kind}"]}
     extra = {"serviceprincipalname": ("servicePrincipalName", list(obj.spns)),
              "msds-allowedtodelegateto": ("msDS-AllowedToDelegateTo", list(obj.delegate_to)),
              "useraccountcontrol": ("userAccountControl", obj.user_account_control),
@@ -392,9 +397,13 @@ def _search(inv: Invocation, kind: str | None) -> typing.Iterator[PSOutObject]:
 @cmdlet("Get-ADDomain")
 def get_ad_domain(inv: Invocation) -> typing.Iterator[PSOutObject]:
     directory = _directory(inv)
-    yield PSOutObject(type_names=[f"{AD_NS}.ADDomain"], properties={
-        "DistinguishedName": directory.base_dn, "DNSRoot": directory.dns_name, "NetBIOSName": directory.netbios,
-        "Name": directory.dns_name.split(".")[0]})
+    known = {"DistinguishedName": directory.base_dn, "DNSRoot": directory.dns_name, "NetBIOSName": directory.netbios,
+             "Name": directory.dns_name.split(".")[0], "ObjectClass": "domainDNS", "Forest": directory.dns_name,
+             "ComputersContainer": f"CN=Computers,{directory.base_dn}",
+             "UsersContainer": f"CN=Users,{directory.base_dn}"}
+    yield PSOutObject(type_names=[f"{AD_NS}.ADDomain"],
+                      properties={prop: known.get(prop) for prop in AD_DEFAULTS[f"{AD_NS}.ADDomain"]},
+                      to_string=directory.base_dn)
 
 
 @cmdlet("Get-ADComputer")

@@ -19,6 +19,8 @@ import typing
 
 from hvsim.clock import EPOCH, Stopped
 from hvsim.contract import CmdletError, PSOutObject, UInt16
+from hvsim.world.platform_types import MIGRATION_JOB_TYPE
+from hvsim.world.shapes import shaped
 
 if typing.TYPE_CHECKING:
     from hvsim.engine.api import Invocation
@@ -92,19 +94,22 @@ def _timestamp(world_seconds: float) -> datetime.datetime:
 
 def migration_job_objects(machine: Machine, now: float) -> list[PSOutObject]:
     """Get-CimInstance -Namespace root/virtualization/v2 -ClassName Msvm_MigrationJob: the jobs running and those
-    ended less than TimeBeforeRemoval ago. The class's properties in MOF order, those hvsim models; then
-    PSComputerName."""
+    ended less than TimeBeforeRemoval ago. The class's properties (hvsim.world.platform_types) in MOF order, those
+    hvsim does not model null; then PSComputerName."""
     found = []
     for job in _jobs(machine):
         if job.ended is not None and now - job.ended >= KEPT_AFTER_END:
             continue
         elapsed = (job.ended if job.ended is not None else now) - job.started
-        found.append(PSOutObject(
-            type_names=[f"Microsoft.Management.Infrastructure.CimInstance#{NAMESPACE}/Msvm_MigrationJob",
-                        f"Microsoft.Management.Infrastructure.CimInstance#{NAMESPACE}/CIM_ConcreteJob",
-                        "Microsoft.Management.Infrastructure.CimInstance", "System.Object"],
-            properties={
+        found.append(shaped(
+            [MIGRATION_JOB_TYPE, f"Microsoft.Management.Infrastructure.CimInstance#{NAMESPACE}/CIM_ConcreteJob",
+             "Microsoft.Management.Infrastructure.CimInstance", "System.Object"],
+            {
                 "InstanceID": job.instance_id,
+                "OperationalStatus": [UInt16(2)],  # the class's defaults
+                "StatusDescriptions": ["OK"],
+                "HealthState": UInt16(5),
+                "TimeBeforeRemoval": datetime.timedelta(seconds=KEPT_AFTER_END),
                 "Caption": "Virtual System Migration" if job.migration_type != MIGRATION_TYPES["Storage"]
                 else "Storage Migration",
                 "Description": f"Migrating virtual machine {job.vm_name}",

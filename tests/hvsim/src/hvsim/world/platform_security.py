@@ -15,6 +15,7 @@ from hvsim.contract import CmdletError, ErrorInfo, PSEnumValue, PSOutObject, UIn
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.platform import FirewallRule, PlatformState
 from hvsim.world.platform_cmdlets import as_list, cim_types, has_wildcard, local_machine, matches, name_of
+from hvsim.world.shapes import shaped
 
 NETSEC = "Microsoft.PowerShell.Cmdletization.GeneratedTypes.NetSecurity"
 ENABLED = {"True": 1, "False": 2}
@@ -37,9 +38,9 @@ def rule_object(rule: FirewallRule) -> PSOutObject:
     then the class's properties in MOF order (Microsoft Learn, "MSFT_NetFirewallRule class"), then PSComputerName.
     Class properties hvsim does not model (CIM_PolicyRule's, SystemName, ...) are unset (null)."""
     enabled = "True" if rule.enabled else "False"
-    return PSOutObject(
-        type_names=cim_types("root/standardcimv2", "MSFT_NetFirewallRule", "MSFT_NetSACap"),
-        properties={
+    return shaped(
+        cim_types("root/standardcimv2", "MSFT_NetFirewallRule", "MSFT_NetSACap"),
+        {
             "Name": rule.name,
             "ID": rule.name,
             "Group": rule.group,
@@ -190,9 +191,9 @@ def get_net_firewall_port_filter(inv: Invocation) -> typing.Iterator[PSOutObject
         rule = platform.firewall_rules.get(name)
         if rule is None:
             continue
-        yield PSOutObject(
-            type_names=cim_types("root/standardcimv2", "MSFT_NetProtocolPortFilter", "MSFT_NetFilter"),
-            properties=_port_filter_properties(rule),
+        yield shaped(
+            cim_types("root/standardcimv2", "MSFT_NetProtocolPortFilter", "MSFT_NetFilter"),
+            _port_filter_properties(rule),
             to_string=f"MSFT_NetProtocolPortFilter (InstanceID = \"{rule.name}\")")
 
 

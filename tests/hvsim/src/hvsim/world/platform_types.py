@@ -19,10 +19,16 @@ SERVICE_TYPE = "System.ServiceProcess.ServiceController"
 FILE_TYPE = "System.IO.FileInfo"
 DIRECTORY_TYPE = "System.IO.DirectoryInfo"
 WSMAN_LEAF_TYPE = "Microsoft.WSMan.Management.WSManConfigLeafElement"
+SMB_SHARE_TYPE = f"{CIM}#ROOT/Microsoft/Windows/SMB/MSFT_SmbShare"
+SMB_ACE_TYPE = f"{CIM}#ROOT/Microsoft/Windows/SMB/MSFT_SmbShareAccessControlEntry"
+FIREWALL_RULE_TYPE = f"{CIM}#root/standardcimv2/MSFT_NetFirewallRule"
+PORT_FILTER_TYPE = f"{CIM}#root/standardcimv2/MSFT_NetProtocolPortFilter"
+MIGRATION_JOB_TYPE = f"{CIM}#root/virtualization/v2/Msvm_MigrationJob"
 
 _CIM_TYPES = {"string": "System.String", "boolean": "System.Boolean", "datetime": "System.DateTime",
               "uint8": "System.Byte", "sint16": "System.Int16", "uint16": "System.UInt16", "uint32": "System.UInt32",
-              "uint64": "System.UInt64", "sint64": "System.Int64", "char16": "System.Char"}
+              "uint64": "System.UInt64", "sint64": "System.Int64", "char16": "System.Char", "sint8": "System.SByte",
+              "interval": "System.TimeSpan"}  # interval: a MOF datetime holding an interval (a TimeSpan in .NET)
 
 
 def _mof(syntax: str) -> tuple[tuple[str, str], ...]:
@@ -137,6 +143,50 @@ PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {
         uint16 AddressOrigin = 0; uint32 InterfaceIndex; string InterfaceAlias; string IPAddress;
         uint16 AddressFamily; uint8 Type; uint8 Store; uint16 PrefixOrigin; uint16 SuffixOrigin;
         uint16 AddressState; datetime ValidLifetime; datetime PreferredLifetime; boolean SkipAsSource;"""),
+    # Microsoft Learn, "MSFT_SmbShare class" (ClassVersion 30, previous-versions/windows/desktop/smb/msft-smbshare)
+    SMB_SHARE_TYPE: _mof("""
+        string Name; string ScopeName; boolean Scoped; uint32 ShareType; boolean Special; boolean Temporary;
+        boolean ShadowCopy; string Path; string Volume; string Description; uint32 ConcurrentUserLimit;
+        uint32 CurrentUsers; string SecurityDescriptor; boolean EncryptData; uint32 FolderEnumerationMode;
+        uint32 CachingMode; boolean ContinuouslyAvailable; uint32 CATimeout; uint32 ShareState; uint32 SmbInstance;
+        uint32 AvailabilityType;"""),
+    # Microsoft Learn, "MSFT_SmbShareAccessControlEntry class" (ClassVersion 7)
+    SMB_ACE_TYPE: _mof("""
+        string Name; string ScopeName; string AccountName; uint32 AccessControlType; uint32 AccessRight;"""),
+    # Microsoft Learn, "MSFT_NetFirewallRule class" (windows/win32/fwp/wmi/wfascimprov/msft-netfirewallrule): the
+    # syntax block, in its order
+    FIREWALL_RULE_TYPE: _mof("""
+        uint16 Profiles; boolean LooseSourceMapping; boolean LocalOnlyMapping; string RuleGroup; string DisplayName;
+        string DisplayGroup; uint16 EdgeTraversalPolicy; string Platforms[]; uint16 Direction; uint16 Action;
+        uint16 PrimaryStatus; uint32 StatusCode; string Status; uint16 EnforcementStatus[];
+        uint16 PolicyStoreSourceType; string PolicyStoreSource; string Owner; string SystemCreationClassName;
+        string SystemName; string CreationClassName; string PolicyRuleName; uint16 ConditionListType;
+        string RuleUsage; uint16 Priority; boolean Mandatory; uint16 SequencedActions; uint16 ExecutionStrategy;
+        uint16 PolicyDecisionStrategy; string PolicyRoles[]; uint16 Enabled = 1; string CommonName;
+        string PolicyKeywords[]; string InstanceID; string Caption; string Description; string ElementName;"""),
+    # Microsoft Learn, "MSFT_NetProtocolPortFilter class": the names in MOF order (the declared types are not
+    # re-checked here: these are the ones hvsim sent before, ports and ICMP types as string arrays)
+    PORT_FILTER_TYPE: _mof("""
+        string Protocol; string RemotePort[]; string LocalPort[]; string IcmpType[]; uint32 DynamicTransport;
+        string Name; string SystemCreationClassName; string SystemName; string CreationClassName; boolean IsNegated;
+        datetime InstallDate; uint16 OperationalStatus[]; string StatusDescriptions[]; string Status;
+        uint16 HealthState; uint16 CommunicationStatus; uint16 DetailedStatus; uint16 OperatingStatus;
+        uint16 PrimaryStatus; string InstanceID; string Caption; string Description; string ElementName;"""),
+    # Microsoft Learn, "Msvm_MigrationJob class" (MicrosoftDocs/win32 desktop-src/HyperV_v2/msvm-migrationjob.md,
+    # commit 3387bbf7): the syntax block, in its order; ElapsedTime, RunStartInterval and TimeBeforeRemoval are
+    # intervals ("interval" here), which PowerShell gives as TimeSpan
+    MIGRATION_JOB_TYPE: _mof("""
+        string InstanceID; string Caption; string Description; string ElementName; datetime InstallDate; string Name;
+        uint16 OperationalStatus[] = { 2 }; string StatusDescriptions[] = { "OK" }; string Status;
+        uint16 HealthState = 5; uint16 CommunicationStatus; uint16 DetailedStatus; uint16 OperatingStatus;
+        uint16 PrimaryStatus; string JobStatus; datetime TimeSubmitted; datetime ScheduledStartTime;
+        datetime StartTime; interval ElapsedTime; uint32 JobRunTimes; uint8 RunMonth; sint8 RunDay;
+        sint8 RunDayOfWeek; interval RunStartInterval; uint16 LocalOrUtcTime; datetime UntilTime; string Notify;
+        string Owner; uint32 Priority; uint16 PercentComplete; boolean DeleteOnCompletion; uint16 ErrorCode;
+        string ErrorDescription; uint16 RecoveryAction; string OtherRecoveryAction; uint16 JobState;
+        datetime TimeOfLastStateChange; interval TimeBeforeRemoval = 00000000000500.000000:000; boolean Cancellable;
+        string ErrorSummaryDescription; uint16 MigrationType; string VirtualSystemName; string DestinationHost;
+        string NewSystemSettingData; string NewResourceSettingData[]; uint16 JobType;"""),
     # Microsoft Learn, .NET Framework 4.8 API reference, "ServiceController Class": its public properties
     # (Component's Container and Site included), in the page's (alphabetic) order
     SERVICE_TYPE: (
@@ -182,7 +232,31 @@ ALIASES: dict[str, dict[str, str]] = {
                                      "AdminStatus", "MediaConnectionState", "DriverInformation", "DriverFileName",
                                      "NdisVersion", "ifOperStatus"), ""),
     IP_ADDRESS_TYPE: {"PolicyStore": ""},
+    # NetSecurity's type data: no public copy found (hvsim's earlier names, kept)
+    FIREWALL_RULE_TYPE: dict.fromkeys(("Name", "ID", "Group", "Profile", "RemoteDynamicKeywordAddresses"), ""),
+    PORT_FILTER_TYPE: {"DynamicTarget": ""},
 }
 
 # CIM instances: a property the provider does not set is null, whatever its declared type
 NULL_DEFAULT = frozenset(name for name in PROPERTIES if name.startswith(CIM))
+
+
+# Active Directory module objects: the properties a Get-AD* cmdlet always returns (its default set); it adds the
+# attributes named in -Properties. Source: "Active Directory: PowerShell AD Module Properties" (Microsoft Learn,
+# archive/technet-wiki/12031), the default property lists for Get-ADComputer, Get-ADGroup and Get-ADObject;
+# Get-ADDomain's set as Microsoft Learn's Get-ADDomain example output lists it.
+AD_NS = "Microsoft.ActiveDirectory.Management"
+AD_DEFAULTS: dict[str, tuple[str, ...]] = {
+    f"{AD_NS}.ADComputer": ("DistinguishedName", "DNSHostName", "Enabled", "Name", "ObjectClass", "ObjectGUID",
+                            "SamAccountName", "SID", "UserPrincipalName"),
+    f"{AD_NS}.ADGroup": ("DistinguishedName", "GroupCategory", "GroupScope", "Name", "ObjectClass", "ObjectGUID",
+                         "SamAccountName", "SID"),
+    f"{AD_NS}.ADObject": ("DistinguishedName", "Name", "ObjectClass", "ObjectGUID"),
+    f"{AD_NS}.ADDomain": (
+        "AllowedDNSSuffixes", "ChildDomains", "ComputersContainer", "DeletedObjectsContainer", "DistinguishedName",
+        "DNSRoot", "DomainControllersContainer", "DomainMode", "DomainSID", "ForeignSecurityPrincipalsContainer",
+        "Forest", "InfrastructureMaster", "LastLogonReplicationInterval", "LinkedGroupPolicyObjects",
+        "LostAndFoundContainer", "ManagedBy", "Name", "NetBIOSName", "ObjectClass", "ObjectGUID", "ParentDomain",
+        "PDCEmulator", "QuotasContainer", "ReadOnlyReplicaDirectoryServers", "ReplicaDirectoryServers", "RIDMaster",
+        "SubordinateReferences", "SystemsContainer", "UsersContainer"),
+}

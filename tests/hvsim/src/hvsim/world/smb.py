@@ -20,6 +20,7 @@ from hvsim.engine import wildcard
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.world.directory import dn_key
 from hvsim.world.filesystem import clean_path, path_key
+from hvsim.world.shapes import shaped
 
 if typing.TYPE_CHECKING:
     from hvsim.world.model import Machine, World
@@ -244,9 +245,9 @@ def share_object(share: Share) -> PSOutObject:
     """An MSFT_SmbShare instance: the class's properties in its MOF order (Microsoft Learn, "MSFT_SmbShare class",
     ClassVersion 30), then the PSComputerName every CIM cmdlet adds. Values hvsim does not model (Volume,
     SecurityDescriptor, ...) carry their type's default."""
-    return PSOutObject(
-        type_names=[f"{CIM}#{SMB_NS}/MSFT_SmbShare", f"{CIM}#MSFT_SmbShare", CIM],
-        properties={
+    return shaped(
+        [f"{CIM}#{SMB_NS}/MSFT_SmbShare", f"{CIM}#MSFT_SmbShare", CIM],
+        {
             "Name": share.name,
             "ScopeName": "*",
             "Scoped": False,
@@ -277,9 +278,9 @@ def _ace_object(share: Share, account: str, right: str, deny: bool = False) -> P
     """An MSFT_SmbShareAccessControlEntry instance: Name, ScopeName, AccountName, AccessControlType (Allow 0,
     Deny 1), AccessRight (Full 0, Change 1, Read 2, Custom 3) in the class's MOF order (Microsoft Learn,
     "MSFT_SmbShareAccessControlEntry class", ClassVersion 7), then PSComputerName."""
-    return PSOutObject(
-        type_names=[f"{CIM}#{SMB_NS}/MSFT_SmbShareAccessControlEntry", f"{CIM}#MSFT_SmbShareAccessControlEntry", CIM],
-        properties={
+    return shaped(
+        [f"{CIM}#{SMB_NS}/MSFT_SmbShareAccessControlEntry", f"{CIM}#MSFT_SmbShareAccessControlEntry", CIM],
+        {
             "Name": share.name,
             "ScopeName": "*",
             "AccountName": account,
