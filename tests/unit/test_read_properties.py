@@ -128,7 +128,8 @@ class Read(t.NamedTuple):
 
 
 def _evaluate(node: ast.expr, namespace: dict[str, t.Any]) -> t.Any:
-    return eval(compile(ast.Expression(node), "<read>", "eval"), dict(namespace), _Names(namespace))  # noqa: S307  pylint: disable=eval-used
+    code = compile(ast.Expression(node), "<read>", "eval")
+    return eval(code, dict(namespace), _Names(namespace))  # noqa: S307  pylint: disable=eval-used
 
 
 def _function_of(tree: ast.Module, call: ast.Call) -> str:
@@ -213,8 +214,8 @@ def _properties_of(kind: str, command: Cmd) -> t.Iterable[str]:
     """The properties an object of ``kind`` written by ``command`` carries: an AD object's default set plus the
     attributes its -Properties names (platform_types.AD_DEFAULTS), else the type's property set."""
     if kind in platform_types.AD_DEFAULTS:
-        wanted = next((link.parameters.get("Properties") for link in command.chain() if link.cmdlet.startswith("Get-AD")),
-                      None)
+        wanted = next((link.parameters.get("Properties") for link in command.chain()
+                       if link.cmdlet.startswith("Get-AD")), None)
         return [*platform_types.AD_DEFAULTS[kind], *(wanted or [])]
     return property_names(kind)
 
@@ -293,12 +294,51 @@ def test_vm_parts_select_real_properties() -> None:
     assert set(VHD_PROPERTIES) <= property_names("Microsoft.Vhd.PowerShell.VirtualHardDisk")
 
 
+# Reads without select=, each with why its output needs no property set: Test-Path writes a Boolean, Get-ItemProperty a
+# PSCustomObject of the key's values (note properties, flat); the others are selectors, the start of a chain whose
+# last command selects (from_vm, read_vm_commands, .pipe(...)) or whose output the module does not read.
+UNSELECTED = {
+    ("_connector_host.py", "Test-Path"), ("_features.py", "Test-Path"), ("_replica_server.py", "Test-Path"),
+    ("_smb_share.py", "Test-Path"), ("_vhd.py", "Test-Path"), ("_vm_plan.py", "Test-Path"),
+    ("_management_client.py", "Get-ItemProperty"),
+    ("_vm_state.py", "Get-VM"), ("hyperv_vm_info.py", "Get-VM"), ("_vm_inventory.py", "Get-VM"),
+    ("_migration.py", "Get-VM"),  # read_vm_commands(Cmd("Get-VM"))
+    ("_checkpoint.py", "Get-VMSnapshot"),  # _by_id: piped into Remove-/Restore-VMSnapshot
+    ("_replica_plan.py", "Get-VMSnapshot"),  # piped into Start-VMFailover
+}
+_READ_VERBS = ("Get", "Test", "Measure", "Compare")
+
+
+def unselected_reads() -> set[tuple[str, str]]:
+    """(file, cmdlet) of each Cmd("Get-..."/"Test-..."/...) without select= that is not itself a link of a chain."""
+    found = set()
+    for path in sorted(PLUGINS.glob("*/*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        links = {id(sub) for node in ast.walk(tree) if isinstance(node, ast.Call)
+                 for part in [*(k.value for k in node.keywords if k.arg == "piped"),
+                              *(node.args if getattr(node.func, "attr", "") == "pipe" else [])]
+                 for sub in ast.walk(part)}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Cmd" and node.args
+                    and isinstance(node.args[0], ast.Constant) and id(node) not in links
+                    and str(node.args[0].value).split("-")[0] in _READ_VERBS
+                    and not any(keyword.arg == "select" for keyword in node.keywords)):
+                found.add((path.name, str(node.args[0].value)))
+    return found
+
+
+def test_reads_without_select_are_known() -> None:
+    """A new read without select= must say why it needs no property set (else: select what the module reads)."""
+    assert unselected_reads() == UNSELECTED
+
+
 def test_a_misspelt_property_would_be_caught() -> None:
     """The check fails on a property the type lacks (what Windows would answer with $null)."""
     read = Read("test", "test", Cmd("Get-NetAdapter", {}, select=["Name", "IfIndexx"]))
     with pytest.raises(AssertionError, match="IfIndexx"):
         test_read_selects_only_real_properties(read)
-    ad_read = Read("test", "test", Cmd("Get-ADComputer", {"LDAPFilter": "(cn=x)"}, select=["Name", "servicePrincipalName"]))
+    ad_read = Read("test", "test",
+                   Cmd("Get-ADComputer", {"LDAPFilter": "(cn=x)"}, select=["Name", "servicePrincipalName"]))
     with pytest.raises(AssertionError, match="servicePrincipalName"):  # an attribute -Properties does not name
         test_read_selects_only_real_properties(ad_read)
     nested = Read("test", "test", Cmd("Get-VM", {}, select=["Name", "HardDrives"]))
