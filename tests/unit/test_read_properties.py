@@ -54,8 +54,9 @@ OUTPUT_TYPES: dict[str, t.Any] = {
     "Get-NetAdapter": platform_types.NET_ADAPTER_TYPE, "Get-NetIPAddress": platform_types.IP_ADDRESS_TYPE,
     "Get-ChildItem": lambda parameters: platform_types.FILE_TYPE if parameters.get("File") else None,
     "New-Item": lambda parameters: platform_types.DIRECTORY_TYPE if parameters.get("ItemType") == "Directory" else None,
-    "Get-Item": lambda parameters: platform_types.WSMAN_LEAF_TYPE if str(parameters.get("Path", "")).lower().startswith(
-        "wsman:") else None,
+    "Get-Item": lambda parameters: {"wsman:": platform_types.WSMAN_LEAF_TYPE, "hklm:": platform_types.REGISTRY_KEY_TYPE,
+                                    "hkcu:": platform_types.REGISTRY_KEY_TYPE}.get(
+        str(parameters.get("Path", "")).split("\\")[0].lower()),
     "Get-SmbShare": platform_types.SMB_SHARE_TYPE, "Get-SmbShareAccess": platform_types.SMB_ACE_TYPE,
     "Get-NetFirewallRule": platform_types.FIREWALL_RULE_TYPE, "New-NetFirewallRule": platform_types.FIREWALL_RULE_TYPE,
     "Get-NetFirewallPortFilter": platform_types.PORT_FILTER_TYPE,

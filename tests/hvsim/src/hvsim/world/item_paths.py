@@ -20,7 +20,7 @@ from hvsim.contract import CmdletError, ErrorInfo, Int64, PSEnumValue, PSOutObje
 from hvsim.world import pserrors
 from hvsim.world.filesystem import FileEntry, FsError, clean_path, is_unc, leaf_name, parent_of, path_key, resolve
 from hvsim.world.platform import WSMAN_NAMES
-from hvsim.world.platform_types import DIRECTORY_TYPE, FILE_TYPE, WSMAN_LEAF_TYPE
+from hvsim.world.platform_types import DIRECTORY_TYPE, FILE_TYPE, REGISTRY_KEY_TYPE, WSMAN_LEAF_TYPE
 from hvsim.world.registry import RegistryKey, is_registry_path, long_name, split_path
 from hvsim.world.shapes import shaped
 from hvsim.world.smb import can_access
@@ -254,10 +254,10 @@ def registry_key_object(location: Location) -> PSOutObject:
     key = registry.get_key(location.path)
     assert key is not None
     long = long_name(key.name)
-    return PSOutObject(
-        type_names=["Microsoft.Win32.RegistryKey", "System.MarshalByRefObject"],
-        properties={"Name": long, "SubKeyCount": len(registry.subkeys(location.path)), "ValueCount": len(key.values),
-                    "Property": list(key.values), "View": "Default", "Handle": None, **_registry_common(key)},
+    return shaped(
+        [REGISTRY_KEY_TYPE, "System.MarshalByRefObject"],
+        {"Name": long, "SubKeyCount": len(registry.subkeys(location.path)), "ValueCount": len(key.values),
+         "Property": list(key.values), "View": "Default", "Handle": None, **_registry_common(key)},
         to_string=long)
 
 

@@ -19,6 +19,7 @@ SERVICE_TYPE = "System.ServiceProcess.ServiceController"
 FILE_TYPE = "System.IO.FileInfo"
 DIRECTORY_TYPE = "System.IO.DirectoryInfo"
 WSMAN_LEAF_TYPE = "Microsoft.WSMan.Management.WSManConfigLeafElement"
+REGISTRY_KEY_TYPE = "Microsoft.Win32.RegistryKey"
 SMB_SHARE_TYPE = f"{CIM}#ROOT/Microsoft/Windows/SMB/MSFT_SmbShare"
 SMB_ACE_TYPE = f"{CIM}#ROOT/Microsoft/Windows/SMB/MSFT_SmbShareAccessControlEntry"
 FIREWALL_RULE_TYPE = f"{CIM}#root/standardcimv2/MSFT_NetFirewallRule"
@@ -209,6 +210,12 @@ PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {
         *_PROVIDER_NOTES, ("Name", "System.String"), ("Parent", "System.IO.DirectoryInfo"),
         ("Root", "System.IO.DirectoryInfo"), *_FILE_SYSTEM_INFO,
     ),
+    # Microsoft Learn, .NET Framework 4.8 API reference, "RegistryKey Class" (Handle, Name, SubKeyCount, ValueCount,
+    # View), plus the provider's PS* note properties
+    REGISTRY_KEY_TYPE: (
+        *_PROVIDER_NOTES, ("Handle", "Microsoft.Win32.SafeHandles.SafeRegistryHandle"), ("Name", "System.String"),
+        ("SubKeyCount", "System.Int32"), ("ValueCount", "System.Int32"), ("View", "Microsoft.Win32.RegistryView"),
+    ),
     # PowerShell source, src/Microsoft.WSMan.Management/ConfigProvider.cs: WSManConfigLeafElement (SourceOfValue,
     # Value) : WSManConfigElement (Name, TypeNameOfElement, Type), plus the provider's PS* note properties
     WSMAN_LEAF_TYPE: (
@@ -219,14 +226,15 @@ PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {
 
 # Type-data members. Sources: ServiceController's Name and RequiredServices are alias properties of PowerShell's own
 # types.ps1xml (PowerShell source, TypeTable_Types_Ps1Xml.cs, type System.ServiceProcess.ServiceController); the
-# file-system items' Mode, BaseName (and FileInfo's VersionInfo) come from the same file (System.IO.FileInfo /
-# System.IO.DirectoryInfo). The NetAdapter and NetTCPIP modules' type data (ifIndex, MacAddress, LinkSpeed,
+# file-system items' Mode, BaseName (and FileInfo's VersionInfo) and a registry key's Property come from the same
+# file (System.IO.FileInfo / System.IO.DirectoryInfo / Microsoft.Win32.RegistryKey). The NetAdapter and NetTCPIP modules' type data (ifIndex, MacAddress, LinkSpeed,
 # InterfaceAlias, ... ; PolicyStore) has **no public copy found**: these names are the ones Microsoft Learn's
 # Get-NetAdapter / Get-NetIPAddress examples show in their output.
 ALIASES: dict[str, dict[str, str]] = {
     SERVICE_TYPE: {"Name": "ServiceName", "RequiredServices": "ServicesDependedOn"},
     FILE_TYPE: {"Mode": "", "VersionInfo": "", "BaseName": ""},
     DIRECTORY_TYPE: {"Mode": "", "BaseName": ""},
+    REGISTRY_KEY_TYPE: {"Property": ""},  # types.ps1xml: the key's value names
     NET_ADAPTER_TYPE: dict.fromkeys(("ifAlias", "InterfaceAlias", "ifIndex", "ifDesc", "ifName", "DriverVersion",
                                      "LinkLayerAddress", "MacAddress", "LinkSpeed", "MediaType", "PhysicalMediaType",
                                      "AdminStatus", "MediaConnectionState", "DriverInformation", "DriverFileName",
