@@ -244,6 +244,43 @@ FAULTED: list[tuple[str, str, t.Callable[[t.Any, str], dict[str, t.Any]]]] = [
 FAULT_STEPS = int(os.environ.get("ATTACK_FAULT_STEPS", "3"))
 
 
+def _new_vm(estate: t.Any, name: str) -> None:
+    """A running VM with a disk on hv1, made by the real module (the object a replica or move acts on)."""
+    made = run_module("hyperv_vm", {**connection(estate), "name": name, "generation": 2, "state": "running",
+                                    "disks": [{"path": f"D:\\Hyper-V\\{name}.vhdx", "size": "1GB"}]})
+    assert not made.get("failed"), made.get("msg")
+
+
+def _replica_ready(estate: t.Any, name: str) -> None:
+    """VM ``name`` on hv1, and hv2 a replica server that accepts it (the replica_server cases change its entries)."""
+    _new_vm(estate, name)
+    server = run_module("hyperv_replica_server", {**connection(estate, "hv2"), "allow_any_server": True,
+                                                  "default_storage_location": "D:\\Replica"})
+    assert not server.get("failed"), server.get("msg")
+
+
+def _migration_ready(estate: t.Any, name: str) -> None:
+    """VM ``name`` on hv1; both hosts allow migrations with the same authentication (the host settings a
+    hyperv_host task would make, set in the world as test_hyperv_live_migration does)."""
+    _new_vm(estate, name)
+    with estate.world.lock:
+        for machine in ("hv1", "hv2"):
+            estate.world.machine(machine).hyperv.host.migration_enabled = True
+            estate.world.machine(machine).hyperv.host.migration_auth = "Kerberos"
+
+
+FAULTED += [
+    ("hyperv_replica", "hv1", lambda e, n: {"name": n, "destination": _destination(e)}),
+    # the source host moves the VM: CredSSP lets it authenticate to the destination (as in test_hyperv_live_migration)
+    ("hyperv_live_migration", "hv1", lambda e, n: {"name": [n], "destination": _destination(e), "auth": "credssp"}),
+]
+# what must exist before each run of a module (outside the faults: its requests are not counted as steps)
+FAULT_SETUP: dict[str, t.Callable[[t.Any, str], None]] = {
+    "hyperv_replica": _replica_ready,
+    "hyperv_live_migration": _migration_ready,
+}
+
+
 def _running(estate: t.Any) -> set[str]:
     return {vm.name for machine in estate.world.machines.values() if machine.hyperv is not None
             for vm in machine.hyperv.vms.values() if vm.state == "Running"}
@@ -252,6 +289,12 @@ def _running(estate: t.Any) -> set[str]:
 def _disks(snapshot: dict[str, t.Any]) -> set[str]:
     return {f"{name}:{path}" for name, machine in snapshot["machines"].items()
             for path in (machine.get("fs") or {}).get("files", {}) if path.endswith((".vhdx", ".vhd", ".avhdx"))}
+
+
+def _lost_disks(before: dict[str, t.Any], after: dict[str, t.Any]) -> set[str]:
+    """Disks gone from their host and from every other (a disk a live migration moved is on the destination)."""
+    anywhere = {disk.split(":", 1)[1] for disk in _disks(after)}
+    return {disk for disk in _disks(before) - _disks(after) if disk.split(":", 1)[1] not in anywhere}
 
 
 def _requests(estate: t.Any, machine: str) -> int:
@@ -264,6 +307,8 @@ def _requests(estate: t.Any, machine: str) -> int:
 def test_a_fault_at_each_step(estate: t.Any, module: str, machine: str, args: t.Callable[[t.Any, str], dict[str, t.Any]],
                               kind: str) -> None:
     prefix = f"f{kind[0]}{module[7:10]}"
+    setup = FAULT_SETUP.get(module, lambda e, n: None)
+    setup(estate, f"{prefix}0")
     clean = _requests(estate, machine)
     first = run_module(module, {**connection(estate, machine), **args(estate, f"{prefix}0")})
     assert not first.get("failed"), first.get("msg")
@@ -271,6 +316,7 @@ def test_a_fault_at_each_step(estate: t.Any, module: str, machine: str, args: t.
     chosen = sorted({round(i * (steps - 1) / max(FAULT_STEPS - 1, 1)) for i in range(FAULT_STEPS)})
     for number, step in enumerate(chosen, start=1):
         name = f"{prefix}{number}"
+        setup(estate, name)
         before, running = estate.snapshot(), _running(estate)
         estate.inject_fault(machine, kind, after=step, count=1)
         result = run_module(module, {**connection(estate, machine), **args(estate, name)})
@@ -279,8 +325,9 @@ def test_a_fault_at_each_step(estate: t.Any, module: str, machine: str, args: t.
         problems = []
         if not running <= _running(estate):
             problems.append(f"VMs stopped running: {running - _running(estate)}")
-        if not _disks(before) <= _disks(after):
-            problems.append(f"disks lost: {_disks(before) - _disks(after)}")
+        lost = _lost_disks(before, after)
+        if lost:
+            problems.append(f"disks lost: {lost}")
         if (after != before) and not result.get("changed"):
             problems.append(f"the world changed but changed={result.get('changed')}: {result.get('msg')}")
         if result.get("failed") and not clear_error(result):
