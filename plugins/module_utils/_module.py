@@ -17,6 +17,7 @@ import typing as t
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.winvirt.hyperv.plugins.module_utils._after_apply import AfterApply
 from ansible_collections.winvirt.hyperv.plugins.module_utils._client import PYPSRP_IMPORT_ERROR, HostClient
 from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import (
     ConnectionOptions,
@@ -94,3 +95,17 @@ class HyperVModule(AnsibleModule):
         """Fail with ``error``; ``msg_detail`` adds what the failure left behind (after a partial apply)."""
         message = str(error) if msg_detail is None else f"{error} ({msg_detail})"
         self.fail_json(msg=message, error=error.to_result(), **result)
+
+    def fail_after_apply(self, error: HyperVError, after: AfterApply[t.Any], *, changes: list[str],
+                         **result: t.Any) -> t.NoReturn:
+        """Fail with ``error`` raised while applying ``changes``: re-read the object as ``after`` says and report
+        ``changed`` (with what the re-read shows) when it differs from before, or that the outcome is unknown when
+        it cannot be read back. The one place every changing module says what a failed apply left behind."""
+        outcome = after.outcome()
+        if outcome.unknown:
+            self.fail_hyperv(error, changed=True, changes=changes, round_trips=self.round_trips,
+                             msg_detail=after.unknown_detail(outcome.reread_error), **result)
+        result.update(after.report(outcome.now, outcome.changed) if after.report else {})
+        result.setdefault("changes", changes)
+        self.fail_hyperv(error, changed=outcome.changed or after.also_changed, round_trips=self.round_trips,
+                         msg_detail=after.detail(outcome.changed), **result)

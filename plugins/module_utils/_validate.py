@@ -32,6 +32,24 @@ def name_problem(option: str, value: str | None) -> str | None:
     return None
 
 
+# Characters no share name may hold, and its longest length (MS-FSCC 2.1.6 "Share name")
+_RESERVED_IN_SHARE_NAME = re.compile(r'["\\/\[\]:|<>+=;,*?\x00-\x1f]')
+_SHARE_NAME_LENGTH = 80
+
+
+def share_name_problem(option: str, value: str | None) -> str | None:
+    """A share name Windows refuses (checked before the share's folder is made)."""
+    if value is None:
+        return None
+    reserved = _RESERVED_IN_SHARE_NAME.search(value)
+    if reserved:
+        return (f"{option} holds {reserved.group()!r}, which Windows does not allow in a share name "
+                f'(" \\ / [ ] : | < > + = ; , * ? and control characters): {value!r}')
+    if len(value) > _SHARE_NAME_LENGTH:
+        return f"{option} is {len(value)} characters long; a share name has at most {_SHARE_NAME_LENGTH}"
+    return None
+
+
 def path_problem(option: str, value: str | None, *, unc: bool = True) -> str | None:
     """A Windows path must be absolute: ``D:\\...`` or (where allowed) ``\\\\server\\share\\...``."""
     if value is None:

@@ -14,7 +14,11 @@ import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import ConnectionOptions
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
-from ansible_collections.winvirt.hyperv.plugins.module_utils._quoting import build_command_line, quote_argument
+from ansible_collections.winvirt.hyperv.plugins.module_utils._quoting import (
+    UnquotableArgumentError,
+    build_command_line,
+    quote_argument,
+)
 from ansible_collections.winvirt.hyperv.plugins.module_utils._spnego_auth import SPNEGO_AUTHS, use_spnego
 from ansible_collections.winvirt.hyperv.plugins.module_utils._transient import RETRY_DELAYS, is_transient
 
@@ -101,7 +105,12 @@ def run_native(
     if PYWINRM_IMPORT_ERROR:
         raise HyperVError(options.hostname, "the Python library pywinrm is not installed on the controller",
                           command=shown, category="missing library", hint="pip install -r requirements.txt of this collection")
-    build_command_line(program, arguments)  # refuses what no command line can carry (NUL, line breaks)
+    try:
+        build_command_line(program, arguments)  # refuses what no command line can carry (NUL, line breaks)
+    except UnquotableArgumentError as exc:
+        raise HyperVError(options.hostname, f"{exc}: no Windows command line can carry it, so nothing was run",
+                          command=shown, category="invalid argument",
+                          hint="change the value (Windows allows no double quote in a path)") from None
     delays = (0.0, *RETRY_DELAYS) if retry else (0.0,)
     for attempt, delay in enumerate(delays, start=1):
         time.sleep(delay)

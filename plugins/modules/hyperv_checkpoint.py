@@ -178,6 +178,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._checkpoint import 
     read_commands,
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._after_apply import AfterApply
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, name_problem, problems_of
 
@@ -244,7 +245,7 @@ def main() -> None:
                 client.run([plan.restore_type])
             except HyperVError as undo:
                 module.warn(f"could not put the VM's checkpoint type back to '{vm.checkpoint_type}': {undo}")
-        _fail_after_apply(module, client, spec, before, plan.changes, err)
+        module.fail_after_apply(err, _after_apply(client, spec, before, plan.changes), changes=plan.changes)
     after = parse_checkpoints(spec, applied[-2], applied[-1]) or vm
     result["checkpoints"] = after.listing()
     if spec.name is not None:
@@ -254,25 +255,27 @@ def main() -> None:
     module.exit_json(round_trips=module.round_trips, **result)
 
 
-def _fail_after_apply(module: HyperVModule, client: t.Any, spec: CheckpointSpec, before: dict[str, t.Any],
-                      changes: list[str], err: HyperVError) -> t.NoReturn:
+def _after_apply(client: t.Any, spec: CheckpointSpec, before: dict[str, t.Any], changes: list[str]) -> AfterApply[t.Any]:
     """A failed apply (or one whose answer was lost) may have gone through: read the VM's checkpoints again and say
     ``changed`` and what they are now."""
-    try:
+    def read() -> VmCheckpoints | None:
         rows = client.run(read_commands(spec), retry=True)
-        now = parse_checkpoints(spec, rows[0], rows[1])
-    except (HyperVError, DuplicateVmError) as reread_error:
-        module.fail_hyperv(err, changed=True, changes=changes, round_trips=module.round_trips,
-                           msg_detail=f"the checkpoint may have been changed before the task failed (reading it back "
-                                      f"failed: {reread_error}); run the task again to finish")
-    after = _diff_view(now) if now is not None else {"checkpoints": [], "current": None}
-    changed = after != before
-    extra: dict[str, t.Any] = {"changed": changed, "changes": changes if changed else [],
-                               "checkpoints": now.listing() if now is not None else []}
-    if changed:
-        extra["diff"] = {"before": before, "after": after}
-        extra["msg_detail"] = "the change went through on the host before the task failed; run the task again to confirm"
-    module.fail_hyperv(err, round_trips=module.round_trips, **extra)
+        return parse_checkpoints(spec, rows[0], rows[1])
+
+    def view(now: VmCheckpoints | None) -> dict[str, t.Any]:
+        return _diff_view(now) if now is not None else {"checkpoints": [], "current": None}
+
+    def report(now: VmCheckpoints | None, changed: bool) -> dict[str, t.Any]:
+        shown: dict[str, t.Any] = {"changes": changes if changed else [],
+                                   "checkpoints": now.listing() if now is not None else []}
+        if changed:
+            shown["diff"] = {"before": before, "after": view(now)}
+        return shown
+
+    return AfterApply(subject="the checkpoint may have been changed", read=read, before=before, view=view,
+                      report=report, reread_errors=(DuplicateVmError,),
+                      changed_detail="the change went through on the host before the task failed; run the task again "
+                                     "to confirm")
 
 
 def _planned_checkpoint(spec: CheckpointSpec, vm: VmCheckpoints, changing: bool) -> dict[str, t.Any] | None:

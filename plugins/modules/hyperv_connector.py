@@ -267,6 +267,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._connector_rules im
 )
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError, find_hint
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, path_problem, problems_of
 
 
 def argument_spec() -> dict[str, t.Any]:
@@ -440,6 +441,8 @@ def main() -> None:
         argument_spec(), supports_check_mode=True,
         required_if=[("state", "present", ("agent", "switch", "storage_path"))],
     )
+    fail_on_problems(module, "hyperv_connector", problems_of(
+        path_problem("agent_executable", module.params["agent_executable"], unc=False)))
     task = ConnectorTask(module)
     if module.params["state"] == "present":
         config = config_from_params(module.params)

@@ -277,6 +277,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._features import FE
 from ansible_collections.winvirt.hyperv.plugins.module_utils._host_run import HostRun, HostSpec
 from ansible_collections.winvirt.hyperv.plugins.module_utils._host_settings import HostSettingsSpec, normalise_subnet
 from ansible_collections.winvirt.hyperv.plugins.module_utils._management_client import ClientSpec
+from ansible_collections.winvirt.hyperv.plugins.module_utils._after_apply import AfterApply
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, path_problem, problems_of
 
@@ -380,11 +381,9 @@ def main() -> None:
     try:
         result = run.execute()
     except HyperVError as err:
-        unknown = run.applied and err.outcome_unknown
-        module.fail_hyperv(err, changed=run.applied, changes=run.changes if run.applied else [],
-                           round_trips=module.round_trips,
-                           msg_detail="the connection broke after the changes were sent, so the host may have applied "
-                                      "them; run the task again to see and finish" if unknown else None)
+        # the run's steps read and change many settings: whether any change was sent says changed
+        module.fail_after_apply(err, AfterApply(subject="the host may have applied them", applied=run.applied, error=err),
+                                changes=run.changes if run.applied else [])
     except ValueError as exc:
         module.fail_json(msg=f"{module.connection_options().hostname}: {exc}", changed=run.applied,
                          changes=run.changes if run.applied else [], round_trips=module.round_trips)

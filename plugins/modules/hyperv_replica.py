@@ -332,7 +332,7 @@ round_trips:
 import time
 import typing as t
 
-from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
+from ansible_collections.winvirt.hyperv.plugins.module_utils._after_apply import AfterApply
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 from ansible_collections.winvirt.hyperv.plugins.module_utils._replica import (
@@ -402,6 +402,10 @@ def spec_from_params(params: dict[str, t.Any]) -> ReplicationSpec:
         reverse=reverse)
 
 
+class DuplicateNameError(Exception):
+    """A host has more than one VM of the name: which one is meant is unknown."""
+
+
 class Hosts:
     """The task's two hosts: their clients and what was read from them."""
 
@@ -418,19 +422,38 @@ class Hosts:
 
     def read(self, key: str, optional: bool = False) -> ReplicaHost | None:
         try:
-            rows = self.client(key).run(host_read_commands(self.name), retry=True)
+            return self.read_host(key)
         except HyperVError as err:
             if optional and err.category in _UNREACHABLE:
                 self.module.warn(f"the {key} host {err.host} is not reachable: {err.message}")
                 return None
             self.module.fail_hyperv(err, changed=False, round_trips=self.module.round_trips)
+        except DuplicateNameError as exc:
+            self.module.fail_json(msg=str(exc), changed=False, round_trips=self.module.round_trips)
+
+    def read_host(self, key: str) -> ReplicaHost:
+        """The host's view of the VM and its replication (raises HyperVError, or DuplicateNameError)."""
+        rows = self.client(key).run(host_read_commands(self.name), retry=True)
         same_name = rows_named(self.name, rows)
         if len(same_name) > 1:  # Hyper-V identifies VMs by Id; replication cmdlets by name would act on all of them
             ids = ", ".join(str(row.get("Id")) for row in same_name)
-            self.module.fail_json(msg=f"{self.options[key].hostname}: the host has {len(same_name)} VMs named "
-                                      f"'{self.name}' (Ids {ids}); rename all but one (Rename-VM) so the name says "
-                                      "which VM is meant", changed=False, round_trips=self.module.round_trips)
+            raise DuplicateNameError(f"{self.options[key].hostname}: the host has {len(same_name)} VMs named "
+                                     f"'{self.name}' (Ids {ids}); rename all but one (Rename-VM) so the name says "
+                                     "which VM is meant")
         return parse_host(self.options[key].hostname, self.name, rows)
+
+    def after_apply(self, before: dict[str, t.Any], primary_read: bool, earlier_steps: bool) -> AfterApply[t.Any]:
+        """Both hosts read again after a failed step: whether the replication changed, and how it is now (steps
+        that went through before it changed the task's hosts even where the re-read cannot show it)."""
+        def read() -> tuple[ReplicaHost | None, ReplicaHost]:
+            return (self.read_host("primary") if primary_read else None), self.read_host("replica")
+
+        return AfterApply(subject="the task may have changed the replication", read=read, before=before,
+                          also_changed=earlier_steps,
+                          view=lambda now: hosts_by_role(*now), reread_errors=(DuplicateNameError,),
+                          report=lambda now, _changed: {"status": status(*now), "hosts": hosts_by_role(*now)},
+                          changed_detail="the replication was changed before the failure (see hosts for it as it is "
+                                         "now); fix the cause and run the task again to finish")
 
     def read_replica(self) -> ReplicaHost:
         replica = self.read("replica")
@@ -483,13 +506,13 @@ def main() -> None:
         if module._diff:
             result["diff"] = {"before": before, "after": before}
         module.exit_json(round_trips=module.round_trips, **result)
-    done: list[Cmd] = []
-    for step in plan.steps:
+    for number, step in enumerate(plan.steps):
         try:
             hosts.client(step.host).run(step.commands)
-        except HyperVError as err:
-            module.fail_hyperv(err, changed=bool(done), changes=plan.changes, round_trips=module.round_trips)
-        done += step.commands
+        except HyperVError as err:  # the step may have gone through (or part of it): read both hosts again
+            primary_read = primary is not None or needs_primary(spec)
+            module.fail_after_apply(err, hosts.after_apply(before, primary_read, earlier_steps=number > 0),
+                                    changes=plan.changes)
     if module.params["wait"] and spec.state == "present" and spec.action is None:
         _wait(module, hosts, spec.name, module.params["wait_timeout"])
     primary = hosts.read("primary", optional=True) if primary is not None or needs_primary(spec) else None

@@ -202,7 +202,13 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._smb_share import (
     read_commands,
     same_share,
 )
-from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, name_problem, path_problem, problems_of
+from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import (
+    fail_on_problems,
+    name_problem,
+    path_problem,
+    problems_of,
+    share_name_problem,
+)
 
 _UNKNOWN_ACCOUNT = "No mapping between account names and security IDs"
 
@@ -337,6 +343,9 @@ class ShareTask:
 def main() -> None:
     module = HyperVModule(argument_spec(), supports_check_mode=True, required_if=[("state", "present", ["path"])])
     fail_on_problems(module, "hyperv_smb_share", problems_of(name_problem("name", module.params["name"]),
+                                                             # a share of such a name cannot exist: absent holds
+                                                             share_name_problem("name", module.params["name"])
+                                                             if module.params["state"] == "present" else None,
                                                              path_problem("path", module.params["path"], unc=False)))
     ShareTask(module).run()
 

@@ -241,6 +241,7 @@ import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._address import connection_address
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._after_apply import AfterApply
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 from ansible_collections.winvirt.hyperv.plugins.module_utils._switch import (
     BANDWIDTH_MODES,
@@ -315,15 +316,17 @@ def spec_from_params(params: dict[str, t.Any]) -> SwitchSpec:
     )
 
 
-def _state_after_failure(client: t.Any, spec: SwitchSpec, address: str, before: t.Any) -> dict[str, t.Any]:
+def _after_apply(client: t.Any, spec: SwitchSpec, address: str, before: t.Any) -> AfterApply[t.Any]:
     """The switch as it is after a failed apply, and whether the failed task changed it."""
-    try:
+    def read() -> dict[str, t.Any] | None:
         results = client.run(read_commands(spec, address), retry=True)
-    except HyperVError:
-        return {"switch": None, "changed": True}  # unknown: the apply may have gone through
-    now = parse_switch(spec, results[0], results[2], parse_network(results, address))
-    shown = now.to_result() if now else None
-    return {"switch": shown, "changed": shown != (before.to_result() if before else None)}
+        now = parse_switch(spec, results[0], results[2], parse_network(results, address))
+        return now.to_result() if now else None
+
+    return AfterApply(subject="the task may have changed the switch", read=read,
+                      before=before.to_result() if before else None,
+                      report=lambda now, _changed: {"switch": now},
+                      changed_detail="the switch was changed before the failure (see switch for it as it is now)")
 
 
 def main() -> None:
@@ -372,8 +375,9 @@ def main() -> None:
         if plan.risks_connection and spec.accept_management_cutoff and err.category in _LOST_CONNECTION:
             module.warn(f"the connection to {err.host} was lost while applying an accepted management cutoff: {err.message}")
             module.exit_json(connection_lost=True, round_trips=module.round_trips, **result)
-        result.update(_state_after_failure(client, spec, address, current))
-        module.fail_hyperv(err, round_trips=module.round_trips, **result)
+        result.pop("changed")
+        result["switch"] = None  # unknown unless it is read back
+        module.fail_after_apply(err, _after_apply(client, spec, address, current), **result)
     after = parse_switch(spec, applied[-2], applied[-1], network)
     result["switch"] = after.to_result() if after else None
     if module._diff:

@@ -192,6 +192,7 @@ round_trips:
 import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._after_apply import AfterApply
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import (
     VHD_TYPES,
@@ -231,16 +232,12 @@ def _with_chain(vhd: dict[str, t.Any] | None, known: dict[str, VhdFile]) -> dict
     return {**vhd, "chain": links}
 
 
-def _after_failure(client: t.Any, spec: VhdSpec, before: t.Any) -> dict[str, t.Any]:
+def _after_apply(client: t.Any, spec: VhdSpec, before: t.Any) -> AfterApply[t.Any]:
     """Whether a failed apply changed the disk, read back from the host (the batch may have run although its answer
     was lost)."""
-    try:
-        rows = client.run(read_commands(spec), retry=True)
-    except HyperVError as reread_error:
-        return {"changed": True, "msg_detail": f"the task may have changed the host before it failed (reading it back "
-                                               f"failed: {reread_error}); run it again to finish"}
-    now = index_vhds(rows[0]).get(normalize_path(spec.path))
-    return {"changed": now != before, "msg_detail": "the disk was changed before the failure" if now != before else None}
+    return AfterApply(subject="the task may have changed the host",
+                      read=lambda: index_vhds(client.run(read_commands(spec), retry=True)[0]).get(normalize_path(spec.path)),
+                      before=before, changed_detail="the disk was changed before the failure")
 
 
 def main() -> None:
@@ -278,8 +275,7 @@ def main() -> None:
         try:
             applied = client.run([*plan.commands, *reread])
         except HyperVError as err:
-            module.fail_hyperv(err, changes=plan.changes, round_trips=module.round_trips,
-                               **_after_failure(client, spec, before))
+            module.fail_after_apply(err, _after_apply(client, spec, before), changes=plan.changes)
         if reread:
             fresh = index_vhds(applied[-1])
             known.update(fresh)

@@ -487,6 +487,7 @@ import typing as t
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
 from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+from ansible_collections.winvirt.hyperv.plugins.module_utils._after_apply import AfterApply
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vhd import VHD_TYPES
 from ansible_collections.winvirt.hyperv.plugins.module_utils._vm_plan import VmPlan, observe, plan_vm, read_commands, reread_commands
@@ -571,28 +572,21 @@ def _facts(observed: t.Any) -> tuple[t.Any, ...]:
     return [vm.to_result() for vm in observed.vms], observed.vhds
 
 
-def _fail_after_apply(module: HyperVModule, client: t.Any, spec: t.Any, observed: t.Any, plan: VmPlan,
-                      err: HyperVError, restarted: bool) -> t.NoReturn:
+def _after_apply(client: t.Any, spec: t.Any, observed: t.Any, restarted: bool) -> AfterApply[t.Any]:
     """A failed apply may have done part of the plan: re-read, and say ``changed`` and how the VM is now
     (a VM stopped for the change and started again after the failure counts as changed: its guest restarted)."""
-    try:
-        now = observe(spec, client.run(read_commands(spec), retry=True))
-    except HyperVError as reread_error:
-        module.fail_hyperv(err, changed=True, changes=plan.changes, round_trips=module.round_trips,
-                           msg_detail=f"the task may have changed the host before it failed (reading it back failed: "
-                                      f"{reread_error}); run it again to finish")
-    changed = _facts(now) != _facts(observed)
-    current = now.vms[0] if len(now.vms) == 1 else None
-    if changed:
-        detail = ("part of the plan was applied before the failure (see vm for the VM as it is now); fix the cause "
-                  "and run the task again to finish")
-    elif restarted:
-        detail = "the VM was stopped for the change and started again; nothing else was changed"
-    else:
-        detail = "nothing was changed"
-    changed = changed or restarted
-    module.fail_hyperv(err, changed=changed, changes=plan.changes, vm=current.to_result() if current else None,
-                       round_trips=module.round_trips, msg_detail=detail)
+    def report(now: t.Any, _changed: bool) -> dict[str, t.Any]:
+        current = now.vms[0] if len(now.vms) == 1 else None
+        return {"vm": current.to_result() if current else None}
+
+    return AfterApply(
+        subject="the task may have changed the host",
+        read=lambda: observe(spec, client.run(read_commands(spec), retry=True)),
+        before=_facts(observed), view=_facts, report=report, also_changed=restarted,
+        changed_detail="part of the plan was applied before the failure (see vm for the VM as it is now); fix the "
+                       "cause and run the task again to finish",
+        unchanged_detail="the VM was stopped for the change and started again; nothing else was changed" if restarted
+        else "nothing was changed")
 
 
 def _apply(client: t.Any, commands: list[Cmd], reread: list[Cmd], refusals: list[str]) -> list[t.Any]:
@@ -647,7 +641,7 @@ def main() -> None:
                 restarted = True
             except HyperVError as undo:
                 module.warn(f"could not return VM '{spec.name}' to {before.state if before else 'its prior state'}: {undo}")
-        _fail_after_apply(module, client, spec, observed, plan, err, restarted)
+        module.fail_after_apply(err, _after_apply(client, spec, observed, restarted), changes=plan.changes)
     if any(is_guest_shutdown(c) for c in plan.commands):
         result["stopped_by"] = "turn off" if refusals else "guest shutdown"
         for refusal in refusals:

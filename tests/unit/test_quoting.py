@@ -83,3 +83,19 @@ def test_program_with_spaces_is_quoted() -> None:
     assert command_line_to_argv(line) == [PROGRAM, "registerwithelm"]
     with pytest.raises(UnquotableArgumentError):
         build_command_line('bad"program.exe', [])
+
+
+def test_run_native_refuses_an_uncarriable_program_with_a_clear_host_error() -> None:
+    """A double quote in the program path (the connector's agent_executable) raised UnquotableArgumentError out of
+    the module, a traceback; it is a HyperVError naming the host and the command, before anything is sent."""
+    from ansible_collections.winvirt.hyperv.plugins.module_utils._connection import ConnectionOptions
+    from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import HyperVError
+    from ansible_collections.winvirt.hyperv.plugins.module_utils._winrs import run_native
+
+    options = ConnectionOptions(hostname="hv1.lab.test", port=9, username="u", password="p", auth="ntlm", ssl=False,
+                                cert_validation=True, ca_trust_path=None, certificate_pem=None, certificate_key_pem=None,
+                                connection_timeout=1, operation_timeout=1, read_timeout=2, proxy=None)
+    with pytest.raises(HyperVError) as raised:
+        run_native(options, 'C:\\atk\\x"y.exe', ["/a"])
+    assert raised.value.host == "hv1.lab.test" and "double quote" in raised.value.message
+    assert raised.value.command and "x" in raised.value.command

@@ -62,6 +62,17 @@ def test_access_checks(lab3: World) -> None:
     assert smb.can_access(lab3, fs1, "VM", "E:\\Shares\\VM\\deep\\disk.vhdx", "LAB\\HV1$", write=True)
 
 
+def test_new_smb_share_refuses_a_name_windows_does_not_allow(lab3: World) -> None:
+    """MS-FSCC 2.1.6: no " \\ / [ ] : | < > + = ; , * ? or control character, at most 80 characters."""
+    lab3.machines["fs1"].fs.mkdir("E:\\Shares\\Odd")
+    for name in ("*", "V*", "a;b", "x[1]", "t\tab", "x" * 81):
+        with pytest.raises(CmdletError) as refused:
+            call(lab3, "fs1", "New-SmbShare", {"Name": name, "Path": "E:\\Shares\\Odd"})
+        assert refused.value.info.fqid == "Windows System Error 123,New-SmbShare", name
+    assert not any(share.path == "E:\\Shares\\Odd" for share in lab3.machines["fs1"].smb.shares.values())
+    call(lab3, "fs1", "New-SmbShare", {"Name": "Odd$ \u540d", "Path": "E:\\Shares\\Odd"})
+
+
 def test_new_grant_and_remove(lab3: World) -> None:
     fs1 = lab3.machines["fs1"]
     fs1.fs.mkdir("E:\\Shares\\ISO")

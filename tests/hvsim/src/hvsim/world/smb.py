@@ -12,6 +12,7 @@ on its folder (the lab's administrators set both); New-SmbShare leaves NTFS as i
 
 from __future__ import annotations
 
+import re
 import typing
 from dataclasses import dataclass, field
 
@@ -357,11 +358,18 @@ def _check_accounts(inv: Invocation, machine: Machine, accounts: list[str]) -> N
                                                            "done.", account))
 
 
+# MS-FSCC 2.1.6: a share name has at most 80 characters, none of " \ / [ ] : | < > + = ; , * ? or 0x00-0x1F
+_INVALID_SHARE_NAME = re.compile(r'["\\/\[\]:|<>+=;,*?\x00-\x1f]')
+
+
 @cmdlet("New-SmbShare")
 def new_smb_share(inv: Invocation) -> typing.Iterator[PSOutObject]:
     machine = _machine(inv)
     smb: SmbState = machine.smb
     name, path = str(inv.get("Name")), str(inv.get("Path"))
+    if _INVALID_SHARE_NAME.search(name) or not name or len(name) > 80:  # MS-FSCC 2.1.6 "Share name"
+        raise CmdletError(_win32_error(inv.name, 123, "The filename, directory name, or volume label syntax is "
+                                       "incorrect.", name, "InvalidArgument"))
     if smb.share(name) is not None:
         raise CmdletError(_win32_error(inv.name, 2118, "The name has already been shared.", name, "ResourceExists"))
     if not machine.fs.is_dir(path):
