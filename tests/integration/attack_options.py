@@ -29,8 +29,8 @@ EXEMPT: dict[tuple[str, str], str] = {
                                              "certificate_key_pem")},
     ("*", "password"): _SECRET,
     ("*", "proxy"): _SECRET + "; a proxy URL parsed by requests on the controller",
-    **{("*", f"destination.{name}"): _CONNECTION for name in ("hostname", "username", "ca_trust_path",
-                                                               "certificate_pem", "certificate_key_pem")},
+    **{("*", f"destination.{name}"): _CONNECTION
+       for name in ("hostname", "username", "ca_trust_path", "certificate_pem", "certificate_key_pem")},
     ("*", "destination.password"): _SECRET,
     ("*", "destination.proxy"): _SECRET + "; a proxy URL parsed by requests on the controller",
     **{(module, name): _LDAP for module in ("hyperv_live_migration", "hyperv_spn", "hyperv_spn_info")
@@ -39,8 +39,9 @@ EXEMPT: dict[tuple[str, str], str] = {
     **{(module, "ldap_ca_path"): _LOCAL_FILE for module in ("hyperv_live_migration", "hyperv_spn", "hyperv_spn_info")},
     ("hyperv_connector", "appliance.password"): _SECRET,
     ("hyperv_connector", "appliance.ca_path"): _LOCAL_FILE,
-    ("hyperv_connector", "appliance.address"): "the appliance's host name: the controller connects to it over HTTPS "
-                                                "(a URL authority), it is never a cmdlet parameter or native argument",
+    ("hyperv_connector", "appliance.address"):
+        "the appliance's host name: the controller connects to it over HTTPS (a URL authority), it is never a cmdlet "
+        "parameter or native argument",
     ("hyperv_vhd", "size"): "validated before use: parse_size accepts only a number with a unit (tests/unit/test_vhd*)",
     ("hyperv_vm", "disks.size"): "validated before use: parse_size accepts only a number with a unit",
     ("hyperv_vm", "configuration_version"): "validated before use: only a version such as 12.0 (test_bad_input)",
