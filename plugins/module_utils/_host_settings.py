@@ -107,7 +107,9 @@ class SettingsPlan:
 
 def _same(option: str, current: t.Any, wanted: t.Any) -> bool:
     if option.endswith("_path") and isinstance(current, str):
-        return current.rstrip("\\").lower() == str(wanted).rstrip("\\").lower()
+        def folder(path: str) -> str:  # Windows takes / as a separator, and a trailing one names the same folder
+            return path.replace("/", "\\").rstrip("\\").lower()
+        return folder(current) == folder(str(wanted))
     return bool(current == wanted)
 
 

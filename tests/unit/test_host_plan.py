@@ -122,6 +122,13 @@ def test_settings_translate_enums_and_compare_paths_loosely() -> None:
     assert settings.plan_settings(spec, state).commands == []
 
 
+def test_a_forward_slash_is_a_separator_when_paths_are_compared() -> None:
+    """Windows takes / as \\: 'C:\\VHD/' is the host's C:\\VHD (the attack suite's 'Y1a/' reported changed on every run)."""
+    state = settings.parse_state(HOST_ROWS)
+    for wanted in ("c:\\vhd/", "C:/VHD", "c:\\vhd\\/"):
+        assert settings.plan_settings(settings.HostSettingsSpec({"virtual_hard_disk_path": wanted}), state).commands == []
+
+
 def test_settings_plan_one_set_vmhost_plus_migration_toggles_and_networks() -> None:
     state = settings.parse_state(HOST_ROWS)
     spec = settings.HostSettingsSpec(
