@@ -18,7 +18,7 @@ import typing as t
 
 import pytest
 from hvsim.world import hyperv_types, platform_types
-from hvsim.world.shapes import PROPERTIES, property_names
+from hvsim.world.shapes import ENUMS, PROPERTIES, property_names
 
 from ansible_collections.winvirt.hyperv.plugins.module_utils import _vm_state
 from ansible_collections.winvirt.hyperv.plugins.module_utils._commands import Cmd
@@ -63,9 +63,11 @@ OUTPUT_TYPES: dict[str, t.Any] = {
     "Get-WindowsFeature": SERVER_MANAGER + "Feature",
     "Install-WindowsFeature": SERVER_MANAGER + "FeatureOperationResult",
     "Uninstall-WindowsFeature": SERVER_MANAGER + "FeatureOperationResult",
-    "Get-WindowsOptionalFeature": "Microsoft.Dism.Commands.AdvancedFeatureObject",
-    "Enable-WindowsOptionalFeature": "Microsoft.Dism.Commands.ImageObject",
-    "Disable-WindowsOptionalFeature": "Microsoft.Dism.Commands.ImageObject",
+    # without -FeatureName a BasicFeatureObject (tests/hvsim/DESIGN.md)
+    "Get-WindowsOptionalFeature": lambda parameters: platform_types.DISM_ADVANCED_FEATURE_TYPE if parameters.get(
+        "FeatureName") else platform_types.DISM_BASIC_FEATURE_TYPE,
+    "Enable-WindowsOptionalFeature": platform_types.DISM_IMAGE_TYPE,
+    "Disable-WindowsOptionalFeature": platform_types.DISM_IMAGE_TYPE,
     "Get-Module": "System.Management.Automation.PSModuleInfo",
     "Get-ADDomain": "Microsoft.ActiveDirectory.Management.ADDomain",
     "Get-ADComputer": "Microsoft.ActiveDirectory.Management.ADComputer",
@@ -79,9 +81,7 @@ UNCHECKED = {
     "Msvm_ConcreteJob": "hvsim's own list (hyperv_jobs.py); the class doc is not yet transcribed",
     SERVER_MANAGER + "Feature": "no source found for the .NET type's property list (tests/hvsim/DESIGN.md)",
     SERVER_MANAGER + "FeatureOperationResult": "no source found for the .NET type's property list",
-    "Microsoft.Dism.Commands.AdvancedFeatureObject": "not yet transcribed from the DISM cmdlets' docs",
     "System.Management.Automation.PSModuleInfo": "not yet transcribed from the .NET API reference",
-    "Microsoft.Dism.Commands.ImageObject": "not yet transcribed from the DISM cmdlets' docs",
 }
 # Calls with select= whose cmdlet is a variable: covered by the reads they are made from (see test below)
 INDIRECT = {("_vm_state.py", "from_vm"), ("_vm_state.py", "read_vm_commands"),
@@ -228,7 +228,7 @@ def is_flat(dotnet_type: str | None) -> bool:
         return True
     base = _element(dotnet_type.removeprefix("System.Nullable<").removesuffix(">") if dotnet_type.startswith(
         "System.Nullable<") else dotnet_type)
-    return base in _PRIMITIVES or base in hyperv_types.ENUMS or base.startswith("System.ServiceProcess.Service") \
+    return base in _PRIMITIVES or base in ENUMS or base.startswith("System.ServiceProcess.Service") \
         and base != "System.ServiceProcess.ServiceController" or base == "System.IO.FileAttributes"
 
 

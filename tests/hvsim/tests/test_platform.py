@@ -157,6 +157,30 @@ def test_dism_names_on_a_server_are_server_features(lab3: World) -> None:
     assert lab3.machines["hv1"].platform.features["Multipath-IO"] == "Installed"
 
 
+def test_dism_objects_carry_their_full_property_sets(lab3: World) -> None:
+    """Get-WindowsOptionalFeature writes a BasicFeatureObject without -FeatureName and an AdvancedFeatureObject with it;
+    Enable-WindowsOptionalFeature an ImageObject: each with its type's whole property list (platform_types)."""
+    basic_names = ["FeatureName", "State", "Path", "Online", "WinPath", "SysDrivePath", "RestartNeeded", "LogPath",
+                   "ScratchDirectory", "LogLevel"]
+    listed = call(lab3, "mgmt1", "Get-WindowsOptionalFeature", {"Online": True}, "Online").output
+    assert listed and all(list(o.properties) == basic_names for o in listed)
+    assert listed[0].type_names[0] == "Microsoft.Dism.Commands.BasicFeatureObject"
+    one = call(lab3, "mgmt1", "Get-WindowsOptionalFeature", {"Online": True, "FeatureName": "Microsoft-Hyper-V"},
+               "Online").output[0]
+    assert one.type_names[0] == "Microsoft.Dism.Commands.AdvancedFeatureObject"
+    assert list(one.properties) == ["FeatureName", "DisplayName", "Description", "RestartRequired", "State",
+                                    "CustomProperties", *basic_names[2:]]
+    assert (one.properties["RestartRequired"].name, one.properties["RestartRequired"].value) == ("Possible", 1)
+    assert (one.properties["State"].name, one.properties["State"].value) == ("Disabled", 2)
+    assert one.properties["Online"] is True and one.properties["Path"] is None
+    image = call(lab3, "mgmt1", "Enable-WindowsOptionalFeature",
+                 {"Online": True, "FeatureName": ["Microsoft-Hyper-V-Tools-All"], "All": True, "NoRestart": True},
+                 "Online").output[0]
+    assert image.type_names[0] == "Microsoft.Dism.Commands.ImageObject"
+    assert list(image.properties) == basic_names[2:]
+    assert (image.properties["LogLevel"].name, image.properties["LogLevel"].value) == ("WarningsInfo", 3)
+
+
 # -- facts ---------------------------------------------------------------------------------------
 
 def test_cim_facts(lab3: World) -> None:

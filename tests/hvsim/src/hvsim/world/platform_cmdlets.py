@@ -24,8 +24,6 @@ SM = "Microsoft.Windows.ServerManager.Commands"
 DISM = "Microsoft.Dism.Commands"
 CIM = "Microsoft.Management.Infrastructure.CimInstance"
 INSTALL_STATES = {"Available": 0, "Installed": 1, "InstallPending": 2, "UninstallPending": 3, "Removed": 4}
-DISM_STATES = {"Disabled": 2, "DisabledWithPayloadRemoved": 3, "Enabled": 4, "EnablePending": 5,
-               "DisablePending": 1}
 SERVER_TO_DISM = {"Available": "Disabled", "Installed": "Enabled", "InstallPending": "EnablePending",
                   "UninstallPending": "DisablePending", "Removed": "DisabledWithPayloadRemoved"}
 SERVICE_STATUS = {"Stopped": 1, "StartPending": 2, "StopPending": 3, "Running": 4, "ContinuePending": 5,
@@ -319,28 +317,31 @@ def _require_online(inv: Invocation) -> None:
         raise CmdletError(_unsupported(inv.name, "servicing an offline Windows image"))
 
 
-def _dism_object(platform: PlatformState, feature: DismFeature) -> PSOutObject:
-    state = dism_state(platform, feature)
-    return PSOutObject(
-        type_names=[f"{DISM}.AdvancedFeatureObject", f"{DISM}.BasicFeatureObject", f"{DISM}.BaseDismObject"],
-        properties={
-            "FeatureName": feature.name,
-            "DisplayName": feature.display_name,
-            "Description": f"{feature.display_name}.",
-            "RestartRequired": enum(f"{DISM}.RestartType", "Possible" if feature.restart else "No",
-                                    {"No": 0, "Possible": 1, "Required": 2}),
-            "State": enum(f"{DISM}.FeatureState", state, DISM_STATES),
-            "CustomProperties": [],
-            "Path": None,
-            "Online": True,
-            "WinPath": None,
-            "SysDrivePath": None,
-            "RestartNeeded": False,
-            "LogPath": "C:\\Windows\\Logs\\DISM\\dism.log",
-            "ScratchDirectory": None,
-            "LogLevel": enum(f"{DISM}.LogLevel", "WarningsInfo", {"Errors": 1, "Warnings": 2, "WarningsInfo": 3}),
-        },
-        to_string=feature.name)
+def _dism_enum(name: str, member: str) -> PSEnumValue:
+    return enum(f"{DISM}.{name}", member, platform_types.ENUMS[f"{DISM}.{name}"])
+
+
+# type names as hvsim sent them before (whether a feature object also derives from ImageObject: no source found)
+_FEATURE_TYPES = [platform_types.DISM_ADVANCED_FEATURE_TYPE, platform_types.DISM_BASIC_FEATURE_TYPE,
+                  f"{DISM}.BaseDismObject"]
+
+
+def _image_values(restart: bool) -> dict[str, typing.Any]:
+    """An online session's image properties (the same on every DISM object the cmdlets write)."""
+    return {"Online": True, "RestartNeeded": restart, "LogPath": "C:\\Windows\\Logs\\DISM\\dism.log",
+            "LogLevel": _dism_enum("LogLevel", "WarningsInfo")}
+
+
+def _dism_object(platform: PlatformState, feature: DismFeature, advanced: bool) -> PSOutObject:
+    """A BasicFeatureObject (FeatureName and State), or with -FeatureName an AdvancedFeatureObject (display name,
+    description, restart type, custom properties too): Get-WindowsOptionalFeature's two documented outputs."""
+    values: dict[str, typing.Any] = {"FeatureName": feature.name,
+                                     "State": _dism_enum("FeatureState", dism_state(platform, feature)),
+                                     **_image_values(False)}
+    if advanced:
+        values.update(DisplayName=feature.display_name, Description=f"{feature.display_name}.", CustomProperties=[],
+                      RestartRequired=_dism_enum("RestartType", "Possible" if feature.restart else "No"))
+    return shaped(_FEATURE_TYPES[0 if advanced else 1:], values, to_string=feature.name)
 
 
 @cmdlet("Get-WindowsOptionalFeature")
@@ -351,13 +352,13 @@ def get_windows_optional_feature(inv: Invocation) -> typing.Iterator[PSOutObject
     pattern = inv.get("FeatureName")
     if pattern is None:
         for feature in known.values():
-            yield _dism_object(platform, feature)
+            yield _dism_object(platform, feature, advanced=False)
         return
     selected = [f for f in known.values() if matches(str(pattern), f.name)]
     if not selected and not has_wildcard(str(pattern)):
         inv.write_error(_unknown_dism(inv.name, str(pattern)).info)  # non-terminating: -ErrorAction applies
     for feature in selected:
-        yield _dism_object(platform, feature)
+        yield _dism_object(platform, feature, advanced=True)
 
 
 def _dism_enable_set(inv: Invocation, known: dict[str, DismFeature], platform: PlatformState) -> list[DismFeature]:
@@ -381,11 +382,7 @@ def _dism_enable_set(inv: Invocation, known: dict[str, DismFeature], platform: P
 
 
 def _image_object(restart: bool) -> PSOutObject:
-    return PSOutObject(
-        type_names=[f"{DISM}.ImageObject", f"{DISM}.BaseDismObject"],
-        properties={"Path": None, "Online": True, "WinPath": None, "SysDrivePath": None, "RestartNeeded": restart,
-                    "LogPath": "C:\\Windows\\Logs\\DISM\\dism.log", "ScratchDirectory": None,
-                    "LogLevel": enum(f"{DISM}.LogLevel", "WarningsInfo", {"WarningsInfo": 3})})
+    return shaped([platform_types.DISM_IMAGE_TYPE, f"{DISM}.BaseDismObject"], _image_values(restart))
 
 
 def _restart_prompt(inv: Invocation) -> CmdletError:

@@ -25,6 +25,10 @@ SMB_ACE_TYPE = f"{CIM}#ROOT/Microsoft/Windows/SMB/MSFT_SmbShareAccessControlEntr
 FIREWALL_RULE_TYPE = f"{CIM}#root/standardcimv2/MSFT_NetFirewallRule"
 PORT_FILTER_TYPE = f"{CIM}#root/standardcimv2/MSFT_NetProtocolPortFilter"
 MIGRATION_JOB_TYPE = f"{CIM}#root/virtualization/v2/Msvm_MigrationJob"
+DISM = "Microsoft.Dism.Commands"
+DISM_IMAGE_TYPE = f"{DISM}.ImageObject"
+DISM_BASIC_FEATURE_TYPE = f"{DISM}.BasicFeatureObject"
+DISM_ADVANCED_FEATURE_TYPE = f"{DISM}.AdvancedFeatureObject"
 
 _CIM_TYPES = {"string": "System.String", "boolean": "System.Boolean", "datetime": "System.DateTime",
               "uint8": "System.Byte", "sint16": "System.Int16", "uint16": "System.UInt16", "uint32": "System.UInt32",
@@ -58,7 +62,30 @@ _FILE_SYSTEM_INFO = (("Exists", "System.Boolean"), ("FullName", "System.String")
                      ("LastWriteTime", "System.DateTime"), ("LastWriteTimeUtc", "System.DateTime"),
                      ("Attributes", "System.IO.FileAttributes"))
 
+# DISM's image properties, which every DISM object carries (Enable-/Disable-WindowsOptionalFeature's ImageObject; a
+# feature object). Names and order: a recorded `Get-WindowsOptionalFeature -Online` object listed whole (a
+# BasicFeatureObject: FeatureName, State, then these eight; PowerShell Universal Dashboard admin-center script,
+# RolesAndFeatures page, found on GitHub); the ImageObject's default view shows Path, Online, RestartNeeded (a recorded
+# Enable-WindowsOptionalFeature output). Types: LogLevel is the cmdlets' -LogLevel parameter type (Microsoft Learn,
+# Dism module cmdlet reference); the others are text, a flag and paths as the recordings show (True/False, blank)
+_DISM_IMAGE = (("Path", "System.String"), ("Online", "System.Boolean"), ("WinPath", "System.String"),
+               ("SysDrivePath", "System.String"), ("RestartNeeded", "System.Boolean"), ("LogPath", "System.String"),
+               ("ScratchDirectory", "System.String"), ("LogLevel", f"{DISM}.LogLevel"))
+
 PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {
+    DISM_IMAGE_TYPE: _DISM_IMAGE,
+    DISM_BASIC_FEATURE_TYPE: (("FeatureName", "System.String"), ("State", f"{DISM}.FeatureState"), *_DISM_IMAGE),
+    # AdvancedFeatureObject (Get-WindowsOptionalFeature -FeatureName): the six its default view shows, in that order
+    # (Microsoft Learn's own recorded output, e.g. the Android emulator hardware-acceleration troubleshooting page:
+    # FeatureName, DisplayName, Description, RestartRequired, State, CustomProperties), then the image properties (the
+    # BasicFeatureObject's, which it extends: Microsoft Learn lists both as Get-WindowsOptionalFeature's outputs).
+    # RestartRequired, CustomProperties mirror the DISM API's DismFeatureInfo (Microsoft Learn, "DismFeatureInfo
+    # structure": RestartRequired a DismRestartType, CustomProperty an array). CustomProperties' managed element type
+    # is not documented: an array here (a list of "path : value" lines in the view)
+    DISM_ADVANCED_FEATURE_TYPE: (
+        ("FeatureName", "System.String"), ("DisplayName", "System.String"), ("Description", "System.String"),
+        ("RestartRequired", f"{DISM}.RestartType"), ("State", f"{DISM}.FeatureState"),
+        ("CustomProperties", "System.Object[]"), *_DISM_IMAGE),
     # Microsoft Learn, "Win32_OperatingSystem class" (MicrosoftDocs/win32 desktop-src/CIMWin32Prov/
     # win32-operatingsystem.md, commit 01b587c1): the syntax block, in its (alphabetic) order
     OS_TYPE: _mof("""
@@ -243,6 +270,19 @@ ALIASES: dict[str, dict[str, str]] = {
     # NetSecurity's type data: no public copy found (hvsim's earlier names, kept)
     FIREWALL_RULE_TYPE: dict.fromkeys(("Name", "ID", "Group", "Profile", "RemoteDynamicKeywordAddresses"), ""),
     PORT_FILTER_TYPE: {"DynamicTarget": ""},
+}
+
+# Enums of the platform's types (Hyper-V's: hyperv_types.ENUMS). DISM: RestartType mirrors DismRestartType (Microsoft
+# Learn, "DismRestartType enumeration": No 0, Possible 1, Required 2); LogLevel the -LogLevel values the DISM cmdlets
+# document (1 errors, 2 warnings, 3 warnings and information); FeatureState the names Get-WindowsOptionalFeature shows,
+# valued as DismPackageFeatureState (Microsoft Learn, "DismPackageFeatureState enumeration": UninstallPending 1, Staged
+# 2, Removed 3, Installed 4, InstallPending 5): the managed enum's own values are **not documented**, hvsim assumes
+# these, and lists only the members it sends
+ENUMS: dict[str, dict[str, int]] = {
+    f"{DISM}.RestartType": {"No": 0, "Possible": 1, "Required": 2},
+    f"{DISM}.LogLevel": {"Errors": 1, "Warnings": 2, "WarningsInfo": 3},
+    f"{DISM}.FeatureState": {"DisablePending": 1, "Disabled": 2, "DisabledWithPayloadRemoved": 3, "Enabled": 4,
+                             "EnablePending": 5},
 }
 
 # CIM instances: a property the provider does not set is null, whatever its declared type

@@ -12,11 +12,11 @@ import typing
 
 from hvsim.contract import Char, Guid, Int64, PSEnumValue, PSOutObject, UInt16, UInt32, UInt64, Version
 from hvsim.world import hyperv_types, platform_types
-from hvsim.world.hyperv_types import ENUMS
 
 # every output type hvsim builds with its full property set: Hyper-V's and the platform's (each list cites its source)
 PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {**hyperv_types.PROPERTIES, **platform_types.PROPERTIES}
 ALIASES: dict[str, dict[str, str]] = {**hyperv_types.ALIASES, **platform_types.ALIASES}
+ENUMS: dict[str, dict[str, int]] = {**hyperv_types.ENUMS, **platform_types.ENUMS}
 
 EMPTY_GUID = Guid("00000000-0000-0000-0000-000000000000")
 # Microsoft.Management.Infrastructure.CimSession of a local Hyper-V cmdlet call; its ToString is "CimSession: ."
