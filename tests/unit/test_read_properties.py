@@ -68,7 +68,7 @@ OUTPUT_TYPES: dict[str, t.Any] = {
         "FeatureName") else platform_types.DISM_BASIC_FEATURE_TYPE,
     "Enable-WindowsOptionalFeature": platform_types.DISM_IMAGE_TYPE,
     "Disable-WindowsOptionalFeature": platform_types.DISM_IMAGE_TYPE,
-    "Get-Module": "System.Management.Automation.PSModuleInfo",
+    "Get-Module": platform_types.MODULE_INFO_TYPE,
     "Get-ADDomain": "Microsoft.ActiveDirectory.Management.ADDomain",
     "Get-ADComputer": "Microsoft.ActiveDirectory.Management.ADComputer",
     "Get-ADGroup": "Microsoft.ActiveDirectory.Management.ADGroup",
@@ -81,7 +81,6 @@ UNCHECKED = {
     "Msvm_ConcreteJob": "hvsim's own list (hyperv_jobs.py); the class doc is not yet transcribed",
     SERVER_MANAGER + "Feature": "no source found for the .NET type's property list (tests/hvsim/DESIGN.md)",
     SERVER_MANAGER + "FeatureOperationResult": "no source found for the .NET type's property list",
-    "System.Management.Automation.PSModuleInfo": "not yet transcribed from the .NET API reference",
 }
 # Calls with select= whose cmdlet is a variable: covered by the reads they are made from (see test below)
 INDIRECT = {("_vm_state.py", "from_vm"), ("_vm_state.py", "read_vm_commands"),

@@ -181,6 +181,23 @@ def test_dism_objects_carry_their_full_property_sets(lab3: World) -> None:
     assert (image.properties["LogLevel"].name, image.properties["LogLevel"].value) == ("WarningsInfo", 3)
 
 
+def test_module_info_carries_its_full_property_set(lab3: World) -> None:
+    """Get-Module -ListAvailable writes PSModuleInfo objects with the type's whole property list (platform_types)."""
+    import hvsim.world.module_cmdlets  # noqa: F401  pylint: disable=import-outside-toplevel  (registers Get-Module)
+    found = call(lab3, "hv1", "Get-Module", {"ListAvailable": True, "Name": "Hyper-V"}).output
+    assert len(found) == 1
+    module = found[0]
+    assert module.type_names == ["System.Management.Automation.PSModuleInfo"]
+    names = list(module.properties)
+    assert len(names) == 48 and names[:3] == ["LogPipelineExecutionDetails", "Name", "Path"]
+    assert names[-3:] == ["OnRemove", "ExportedFormatFiles", "ExportedTypeFiles"]
+    assert {"ExportedWorkflows", "CompatiblePSEditions", "Tags"} <= set(names) and "ExperimentalFeatures" not in names
+    assert (module.properties["Name"], module.properties["Version"]) == ("Hyper-V", "2.0.0.0")
+    assert type(module.properties["Version"]).__name__ == "Version"  # sent as <Version>, not text
+    assert module.properties["AccessMode"].name == "ReadWrite" and module.properties["ModuleType"].value == 2
+    assert module.properties["FileList"] == [] and "Get-VM" in module.properties["ExportedCommands"]
+
+
 # -- facts ---------------------------------------------------------------------------------------
 
 def test_cim_facts(lab3: World) -> None:

@@ -10,27 +10,33 @@ from __future__ import annotations
 
 import typing
 
-from hvsim.contract import CmdletError, ErrorInfo, PSEnumValue, PSOutObject
+from hvsim.contract import CmdletError, ErrorInfo, PSEnumValue, PSOutObject, Version
 from hvsim.engine.api import Invocation, cmdlet
 from hvsim.engine.catalog import load_catalog
+from hvsim.world import platform_types
 from hvsim.world.platform_cmdlets import as_list, local_machine, matches
+from hvsim.world.shapes import shaped
 
 _SYSTEM_MODULES = "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules"
 
 
 def _module_object(name: str, commands: list[str]) -> PSOutObject:
+    """The module's PSModuleInfo with its full property set (``platform_types``): what hvsim models of it (name, path,
+    manifest, version, exported commands); the rest carries the type's default."""
     base = f"{_SYSTEM_MODULES}\\{name}"
-    return PSOutObject(
-        type_names=["System.Management.Automation.PSModuleInfo"],
-        properties={
-            "Name": name,
-            "Path": f"{base}\\{name}.psd1",
-            "ModuleBase": base,
-            "ModuleType": PSEnumValue("System.Management.Automation.ModuleType", "Manifest", 2),
-            "Version": "2.0.0.0" if name == "Hyper-V" else "1.0.0.0",
-            "ExportedCommands": sorted(commands),
-        },
-        to_string=name)
+    # the collections are never null on a module object (PowerShell's source); a dictionary of exports is sent as the
+    # list of its names, as hvsim sent ExportedCommands before (how one travels at depth 1 is not settled)
+    empty = {prop: [] for prop, dotnet in platform_types.PROPERTIES[platform_types.MODULE_INFO_TYPE]
+             if "IEnumerable<" in dotnet or "Dictionary<" in dotnet}
+    return shaped([platform_types.MODULE_INFO_TYPE], {
+        **empty,
+        "Name": name,
+        "Path": f"{base}\\{name}.psd1",
+        "ModuleBase": base,
+        "ModuleType": PSEnumValue("System.Management.Automation.ModuleType", "Manifest", 2),
+        "Version": Version("2.0.0.0" if name == "Hyper-V" else "1.0.0.0"),
+        "ExportedCommands": sorted(commands),
+    }, to_string=name)
 
 
 @cmdlet("Get-Module")

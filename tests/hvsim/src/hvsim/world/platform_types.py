@@ -25,6 +25,7 @@ SMB_ACE_TYPE = f"{CIM}#ROOT/Microsoft/Windows/SMB/MSFT_SmbShareAccessControlEntr
 FIREWALL_RULE_TYPE = f"{CIM}#root/standardcimv2/MSFT_NetFirewallRule"
 PORT_FILTER_TYPE = f"{CIM}#root/standardcimv2/MSFT_NetProtocolPortFilter"
 MIGRATION_JOB_TYPE = f"{CIM}#root/virtualization/v2/Msvm_MigrationJob"
+MODULE_INFO_TYPE = "System.Management.Automation.PSModuleInfo"
 DISM = "Microsoft.Dism.Commands"
 DISM_IMAGE_TYPE = f"{DISM}.ImageObject"
 DISM_BASIC_FEATURE_TYPE = f"{DISM}.BasicFeatureObject"
@@ -86,6 +87,47 @@ PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {
         ("FeatureName", "System.String"), ("DisplayName", "System.String"), ("Description", "System.String"),
         ("RestartRequired", f"{DISM}.RestartType"), ("State", f"{DISM}.FeatureState"),
         ("CustomProperties", "System.Object[]"), *_DISM_IMAGE),
+    # PSModuleInfo (Get-Module): its public properties in source order, from PowerShell's source
+    # (src/System.Management.Automation/engine/Modules/PSModuleInfo.cs, an early open-source revision that still has
+    # ModuleType.Workflow and ExportedWorkflows, i.e. Windows PowerShell 5.1's code), without ExperimentalFeatures
+    # (PowerShell 6.2+). Checked against Microsoft Learn's recorded `Get-Module ... -List | Format-List -Property *`
+    # (New-ModuleManifest, example "Get information about a module"), which shows the same names in the same order
+    # minus those added in PowerShell 5 (ImplementingAssembly, Tags ... RepositorySourceLocation, Prefix,
+    # CompatiblePSEditions, ExportedDscResources)
+    MODULE_INFO_TYPE: (
+        ("LogPipelineExecutionDetails", "System.Boolean"), ("Name", "System.String"), ("Path", "System.String"),
+        ("ImplementingAssembly", "System.Reflection.Assembly"), ("Definition", "System.String"),
+        ("Description", "System.String"), ("Guid", "System.Guid"), ("HelpInfoUri", "System.String"),
+        ("ModuleBase", "System.String"), ("PrivateData", "System.Object"),
+        ("Tags", "System.Collections.Generic.IEnumerable<System.String>"), ("ProjectUri", "System.Uri"),
+        ("IconUri", "System.Uri"), ("LicenseUri", "System.Uri"), ("ReleaseNotes", "System.String"),
+        ("RepositorySourceLocation", "System.Uri"), ("Version", "System.Version"),
+        ("ModuleType", "System.Management.Automation.ModuleType"), ("Author", "System.String"),
+        ("AccessMode", "System.Management.Automation.ModuleAccessMode"), ("ClrVersion", "System.Version"),
+        ("CompanyName", "System.String"), ("Copyright", "System.String"), ("DotNetFrameworkVersion", "System.Version"),
+        ("ExportedFunctions", "System.Collections.Generic.Dictionary<System.String, FunctionInfo>"),
+        ("Prefix", "System.String"),
+        ("ExportedCmdlets", "System.Collections.Generic.Dictionary<System.String, CmdletInfo>"),
+        ("ExportedCommands", "System.Collections.Generic.Dictionary<System.String, CommandInfo>"),
+        ("FileList", "System.Collections.Generic.IEnumerable<System.String>"),
+        ("CompatiblePSEditions", "System.Collections.Generic.IEnumerable<System.String>"),
+        ("ModuleList", "System.Collections.Generic.IEnumerable<System.Object>"),
+        ("NestedModules", "System.Collections.ObjectModel.ReadOnlyCollection<PSModuleInfo>"),
+        ("PowerShellHostName", "System.String"), ("PowerShellHostVersion", "System.Version"),
+        ("PowerShellVersion", "System.Version"), ("ProcessorArchitecture", "System.Reflection.ProcessorArchitecture"),
+        ("Scripts", "System.Collections.Generic.IEnumerable<System.String>"),
+        ("RequiredAssemblies", "System.Collections.Generic.IEnumerable<System.String>"),
+        ("RequiredModules", "System.Collections.ObjectModel.ReadOnlyCollection<PSModuleInfo>"),
+        ("RootModule", "System.String"),
+        ("ExportedVariables", "System.Collections.Generic.Dictionary<System.String, PSVariable>"),
+        ("ExportedAliases", "System.Collections.Generic.Dictionary<System.String, AliasInfo>"),
+        ("ExportedWorkflows", "System.Collections.Generic.Dictionary<System.String, FunctionInfo>"),
+        ("ExportedDscResources", "System.Collections.ObjectModel.ReadOnlyCollection<System.String>"),
+        ("SessionState", "System.Management.Automation.SessionState"),
+        ("OnRemove", "System.Management.Automation.ScriptBlock"),
+        ("ExportedFormatFiles", "System.Collections.ObjectModel.ReadOnlyCollection<System.String>"),
+        ("ExportedTypeFiles", "System.Collections.ObjectModel.ReadOnlyCollection<System.String>"),
+    ),
     # Microsoft Learn, "Win32_OperatingSystem class" (MicrosoftDocs/win32 desktop-src/CIMWin32Prov/
     # win32-operatingsystem.md, commit 01b587c1): the syntax block, in its (alphabetic) order
     OS_TYPE: _mof("""
@@ -279,6 +321,11 @@ ALIASES: dict[str, dict[str, str]] = {
 # 2, Removed 3, Installed 4, InstallPending 5): the managed enum's own values are **not documented**, hvsim assumes
 # these, and lists only the members it sends
 ENUMS: dict[str, dict[str, int]] = {
+    # PowerShell source (the PSModuleInfo.cs revision above): enum ModuleType, enum ModuleAccessMode; .NET's
+    # System.Reflection.ProcessorArchitecture (Microsoft Learn, .NET Framework 4.8 API reference)
+    "System.Management.Automation.ModuleType": {"Script": 0, "Binary": 1, "Manifest": 2, "Cim": 3, "Workflow": 4},
+    "System.Management.Automation.ModuleAccessMode": {"ReadWrite": 0, "ReadOnly": 1, "Constant": 2},
+    "System.Reflection.ProcessorArchitecture": {"None": 0, "MSIL": 1, "X86": 2, "IA64": 3, "Amd64": 4, "Arm": 5},
     f"{DISM}.RestartType": {"No": 0, "Possible": 1, "Required": 2},
     f"{DISM}.LogLevel": {"Errors": 1, "Warnings": 2, "WarningsInfo": 3},
     f"{DISM}.FeatureState": {"DisablePending": 1, "Disabled": 2, "DisabledWithPayloadRemoved": 3, "Enabled": 4,
