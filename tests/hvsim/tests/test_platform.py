@@ -242,6 +242,12 @@ def test_net_adapters_and_management_address(lab3: World) -> None:
     one = call(lab3, "hv1", "Get-NetAdapter", {"Name": ["Ethernet"]}).output[0].properties
     assert (one["MacAddress"], one["InterfaceDescription"]) == (
         "00-15-5D-0A-00-11", "Intel(R) Ethernet Controller X710 for 10GbE SFP+")
+    # the class's syntax block ends so (re-checked against MicrosoftDocs/win32 msft-netadapter.md); its second
+    # PnPDeviceID is the CIM property PNPDeviceID, once
+    assert list(one)[-9:] == ["MinorDriverVersion", "DriverMajorNdisVersion", "DriverMinorNdisVersion",
+                              "DriverProvider", "ComponentID", "LowerLayerInterfaceIndices",
+                              "HigherLayerInterfaceIndices", "AdminLocked", "PSComputerName"]
+    assert [name.lower() for name in one].count("pnpdeviceid") == 1 and len(one) == 17 + 84
     missing = call(lab3, "hv1", "Get-NetAdapter", {"Name": ["Ethernet 9"]})
     assert missing.output == [] and missing.errors[0].fqid == "CmdletizationQuery_NotFound_Name,Get-NetAdapter"
 

@@ -173,9 +173,10 @@ PROPERTIES: dict[str, tuple[tuple[str, str], ...]] = {
         String PassThroughServer; String UniqueId;
         Char16 DriveLetter; String Path; UInt16 HealthStatus; String FileSystem; String FileSystemLabel;
         UInt16 FileSystemType; UInt64 Size; UInt64 SizeRemaining; UInt32 DriveType; UInt32 DedupMode;"""),
-    # Microsoft Learn, "MSFT_NetAdapter class" (previous-versions/windows/desktop/legacy/hh968170): the syntax
-    # block, in its order. The copies read here break off after DriverDate; the rest (DriverDateData ...
-    # AdminLocked) is hvsim's recollection of the same page, not re-checked (tests/hvsim/DESIGN.md)
+    # Microsoft Learn, "MSFT_NetAdapter class" (previous-versions/windows/desktop/legacy/hh968170; MicrosoftDocs/win32
+    # desktop-src/FWP/wmi/netadaptercimprov/msft-netadapter.md, commit 4d08f848, re-checked whole): the syntax block,
+    # in its order. The block declares PnPDeviceID a second time after DriverMinorNdisVersion; CIM property names are
+    # case-insensitive, so it is the one PNPDeviceID above and is not repeated
     NET_ADAPTER_TYPE: _mof("""
         string Caption; string Description; datetime InstallDate; string Name; string Status; uint16 Availability;
         uint32 ConfigManagerErrorCode; boolean ConfigManagerUserConfig; string CreationClassName; string DeviceID;
