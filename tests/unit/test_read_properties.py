@@ -56,7 +56,7 @@ OUTPUT_TYPES: dict[str, t.Any] = {
     "New-Item": lambda parameters: platform_types.DIRECTORY_TYPE if parameters.get("ItemType") == "Directory" else None,
     "Get-Item": lambda parameters: {"wsman:": platform_types.WSMAN_LEAF_TYPE, "hklm:": platform_types.REGISTRY_KEY_TYPE,
                                     "hkcu:": platform_types.REGISTRY_KEY_TYPE}.get(
-        str(parameters.get("Path", "")).split("\\")[0].lower()),
+        str(parameters.get("Path", "")).split("\\", 1)[0].lower()),
     "Get-SmbShare": platform_types.SMB_SHARE_TYPE, "Get-SmbShareAccess": platform_types.SMB_ACE_TYPE,
     "Get-NetFirewallRule": platform_types.FIREWALL_RULE_TYPE, "New-NetFirewallRule": platform_types.FIREWALL_RULE_TYPE,
     "Get-NetFirewallPortFilter": platform_types.PORT_FILTER_TYPE,
@@ -321,7 +321,7 @@ def unselected_reads() -> set[tuple[str, str]]:
         for node in ast.walk(tree):
             if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Cmd" and node.args
                     and isinstance(node.args[0], ast.Constant) and id(node) not in links
-                    and str(node.args[0].value).split("-")[0] in _READ_VERBS
+                    and str(node.args[0].value).split("-", 1)[0] in _READ_VERBS
                     and not any(keyword.arg == "select" for keyword in node.keywords)):
                 found.add((path.name, str(node.args[0].value)))
     return found
