@@ -39,6 +39,20 @@ class ClientSpec:
     ntlm_only_policy: bool = True
 
 
+def risk_warnings(client: ClientSpec | None) -> list[str]:
+    """A management client that would trust, or delegate fresh credentials to, every computer (Microsoft's
+    Enable-WSManCredSSP and TrustedHosts accept ``*``; both documents warn of the risk)."""
+    if client is None:
+        return []
+    everyone = [h for h in client.hosts if not h.strip("*?.")]
+    if not everyone or not (client.credssp_delegation or client.trusted_hosts):
+        return []
+    what = " and ".join(w for w, on in (("delegates CredSSP credentials to", client.credssp_delegation),
+                                          ("trusts", client.trusted_hosts)) if on)
+    return [f"management_client.hosts {', '.join(repr(h) for h in everyone)} {what} every computer the client "
+            "connects to; name the Hyper-V hosts or a domain pattern such as '*.lab.test' instead"]
+
+
 @dataclasses.dataclass
 class ClientState:
     trusted_hosts: list[str]

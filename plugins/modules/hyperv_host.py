@@ -110,7 +110,9 @@ options:
     type: dict
     suboptions:
       hosts:
-        description: FQDNs of the Hyper-V hosts the client manages.
+        description:
+          - FQDNs of the Hyper-V hosts the client manages, or domain patterns such as V(*.lab.test).
+          - A bare V(*) is accepted with a warning, as it trusts and delegates credentials to every computer.
         type: list
         elements: str
         required: true
@@ -276,7 +278,7 @@ from ansible_collections.winvirt.hyperv.plugins.module_utils._errors import Hype
 from ansible_collections.winvirt.hyperv.plugins.module_utils._features import FEATURES, METHODS
 from ansible_collections.winvirt.hyperv.plugins.module_utils._host_run import HostRun, HostSpec
 from ansible_collections.winvirt.hyperv.plugins.module_utils._host_settings import HostSettingsSpec, normalise_subnet
-from ansible_collections.winvirt.hyperv.plugins.module_utils._management_client import ClientSpec
+from ansible_collections.winvirt.hyperv.plugins.module_utils._management_client import ClientSpec, risk_warnings
 from ansible_collections.winvirt.hyperv.plugins.module_utils._after_apply import AfterApply
 from ansible_collections.winvirt.hyperv.plugins.module_utils._module import HyperVModule
 from ansible_collections.winvirt.hyperv.plugins.module_utils._validate import fail_on_problems, path_problem, problems_of
@@ -377,6 +379,8 @@ def main() -> None:
         spec = spec_from_params(module.params)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
+    for warning in risk_warnings(spec.management_client):
+        module.warn(warning)
     run = HostRun(module.client(), spec, check_mode=module.check_mode, warn=module.warn)
     try:
         result = run.execute()

@@ -217,3 +217,20 @@ def test_new_policy_key_only_when_credssp_did_not_create_it() -> None:
 def test_nested_host_failure_gets_the_dism_hint() -> None:
     error = HyperVError("hv4", "Hyper-V cannot be installed: The processor does not have required virtualization capabilities.")
     assert error.category == "no virtualization extensions" and "feature_method: dism" in error.hint
+
+
+@pytest.mark.parametrize(("hosts", "delegation", "trusted", "expected"), [
+    (("*",), True, True, "'*' delegates CredSSP credentials to and trusts every computer"),
+    (("hv1.lab.test", "*"), True, False, "'*' delegates CredSSP credentials to every computer"),
+    (("*.*",), False, True, "'*.*' trusts every computer"),
+    (("*",), False, False, None),
+    (("*.lab.test", "hv1.lab.test"), True, True, None),
+])
+def test_a_client_that_would_trust_every_computer_is_warned(hosts: tuple[str, ...], delegation: bool, trusted: bool,
+                                                             expected: str | None) -> None:
+    found = mgmt.risk_warnings(mgmt.ClientSpec(hosts, trusted_hosts=trusted, credssp_delegation=delegation))
+    if expected is None:
+        assert found == []
+    else:
+        [warning] = found
+        assert expected in warning and "'*.lab.test'" in warning
