@@ -47,8 +47,8 @@ def risk_warnings(client: ClientSpec | None) -> list[str]:
     everyone = [h for h in client.hosts if not h.strip("*?.")]
     if not everyone or not (client.credssp_delegation or client.trusted_hosts):
         return []
-    what = " and ".join(w for w, on in (("delegates CredSSP credentials to", client.credssp_delegation),
-                                          ("trusts", client.trusted_hosts)) if on)
+    risks = (("delegates CredSSP credentials to", client.credssp_delegation), ("trusts", client.trusted_hosts))
+    what = " and ".join(words for words, on in risks if on)
     return [f"management_client.hosts {', '.join(repr(h) for h in everyone)} {what} every computer the client "
             "connects to; name the Hyper-V hosts or a domain pattern such as '*.lab.test' instead"]
 

@@ -226,8 +226,8 @@ def test_nested_host_failure_gets_the_dism_hint() -> None:
     (("*",), False, False, None),
     (("*.lab.test", "hv1.lab.test"), True, True, None),
 ])
-def test_a_client_that_would_trust_every_computer_is_warned(hosts: tuple[str, ...], delegation: bool, trusted: bool,
-                                                             expected: str | None) -> None:
+def test_a_client_that_would_trust_every_computer_is_warned(
+        hosts: tuple[str, ...], delegation: bool, trusted: bool, expected: str | None) -> None:
     found = mgmt.risk_warnings(mgmt.ClientSpec(hosts, trusted_hosts=trusted, credssp_delegation=delegation))
     if expected is None:
         assert found == []
