@@ -58,23 +58,26 @@ def _percent(state: int, started: float, seconds: float, now: float) -> int:
     return min(99, int((now - started) / seconds * 100))
 
 
-def _jobs(machine: Machine) -> list[MigrationJob]:
+def _job_list(machine: Machine, attribute: str) -> list[typing.Any]:
+    """The host's list of jobs of one kind (kept on its Hyper-V state, made on first use)."""
     state = machine.hyperv
-    if getattr(state, "migration_jobs", None) is None:
-        state.migration_jobs = []
-    return typing.cast(list[MigrationJob], state.migration_jobs)
+    if getattr(state, attribute, None) is None:
+        setattr(state, attribute, [])
+    return typing.cast(list[typing.Any], getattr(state, attribute))
+
+
+def _jobs(machine: Machine) -> list[MigrationJob]:
+    return _job_list(machine, "migration_jobs")
 
 
 @contextlib.contextmanager
-def migration_job(inv: Invocation, source: Machine, vm: typing.Any, destination: str, migration_type: str,
-                  seconds: float) -> typing.Iterator[MigrationJob]:
-    """A job on ``source`` for the move of ``vm`` while it takes ``seconds`` of world time (``inv.take_time``)."""
+def _job_for(inv: Invocation, jobs: list[typing.Any], make: typing.Callable[[int], typing.Any],
+             seconds: float) -> typing.Iterator[typing.Any]:
+    """A job listed while its operation takes ``seconds`` of world time: jobs ended TimeBeforeRemoval ago are
+    dropped first; stopped, it ends Terminated; refused, Exception with the message; else Completed."""
     clock = inv.world.clock
-    jobs = _jobs(source)
     jobs[:] = [job for job in jobs if job.ended is None or clock.now - job.ended < KEPT_AFTER_END]
-    job = MigrationJob(instance_id=source.hyperv.new_id("migration-job", f"{vm.id}:{clock.now}:{len(jobs)}").upper(),
-                       vm_id=vm.id, vm_name=vm.name, destination=destination,
-                       migration_type=MIGRATION_TYPES[migration_type], started=clock.now, seconds=seconds)
+    job = make(len(jobs))
     jobs.append(job)
     try:
         inv.take_time(seconds)
@@ -86,6 +89,21 @@ def migration_job(inv: Invocation, source: Machine, vm: typing.Any, destination:
         job.state, job.ended, job.error = EXCEPTION, clock.now, exc.info.message
         raise
     job.state, job.ended = COMPLETED, clock.now
+
+
+@contextlib.contextmanager
+def migration_job(inv: Invocation, source: Machine, vm: typing.Any, destination: str, migration_type: str,
+                  seconds: float) -> typing.Iterator[MigrationJob]:
+    """A job on ``source`` for the move of ``vm`` while it takes ``seconds`` of world time (``inv.take_time``)."""
+    now = inv.world.clock.now
+
+    def make(listed: int) -> MigrationJob:
+        return MigrationJob(instance_id=source.hyperv.new_id("migration-job", f"{vm.id}:{now}:{listed}").upper(),
+                            vm_id=vm.id, vm_name=vm.name, destination=destination,
+                            migration_type=MIGRATION_TYPES[migration_type], started=now, seconds=seconds)
+
+    with _job_for(inv, _jobs(source), make, seconds) as job:
+        yield job
 
 
 def _timestamp(world_seconds: float) -> datetime.datetime:
@@ -165,33 +183,22 @@ class ConcreteJob:
 
 
 def _concrete_jobs(machine: Machine) -> list[ConcreteJob]:
-    state = machine.hyperv
-    if getattr(state, "concrete_jobs", None) is None:
-        state.concrete_jobs = []
-    return typing.cast(list[ConcreteJob], state.concrete_jobs)
+    return _job_list(machine, "concrete_jobs")
 
 
 @contextlib.contextmanager
 def concrete_job(inv: Invocation, machine: Machine, vm: typing.Any, job_type: int, caption: str,
                  seconds: float) -> typing.Iterator[ConcreteJob]:
     """A Msvm_ConcreteJob on ``machine`` affecting ``vm`` while it takes ``seconds`` of world time."""
-    clock = inv.world.clock
-    jobs = _concrete_jobs(machine)
-    jobs[:] = [job for job in jobs if job.ended is None or clock.now - job.ended < KEPT_AFTER_END]
-    job = ConcreteJob(instance_id=machine.hyperv.new_id("concrete-job", f"{vm.id}:{clock.now}:{len(jobs)}").upper(),
-                      vm_id=vm.id, vm_name=vm.name, job_type=job_type, caption=caption, started=clock.now,
-                      seconds=seconds)
-    jobs.append(job)
-    try:
-        inv.take_time(seconds)
+    now = inv.world.clock.now
+
+    def make(listed: int) -> ConcreteJob:
+        return ConcreteJob(instance_id=machine.hyperv.new_id("concrete-job", f"{vm.id}:{now}:{listed}").upper(),
+                           vm_id=vm.id, vm_name=vm.name, job_type=job_type, caption=caption, started=now,
+                           seconds=seconds)
+
+    with _job_for(inv, _concrete_jobs(machine), make, seconds) as job:
         yield job
-    except Stopped:
-        job.state, job.ended = TERMINATED, clock.now
-        raise
-    except CmdletError as exc:
-        job.state, job.ended, job.error = EXCEPTION, clock.now, exc.info.message
-        raise
-    job.state, job.ended = COMPLETED, clock.now
 
 
 def concrete_job_objects(machine: Machine, now: float, vm_id: str | None = None) -> list[PSOutObject]:
