@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import pathlib
@@ -17,25 +16,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from samba_dc import SambaDC, clean_dc, kerberize, samba_dc, unavailable_reason  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 from estates import load_inventory, simulated  # noqa: E402  pylint: disable=wrong-import-position
-from hvsim.runner import start_estate  # noqa: E402  pylint: disable=wrong-import-position
-
-# A block of loopback addresses per test process (127.<block>.0.x), so parallel runs on one machine never
-# share addresses; when another process holds the block, the next free one is taken.
-FIRST_BLOCK = 100 + os.getpid() % 150
-BLOCKS_TO_TRY = 40
-
-
-def _start(name: str) -> typing.Any:
-    last: OSError | None = None
-    for offset in range(BLOCKS_TO_TRY):
-        block = 100 + (FIRST_BLOCK - 100 + offset) % 150
-        try:
-            return start_estate(name, block=block, admin_port=0)
-        except OSError as exc:  # an address of the block is in use by another process
-            if exc.errno != errno.EADDRINUSE:
-                raise
-            last = exc
-    raise RuntimeError(f"no free loopback address block for estate {name}: {last}")
+from harness import start_on_free_block  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def _kdc_unavailable() -> str | None:
@@ -48,7 +29,7 @@ def _kdc_unavailable() -> str | None:
 
 def _estate(name: str, request: pytest.FixtureRequest | None = None) -> typing.Iterator[typing.Any]:
     """A started estate; a domain estate gets the process's Samba DC as KDC and directory where one can run."""
-    estate = _start(name)
+    estate = start_on_free_block(name)
     try:
         if request is not None and estate.world.domain is not None and _kdc_unavailable() is None:
             kerberize(request.getfixturevalue("samba_dc"), estate)

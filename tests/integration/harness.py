@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import pathlib
@@ -246,3 +247,24 @@ def run_inventory(estate: RunningEstate, sources: list[pathlib.Path], workdir: p
     if playbook is not None:
         return _run([*inventories, *arguments, str(playbook)], workdir, environment, estate)
     return _run([*inventories, "--list", *arguments], workdir, environment, estate, program="ansible-inventory")
+
+
+BLOCKS_TO_TRY = 40
+
+
+def start_on_free_block(estate: str | dict[str, typing.Any], salt: int = 0) -> typing.Any:
+    """Start an estate on a block of loopback addresses of its own (127.<block>.0.x), chosen from the process id
+    (plus ``salt`` for a second estate of the same process), so parallel runs on one machine never share addresses;
+    a block another process holds is skipped for the next."""
+    from hvsim.runner import start_estate  # pylint: disable=import-outside-toplevel  # tests/hvsim is on the path by now
+
+    last: OSError | None = None
+    for offset in range(BLOCKS_TO_TRY):
+        try:
+            return start_estate(estate, block=100 + (os.getpid() + salt + offset) % 150, admin_port=0)
+        except OSError as exc:  # an address of the block is in use by another process
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            last = exc
+    raise RuntimeError(f"no free loopback address block for estate {estate if isinstance(estate, str) else '(spec)'}: "
+                       f"{last}")

@@ -4,19 +4,17 @@ on the inventory, and a fleet of 20 hosts (one pipeline per host)."""
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import pathlib
 import typing as t
 
 import pytest
 import yaml
 
-from harness import admin_credentials, estate_inventory, run_inventory
+from harness import admin_credentials, estate_inventory, run_inventory, start_on_free_block
 
 from hvsim.estate import fleet
-from hvsim.runner import estate_spec, start_estate
+from hvsim.runner import estate_spec
 
 HOSTS = ("hv1", "hv2", "hv3")
 MIB = 1024 * 1024
@@ -191,21 +189,11 @@ def test_a_playbook_runs_on_the_inventorys_vms(lab3, tmp_path) -> None:
 
 @pytest.fixture
 def fleet20() -> t.Iterator[t.Any]:
-    spec = fleet(20, 5)
-    for offset in range(40):
-        block = 100 + (os.getpid() + 77 + offset) % 150
-        try:
-            estate = start_estate(spec, block=block, admin_port=0)
-        except OSError as exc:
-            if exc.errno != errno.EADDRINUSE:
-                raise
-            continue
-        try:
-            yield estate
-        finally:
-            estate.stop()
-        return
-    pytest.skip("no free loopback block for a 20-host fleet")
+    estate = start_on_free_block(fleet(20, 5), salt=77)
+    try:
+        yield estate
+    finally:
+        estate.stop()
 
 
 def test_a_fleet_of_20_hosts_one_pipeline_each(fleet20, tmp_path) -> None:
@@ -233,20 +221,11 @@ def lab3_hvops() -> t.Iterator[t.Any]:
     for machine in spec["machines"]:
         if machine["name"] == "hv2":
             machine.setdefault("local_accounts", {})[HVOPS[0]] = HVOPS[1]
-    for offset in range(40):
-        block = 100 + (os.getpid() + 31 + offset) % 150
-        try:
-            estate = start_estate(spec, block=block, admin_port=0)
-        except OSError as exc:
-            if exc.errno != errno.EADDRINUSE:
-                raise
-            continue
-        try:
-            yield estate
-        finally:
-            estate.stop()
-        return
-    pytest.skip("no free loopback block for lab3")
+    estate = start_on_free_block(spec, salt=31)
+    try:
+        yield estate
+    finally:
+        estate.stop()
 
 
 def sessions(estate: t.Any, machine: str) -> set[tuple[str, str]]:
