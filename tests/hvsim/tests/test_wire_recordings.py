@@ -15,6 +15,7 @@ import pathlib
 import struct
 import sys
 import threading
+import time
 import typing
 import xml.etree.ElementTree as ET
 
@@ -60,6 +61,8 @@ class ClockBackend(EchoBackend):
             with self.clock.lock:
                 self.clock.wait(12)
             return iter([Output("done")])
+        if statements[0][0].name == "Output-Then-Work":  # its output is ready while the pipeline still runs
+            return _output_then_work()
         if statements[0][0].name == "Echo-Input":
             return iter([Output(value) for value in input_objects])
         if statements[0][0].name == "Many-Objects":
@@ -77,6 +80,12 @@ class ClockBackend(EchoBackend):
             return super().run_native(principal, command_line)
         assert command_line.startswith(f"{SYSTEM32}\\setspn.exe "), command_line
         return NativeResult(b"line one\r\nline two\r\n", b"warn\r\n", 1)
+
+
+def _output_then_work() -> typing.Iterator[Output]:
+    yield Output("first")
+    time.sleep(0.5)  # real work after the output, not world time
+    yield Output("second")
 
 
 @pytest.fixture(scope="module")
@@ -233,6 +242,21 @@ def test_a_long_running_cmdlet_answers_operation_timeout_until_done(backend: Clo
     assert recorder.exchanges[3][1] == [("stdout", ["PIPELINE_OUTPUT"]), ("stdout", ["PIPELINE_STATE"]),
                                         ("state", "Done", "0")]
     assert backend.clock.now - start == 12
+
+
+def test_output_ready_while_the_pipeline_runs_goes_with_its_state(backend: ClockBackend) -> None:
+    """The recordings answer a short pipeline's output, PIPELINE_STATE and Done in one ReceiveResponse: output
+    that is ready while the pipeline still works (not waiting on world time) is held for the rest, however the
+    server's threads are scheduled."""
+    wsman = _wsman(operation_timeout=5)
+    with RunspacePool(wsman) as pool:
+        recorder = Recorder(wsman)
+        ps = PowerShell(pool)
+        ps.add_cmdlet("Output-Then-Work")
+        assert ps.invoke() == ["first", "second"]
+    assert recorder.actions()[:2] == ["Command", "Receive"]
+    assert recorder.exchanges[1][1] == [("stdout", ["PIPELINE_OUTPUT"]), ("stdout", ["PIPELINE_OUTPUT"]),
+                                        ("stdout", ["PIPELINE_STATE"]), ("state", "Done", "0")]
 
 
 def test_stopping_a_long_running_cmdlet_stops_its_world_time(backend: ClockBackend) -> None:

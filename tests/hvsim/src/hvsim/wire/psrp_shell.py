@@ -90,6 +90,9 @@ for _event_type in (SetMaxRunspacesEvent, SetMinRunspacesEvent, GetAvailableRuns
 # the count GET_COMMAND_METADATA's answer starts with (test_psrp_get_command_metadata.yml)
 _MEASURE_INFO = ["Selected.Microsoft.PowerShell.Commands.GenericMeasureInfo", "System.Management.Automation.PSCustomObject"]
 POOL_WAIT = 1.0  # real seconds a Receive on an idle runspace pool waits before the OperationTimeout fault
+# real seconds a Receive holds output back while its pipeline runs on without waiting on world time (hvsim's rule,
+# no source: the recordings show a short pipeline's output, its state and Done in one ReceiveResponse)
+OUTPUT_BATCH = 2.0
 ENVELOPE_OVERHEAD = 2048  # bytes kept free in a ReceiveResponse for its headers and CommandState
 STREAM_OVERHEAD = 128  # bytes of one <rsp:Stream Name="stdout" CommandId="..."> wrapper
 _FRAGMENT_HEADER = struct.Struct(">QQBI")
@@ -377,6 +380,18 @@ class PsrpShell:
         self.outbox = kept
         return taken
 
+    def _still_batching(self, run: PipelineRun, key: str | None, max_envelope: int) -> bool:
+        """Whether a Receive should wait for more of this pipeline's output before it answers: some is ready, the
+        pipeline is still running and not waiting on world time, and what is ready does not fill an envelope yet.
+        So a pipeline's last output, its state and Done go in one answer, as in every recording, however the
+        threads are scheduled."""
+        if run.done or (self.clock is not None and self.clock.remaining(run.thread_id) is not None):
+            return False
+        self._pump(max_envelope)
+        ready = [len(fragment) for target, fragment in self.outbox if target == key]
+        return bool(ready) and sum((size + 2) // 3 * 4 + STREAM_OVERHEAD for size in ready) \
+            <= max_envelope - ENVELOPE_OVERHEAD
+
     def receive(self, command_id: str | None, timeout: float, max_envelope: int) -> Received:
         """What the next Receive answers; raises the WS-Management fault Windows would send instead."""
         key = command_id.upper() if command_id else None
@@ -385,8 +400,14 @@ class PsrpShell:
             if key is not None and run is None:
                 raise unknown_command(key, self.shell_id)
         deadline = time.monotonic() + (min(timeout, POOL_WAIT) if key is None else timeout)
+        batch_until: float | None = None
         while True:
             with self.changed:
+                if run is not None and self._still_batching(run, key, max_envelope):
+                    batch_until = batch_until or time.monotonic() + OUTPUT_BATCH
+                    if time.monotonic() < batch_until:
+                        self.changed.wait(timeout=0.02)
+                        continue
                 taken = self._take(key, max_envelope)
                 if run is not None and run.done and not any(target == key for target, _ in self.outbox):
                     self.runs.pop(key, None)  # type: ignore[arg-type]
