@@ -110,6 +110,21 @@ def _timestamp(world_seconds: float) -> datetime.datetime:
     return EPOCH + datetime.timedelta(seconds=int(world_seconds))
 
 
+def _progress(job: MigrationJob | ConcreteJob, now: float) -> dict[str, typing.Any]:
+    """The CIM_ConcreteJob properties every Hyper-V job reports about its run, in the class's order."""
+    elapsed = (job.ended if job.ended is not None else now) - job.started
+    return {
+        "StartTime": _timestamp(job.started),
+        "ElapsedTime": datetime.timedelta(seconds=int(elapsed)),
+        "PercentComplete": UInt16(job.percent(now)),
+        "ErrorCode": UInt16(0 if job.state != EXCEPTION else 32768),
+        "ErrorDescription": job.error or None,
+        "JobState": UInt16(job.state),
+        "TimeOfLastStateChange": _timestamp(job.ended if job.ended is not None else job.started),
+        "Cancellable": True,
+    }
+
+
 def migration_job_objects(machine: Machine, now: float) -> list[PSOutObject]:
     """Get-CimInstance -Namespace root/virtualization/v2 -ClassName Msvm_MigrationJob: the jobs running and those
     ended less than TimeBeforeRemoval ago. The class's properties (hvsim.world.platform_types) in MOF order, those
@@ -118,7 +133,6 @@ def migration_job_objects(machine: Machine, now: float) -> list[PSOutObject]:
     for job in _jobs(machine):
         if job.ended is not None and now - job.ended >= KEPT_AFTER_END:
             continue
-        elapsed = (job.ended if job.ended is not None else now) - job.started
         found.append(shaped(
             [MIGRATION_JOB_TYPE, f"Microsoft.Management.Infrastructure.CimInstance#{NAMESPACE}/CIM_ConcreteJob",
              "Microsoft.Management.Infrastructure.CimInstance", "System.Object"],
@@ -133,14 +147,7 @@ def migration_job_objects(machine: Machine, now: float) -> list[PSOutObject]:
                 "Description": f"Migrating virtual machine {job.vm_name}",
                 "ElementName": job.vm_name,
                 "Name": job.vm_name,
-                "StartTime": _timestamp(job.started),
-                "ElapsedTime": datetime.timedelta(seconds=int(elapsed)),
-                "PercentComplete": UInt16(job.percent(now)),
-                "ErrorCode": UInt16(0 if job.state != EXCEPTION else 32768),
-                "ErrorDescription": job.error or None,
-                "JobState": UInt16(job.state),
-                "TimeOfLastStateChange": _timestamp(job.ended if job.ended is not None else job.started),
-                "Cancellable": True,
+                **_progress(job, now),
                 "MigrationType": UInt16(job.migration_type),
                 "VirtualSystemName": job.vm_id.upper(),
                 "DestinationHost": job.destination,
@@ -210,7 +217,6 @@ def concrete_job_objects(machine: Machine, now: float, vm_id: str | None = None)
             continue
         if vm_id is not None and job.vm_id.lower() != vm_id.lower():
             continue
-        elapsed = (job.ended if job.ended is not None else now) - job.started
         found.append(PSOutObject(
             type_names=[f"Microsoft.Management.Infrastructure.CimInstance#{NAMESPACE}/Msvm_ConcreteJob",
                         f"Microsoft.Management.Infrastructure.CimInstance#{NAMESPACE}/CIM_ConcreteJob",
@@ -220,14 +226,7 @@ def concrete_job_objects(machine: Machine, now: float, vm_id: str | None = None)
                 "Caption": job.caption,
                 "Description": job.caption,
                 "ElementName": job.caption,
-                "StartTime": _timestamp(job.started),
-                "ElapsedTime": datetime.timedelta(seconds=int(elapsed)),
-                "PercentComplete": UInt16(job.percent(now)),
-                "ErrorCode": UInt16(0 if job.state != EXCEPTION else 32768),
-                "ErrorDescription": job.error or None,
-                "JobState": UInt16(job.state),
-                "TimeOfLastStateChange": _timestamp(job.ended if job.ended is not None else job.started),
-                "Cancellable": True,
+                **_progress(job, now),
                 "JobType": UInt16(job.job_type),
                 "PSComputerName": machine.netbios,
             },
